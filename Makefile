@@ -1,0 +1,36 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip install -q --disable-pip-version-check -c requirements.lock
+HOST   ?= 127.0.0.1
+export GRADIO_ANALYTICS_ENABLED=False
+export HF_HUB_OFFLINE=1
+export ANONYMIZED_TELEMETRY=False
+
+.PHONY: run test lint bench ingest clean
+
+$(VENV)/.run-installed: pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed
+	$(PIP) -e '.[test]'
+	touch $@
+
+## make run: venv, install, ingest corpus/, start the UI on 127.0.0.1
+run: $(VENV)/.run-installed
+	$(VENV)/bin/drafting ingest corpus/
+	$(VENV)/bin/drafting search "加快老旧小区改造 提升群众获得感" --k 3
+
+## make test: venv with test extras, then every test
+test: $(VENV)/.test-installed
+	$(PY) -m ruff check drafting tests bench
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.test-installed
+	$(PY) bench/retrieval.py
+
+clean:
+	rm -rf $(VENV) vectorstore/chroma.sqlite3 vectorstore/*/ test-artifacts bench/out

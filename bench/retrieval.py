@@ -1,0 +1,288 @@
+"""Retrieval benchmarks for issue #2.  Prints tables; results are recorded in docs/benchmarks.md.
+
+    python bench/retrieval.py ingest          # cold-process ingest of public corpus + seeds, stage times
+    python bench/retrieval.py latency         # in-process hybrid search p50/p95
+    python bench/retrieval.py quality         # same_series@5 and MRR vs two peer designs, same embedder
+    python bench/retrieval.py scale --factor 100   # synthetic corpus, ingest time and search p95
+    python bench/retrieval.py all             # ingest, latency, quality
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+PUBLIC = SHARED / "corpus" / "public"
+SEEDS = ROOT / "corpus"
+CASES = SHARED / "eval" / "dev-cases.jsonl"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def table(rows: list[list[Any]], header: list[str]) -> str:
+    cells = [header] + [[f"{c:.3f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def cases() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in CASES.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def case_query(c: dict[str, Any]) -> str:
+    heading = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）、.．]\s*", "", c["heading"])
+    return heading + "\n" + "\n".join(c["bullets"])
+
+
+# ---- ingest ---------------------------------------------------------------------------------
+def ingest_child(store: str, paths: list[Path]) -> None:
+    """Runs in a fresh process: import, ingest, print timings as JSON."""
+    t0 = time.perf_counter()
+    from drafting.ingest import ingest
+    from drafting.settings import get_settings
+
+    t1 = time.perf_counter()
+    report = ingest(paths, get_settings(store=Path(store)))
+    t2 = time.perf_counter()
+    print(json.dumps({"import": t1 - t0, "ingest": t2 - t1, "timings": report.timings, "chunks": report.chunks,
+                      "docs": report.added}))
+
+
+def run_ingest(store: Path, paths: list[Path] | None = None) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    args = [sys.executable, __file__, "_ingest_child", str(store)]
+    if paths:
+        args += ["--paths", *map(str, paths)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    wall = time.perf_counter() - t0
+    data = json.loads(out.strip().splitlines()[-1])
+    data["wall"] = wall
+    return data
+
+
+def bench_ingest(runs: int = 3) -> Path:
+    results = []
+    keep = Path(tempfile.mkdtemp(prefix="drafting-bench-"))
+    for n in range(runs):
+        store = keep / f"store{n}"
+        results.append(run_ingest(store))
+    med = lambda key: statistics.median(r["timings"].get(key, 0.0) for r in results)  # noqa: E731
+    rows = [[stage, med(stage)] for stage in ("open", "parse", "tokenise", "embed", "chroma", "keyword")]
+    rows.append(["python imports", statistics.median(r["import"] for r in results)])
+    rows.append(["wall, cold process", statistics.median(r["wall"] for r in results)])
+    print(f"\nIngest: {results[0]['docs']} documents, {results[0]['chunks']} chunks, median of {runs} cold runs (s)")
+    print(table(rows, ["stage", "seconds"]))
+    return keep / "store0"
+
+
+# ---- latency --------------------------------------------------------------------------------
+def bench_latency(store_path: Path, repeats: int = 3) -> None:
+    from drafting.search import Filters, search
+    from drafting.settings import get_settings
+    from drafting.store import CorpusStore
+
+    store = CorpusStore(get_settings(store=store_path))
+    qs = [case_query(c) for c in cases()]
+    search(store, qs[0])  # warm: keyword index load, jieba init
+    times: list[float] = []
+    for _ in range(repeats):
+        for q in qs:
+            t = time.perf_counter()
+            search(store, q, k=5, filters=Filters())
+            times.append((time.perf_counter() - t) * 1000)
+    print(f"\nHybrid search latency, in-process, {len(times)} queries (ms)")
+    print(table([["p50", pct(times, 0.5)], ["p95", pct(times, 0.95)], ["max", max(times)]], ["stat", "ms"]))
+
+
+# ---- quality --------------------------------------------------------------------------------
+def _metrics(ranked_regions: list[list[str]], regions: list[str], eligible: list[bool]) -> tuple[float, float, float, int]:
+    hit5 = prec5 = rr = 0.0
+    n = 0
+    for got, want, ok in zip(ranked_regions, regions, eligible, strict=True):
+        if not ok:
+            continue
+        n += 1
+        hit5 += any(r == want for r in got[:5])
+        prec5 += sum(r == want for r in got[:5]) / 5
+        first = next((i for i, r in enumerate(got) if r == want), None)
+        rr += 0 if first is None else 1 / (first + 1)
+    return hit5 / n, prec5 / n, rr / n, n
+
+
+def bench_quality(store_path: Path) -> None:
+    import chromadb
+    import numpy as np
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from drafting import textseg
+    from drafting.embedder import HashedChineseEmbedding
+    from drafting.ingest import read_manifest
+    from drafting.keyword import ChunkFacts, KeywordIndex
+    from drafting.loaders import load_file
+    from drafting.search import Filters, rrf, search
+    from drafting.settings import get_settings
+    from drafting.store import CorpusStore
+
+    settings = get_settings(store=store_path)
+    store = CorpusStore(settings)
+    ef = HashedChineseEmbedding(dim=settings.embed_dim)
+    cs = cases()
+    docs = store.documents()
+    by_file = {Path(d.source).name: d for d in docs}
+    region_of_doc = {d.doc_id: d.issuer for d in docs}
+    regions = [c["region"] for c in cs]
+    eligible = [sum(1 for d in docs if d.issuer == c["region"] and Path(d.source).name != c["doc"]) > 0 for c in cs]
+    queries = [case_query(c) for c in cs]
+
+    # ours
+    ours: list[list[str]] = []
+    for c, q in zip(cs, queries, strict=True):
+        own = by_file[c["doc"]].doc_id
+        hits = search(store, q, k=20, filters=Filters(exclude_doc_ids=[own]))
+        ours.append([region_of_doc[h.chunk.doc_id] for h in hits])
+
+    # peers share one raw-text corpus
+    hints = {**read_manifest(PUBLIC), **read_manifest(SEEDS)}
+    raw: list[tuple[str, str, str]] = []  # (file, region, text)
+    for folder in (PUBLIC, SEEDS):
+        for p in sorted(folder.glob("*.txt")):
+            raw.append((p.name, hints[p.name].issuer if p.name in hints else "", load_file(p, max_bytes=10**8).text))
+    client = chromadb.EphemeralClient()
+
+    def build_peer(name: str, size: int, overlap: int) -> tuple[Any, list[str], list[dict[str, str]]]:
+        splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=overlap)
+        texts, metas = [], []
+        for fname, region, text in raw:
+            for piece in splitter.split_text(text):
+                texts.append(piece)
+                metas.append({"file": fname, "region": region})
+        col = client.create_collection(name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}})
+        emb = ef.embed_tokens(texts, [textseg.words(t) for t in texts])
+        for s in range(0, len(texts), 4000):
+            col.add(ids=[f"{name}-{i}" for i in range(s, min(s + 4000, len(texts)))], documents=texts[s:s + 4000],
+                    metadatas=metas[s:s + 4000], embeddings=emb[s:s + 4000])
+        return col, texts, metas
+
+    lc_col, _lt, _lm = build_peer("langchain_default", 500, 50)
+    lc: list[list[str]] = []
+    for c, q in zip(cs, queries, strict=True):
+        res = lc_col.query(query_embeddings=[ef([q])[0]], n_results=20, where={"file": {"$ne": c["doc"]}},
+                           include=["metadatas"])
+        lc.append([m["region"] for m in res["metadatas"][0]])
+
+    cc_col, cc_texts, cc_metas = build_peer("chatchat", 750, 150)
+    ids = [f"chatchat-{i}" for i in range(len(cc_texts))]
+    kw = KeywordIndex.build(ChunkFacts(ids, [m["file"] for m in cc_metas], [0] * len(ids),
+                                       [m["region"] for m in cc_metas], [""] * len(ids)),
+                            [textseg.keyword_tokens(t) for t in cc_texts])
+    meta_of = dict(zip(ids, cc_metas, strict=True))
+    cc: list[list[str]] = []
+    for c, q in zip(cs, queries, strict=True):
+        res = cc_col.query(query_embeddings=[ef([q])[0]], n_results=40, where={"file": {"$ne": c["doc"]}},
+                           include=[])
+        mask = np.asarray([m["file"] != c["doc"] for m in cc_metas])
+        kws = [cid for cid, _s in kw.search(textseg.keyword_tokens(q), 40, mask)]
+        fused = rrf([(list(res["ids"][0]), 0.5), (kws, 0.5)], 60)
+        order = sorted(fused, key=lambda x: -fused[x])[:20]
+        cc.append([meta_of[i]["region"] for i in order])
+
+    rows = []
+    for name, ranked in [("drafting (ours): 公文 sections, hybrid RRF + MMR", ours),
+                         ("LangChain default: RCTS 500/50, vector-only Chroma", lc),
+                         ("Langchain-Chatchat: 750/150, jieba BM25 0.5 + dense 0.5", cc)]:
+        h5, p5, mrr, n = _metrics(ranked, regions, eligible)
+        rows.append([name, h5, p5, mrr, n])
+    print(f"\nRetrieval quality on {CASES.name} (query = heading + bullets, own document excluded)")
+    print(table(rows, ["design", "same_series@5", "same-body share of top 5", "MRR", "cases"]))
+
+
+# ---- scale ----------------------------------------------------------------------------------
+_REGION = re.compile(r"(驻马店|海拉尔|呼伦贝尔|上海|崇明|松江|奉贤|闵行|云南|吉林|四川|天津|宁夏|安徽|山东|山西|广西|新疆|江西|河北|河南|海南|湖北|甘肃|福建|西藏|辽宁|陕西|黑龙江|内蒙古)")
+
+
+def make_synthetic(dst: Path, factor: int) -> None:
+    rng = random.Random(7)
+    dst.mkdir(parents=True, exist_ok=True)
+    sources = sorted(PUBLIC.glob("*.txt")) + sorted(SEEDS.glob("*.txt"))
+    texts = [p.read_text(encoding="utf-8") for p in sources]
+    for copy in range(factor):
+        for p, text in zip(sources, texts, strict=True):
+            alt = re.sub(r"\d", lambda _m: str(rng.randint(0, 9)), text)
+            alt = _REGION.sub(lambda m: m.group(1)[0] + f"第{copy}", alt)
+            (dst / f"{copy:03d}-{p.stem}.txt").write_text(alt, encoding="utf-8")
+
+
+def bench_scale(factor: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="drafting-scale-"))
+    rows = []
+    try:
+        for f in sorted({1, max(1, factor // 10), factor}):
+            corpus = work / f"corpus{f}"
+            make_synthetic(corpus, f)
+            store = work / f"store{f}"
+            t = time.perf_counter()
+            r = run_ingest(store, [corpus])
+            wall = time.perf_counter() - t
+            from drafting.search import search
+            from drafting.settings import get_settings
+            from drafting.store import CorpusStore
+
+            st = CorpusStore(get_settings(store=store))
+            qs = [case_query(c) for c in cases()]
+            search(st, qs[0])
+            times = []
+            for q in qs:
+                t = time.perf_counter()
+                search(st, q, k=5)
+                times.append((time.perf_counter() - t) * 1000)
+            rows.append([f"{f}x", r["docs"], r["chunks"], wall, wall / f, pct(times, 0.5), pct(times, 0.95)])
+            print(table(rows, ["corpus", "docs", "chunks", "ingest s", "s per 1x", "search p50 ms", "search p95 ms"]),
+                  flush=True)
+            shutil.rmtree(corpus)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["ingest", "latency", "quality", "scale", "all", "_ingest_child"])
+    ap.add_argument("store", nargs="?")
+    ap.add_argument("--factor", type=int, default=100)
+    ap.add_argument("--paths", nargs="*")
+    a = ap.parse_args()
+    if a.what == "_ingest_child":
+        ingest_child(a.store, [Path(p) for p in a.paths] if a.paths else [PUBLIC, SEEDS])
+        return
+    if a.what == "scale":
+        bench_scale(a.factor)
+        return
+    store = bench_ingest() if a.what in ("ingest", "all", "latency", "quality") else None
+    assert store is not None
+    if a.what in ("latency", "all"):
+        bench_latency(store)
+    if a.what in ("quality", "all"):
+        bench_quality(store)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Errors that carry their own advice.
+
+Every error a writer can see derives from :class:`DraftingError` and has a Chinese
+``help_message`` that names the problem and says what to do next.  The CLI prints it and exits
+with code 2; the UI turns it into ``gr.Error``.  Anything else is a bug and propagates.
+
+    DraftingError
+    ├── ConfigError            – a setting is missing or wrong
+    ├── LoaderError            – one corpus file cannot be read (reported per file, never fatal)
+    │   ├── EmptyFileError
+    │   ├── FileTooLargeError
+    │   ├── UnsupportedFormatError
+    │   └── CorruptFileError   – binary junk, broken docx/pdf, unknown encoding
+    ├── StoreError             – Chroma or the keyword index cannot be opened or written
+    │   └── StoreUnavailableError – the Chroma server does not answer
+    ├── EmptyCorpusError       – nothing has been ingested yet
+    ├── DocumentNotFoundError  – `docs remove` with an unknown id
+    ├── EmbeddingError         – the embedding endpoint failed
+    └── InputError             – the writer's input is empty or unusable
+"""
+
+from __future__ import annotations
+
+
+class DraftingError(Exception):
+    """Base class; ``help_message`` is what a writer reads."""
+
+    help_message = "拟稿助手出错。"
+
+    def __init__(self, help_message: str | None = None, *, detail: str | None = None) -> None:
+        if help_message is not None:
+            self.help_message = help_message
+        self.detail = detail
+        super().__init__(self.help_message if detail is None else f"{self.help_message}（{detail}）")
+
+
+class ConfigError(DraftingError):
+    help_message = "配置有误，请检查 DRAFTING_* 环境变量。"
+
+
+class LoaderError(DraftingError):
+    help_message = "文件无法读取。"
+
+
+class EmptyFileError(LoaderError):
+    help_message = "文件是空的，没有可入库的文字。请确认选对了文件。"
+
+
+class FileTooLargeError(LoaderError):
+    help_message = "文件超过大小上限，未入库。请拆分后再上传，或调大 DRAFTING_MAX_FILE_MB。"
+
+
+class UnsupportedFormatError(LoaderError):
+    help_message = "不支持这种文件格式。请转换为 .docx、.pdf、.txt 或 .md 后再入库。"
+
+
+class CorruptFileError(LoaderError):
+    help_message = "文件已损坏或不是有效的文本文档。请用 Word/WPS 打开确认后另存为 .docx 再试。"
+
+
+class StoreError(DraftingError):
+    help_message = "向量库读写失败。请检查 DRAFTING_STORE 目录是否可写、磁盘是否已满。"
+
+
+class StoreUnavailableError(StoreError):
+    help_message = "连接不上 Chroma 服务。请确认 DRAFTING_CHROMA_URL 所指的 `chroma run` 已启动，或取消该变量改用本地库。"
+
+
+class EmptyCorpusError(DraftingError):
+    help_message = "语料库还是空的。请先运行 `drafting ingest corpus/` 导入往年材料。"
+
+
+class DocumentNotFoundError(DraftingError):
+    help_message = "找不到这个文档编号。请先运行 `drafting docs list` 查看现有文档。"
+
+
+class EmbeddingError(DraftingError):
+    help_message = "向量化服务调用失败。请检查 DRAFTING_EMBED_BASE_URL 与 DRAFTING_EMBED_MODEL，或取消它们改用内置向量化。"
+
+
+class InputError(DraftingError):
+    help_message = "输入内容有误。"

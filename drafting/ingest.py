@@ -1,0 +1,177 @@
+"""Ingest: files → text → 公文 structure → chunks → (jieba tokens, embeddings) → Chroma + keyword index.
+
+Idempotent: a file whose content hash (doc id) is already stored completely is skipped; a file
+whose content changed replaces its old chunks; a document left half-written by an interrupted run
+is rewritten.  The keyword index is re-synchronised at the end (and on every open), so the two
+indexes agree after any interruption once ingest is re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from drafting import textseg
+from drafting.embedder import HashedChineseEmbedding
+from drafting.errors import LoaderError
+from drafting.loaders import iter_corpus_files, load_file
+from drafting.records import Chunk, DocMeta
+from drafting.settings import Settings
+from drafting.store import CorpusStore
+from drafting.structure import chunk_document, doc_id_for, parse_document
+
+Progress = Callable[[int, int, str], None]  # (done, total, current file)
+
+BATCH_DOCS = 32
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)  # per-file outcome, for the UI
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "chunks": self.chunks,
+        }
+
+
+def read_manifest(folder: Path) -> dict[str, DocMeta]:
+    """Optional ``manifest.jsonl`` beside the files: {"file", "title", "year", "region", "doc_type"}."""
+    path = folder / "manifest.jsonl"
+    hints: dict[str, DocMeta] = {}
+    if not path.is_file():
+        return hints
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+            hints[row["file"]] = DocMeta(
+                title=str(row.get("title", "")),
+                issuer=str(row.get("region") or row.get("issuer") or ""),
+                year=int(row.get("year") or 0),
+                doc_type=str(row.get("doc_type", "")),
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+    return hints
+
+
+class _Timer:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    def add(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - since
+        return now
+
+
+def ingest(
+    paths: Iterable[Path], settings: Settings, progress: Progress | None = None, store: CorpusStore | None = None
+) -> IngestReport:
+    report = IngestReport()
+    timer = _Timer(report.timings)
+    t = time.perf_counter()
+    store = store or CorpusStore(settings)
+    files = list(iter_corpus_files(Path(p) for p in paths))
+    existing: dict[str, list[Any]] = {}  # source -> [DocInfo...]
+    complete_ids: set[str] = set()
+    partial_ids: set[str] = set()
+    for d in store.documents() if store.count() else []:
+        existing.setdefault(d.source, []).append(d)
+        (complete_ids if d.complete else partial_ids).add(d.doc_id)
+    t = timer.add("open", t)
+
+    manifests: dict[Path, dict[str, DocMeta]] = {}
+    pending: list[tuple[str, list[Chunk], list[str]]] = []  # (status, chunks, stale doc ids)
+    fresh_tokens: dict[str, list[str]] = {}
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+
+    def flush() -> None:
+        nonlocal t
+        if not pending:
+            return
+        chunks = [c for _s, cs, _o in pending for c in cs]
+        texts = [c.text for c in chunks]
+        word_lists = [textseg.words(x) for x in texts]
+        for c, ws in zip(chunks, word_lists, strict=True):
+            fresh_tokens[c.chunk_id] = [w for w in ws if w not in textseg.STOPWORDS]
+        t = timer.add("tokenise", t)
+        embeddings = None
+        if isinstance(store.embedder, HashedChineseEmbedding):
+            embeddings = store.embedder.embed_tokens(texts, word_lists)
+        else:
+            embeddings = store.embedder(texts)  # type: ignore[assignment]
+        t = timer.add("embed", t)
+        for _status, cs, stale in pending:
+            for old in stale:
+                store.delete_doc(old)
+            if cs and cs[0].doc_id in partial_ids:
+                store.delete_doc(cs[0].doc_id)  # left half-written by an interrupted run
+        store.add_chunks(chunks, embeddings)  # type: ignore[arg-type]
+        t = timer.add("chroma", t)
+        for status, cs, _o in pending:
+            setattr(report, status, getattr(report, status) + 1)
+            report.chunks += len(cs)
+        pending.clear()
+
+    def read_one(n: int, path: Path) -> None:
+        nonlocal t
+        source = str(path.resolve())
+        if progress:
+            progress(n, len(files), path.name)
+        try:
+            loaded = load_file(path, max_bytes=max_bytes)
+        except LoaderError as exc:
+            report.failed.append({"path": str(path), "error": exc.help_message})
+            report.files.append({"path": str(path), "status": "failed", "error": exc.help_message})
+            return
+        doc_id = doc_id_for(loaded.text)
+        previous = existing.get(source, [])
+        if doc_id in complete_ids:
+            report.unchanged += 1
+            report.files.append({"path": str(path), "status": "unchanged", "doc_id": doc_id})
+            t = timer.add("parse", t)
+            return
+        folder = path.parent
+        if folder not in manifests:
+            manifests[folder] = read_manifest(folder)
+        parsed = parse_document(loaded.text, styled_headings=loaded.styled_headings, hints=manifests[folder].get(path.name))
+        chunks = chunk_document(
+            parsed,
+            doc_id=doc_id,
+            source=source,
+            max_tokens=settings.chunking.max_tokens,
+            min_chars=settings.chunking.min_chars,
+        )
+        t = timer.add("parse", t)
+        stale = [d.doc_id for d in previous if d.doc_id != doc_id]
+        status = "updated" if stale else "added"
+        complete_ids.add(doc_id)
+        pending.append((status, chunks, stale))
+        report.files.append({"path": str(path), "status": status, "doc_id": doc_id, "chunks": len(chunks)})
+        if len(pending) >= BATCH_DOCS:
+            flush()
+
+    for n, path in enumerate(files):
+        read_one(n, path)
+    flush()
+    if progress:
+        progress(len(files), len(files), "")
+    t = time.perf_counter()
+    store.sync_keyword(fresh_tokens)
+    timer.add("keyword", t)
+    return report

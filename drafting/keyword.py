@@ -1,0 +1,153 @@
+"""Chinese keyword index: bm25s over jieba tokens, persisted beside the vector store.
+
+The index is *derived* from the vector store: it records a fingerprint of the chunk ids it was
+built from, and :meth:`KeywordIndex.load` refuses an index whose fingerprint differs from the
+store's, so the caller rebuilds it.  Writes go to a fresh folder and a ``CURRENT`` pointer is
+swapped atomically, so an interrupted write never leaves a half index in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from drafting.errors import StoreError
+
+
+def fingerprint(ids: Iterable[str]) -> str:
+    h = hashlib.sha256()
+    for i in sorted(ids):
+        h.update(i.encode())
+        h.update(b"\n")
+    return h.hexdigest()[:32]
+
+
+@dataclass
+class ChunkFacts:
+    """Per-chunk fields the keyword side needs for filtering, in index order."""
+
+    ids: list[str]
+    doc_ids: list[str]
+    years: list[int]
+    issuers: list[str]
+    doc_types: list[str]
+
+
+class KeywordIndex:
+    def __init__(self, retriever: bm25s.BM25 | None, facts: ChunkFacts, tokens: list[list[str]]) -> None:
+        self.retriever = retriever
+        self.facts = facts
+        self.tokens = tokens
+        self.fingerprint = fingerprint(facts.ids)
+        self._doc_ids = np.asarray(facts.doc_ids, dtype=object)
+        self._years = np.asarray(facts.years, dtype=np.int32)
+        self._issuers = np.asarray(facts.issuers, dtype=object)
+        self._doc_types = np.asarray(facts.doc_types, dtype=object)
+        self._vocab: dict[str, int] = dict(retriever.vocab_dict) if retriever is not None else {}
+
+    def __len__(self) -> int:
+        return len(self.facts.ids)
+
+    # ---- build / persist -------------------------------------------------------------------
+    @classmethod
+    def build(cls, facts: ChunkFacts, tokens: list[list[str]]) -> KeywordIndex:
+        retriever = None
+        if facts.ids:
+            retriever = bm25s.BM25()
+            retriever.index([t if t else ["∅"] for t in tokens], show_progress=False)
+        return cls(retriever, facts, tokens)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        gen = folder / f"gen-{self.fingerprint}-{os.getpid()}"
+        if gen.exists():
+            shutil.rmtree(gen)
+        gen.mkdir()
+        try:
+            if self.retriever is not None:
+                self.retriever.save(str(gen / "bm25"))
+            meta = {
+                "fingerprint": self.fingerprint,
+                "ids": self.facts.ids,
+                "doc_ids": self.facts.doc_ids,
+                "years": self.facts.years,
+                "issuers": self.facts.issuers,
+                "doc_types": self.facts.doc_types,
+            }
+            (gen / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+            with open(gen / "tokens.txt", "w", encoding="utf-8") as fh:
+                fh.writelines(" ".join(t) + "\n" for t in self.tokens)
+            tmp = folder / "CURRENT.tmp"
+            tmp.write_text(gen.name, encoding="utf-8")
+            os.replace(tmp, folder / "CURRENT")
+        except OSError as exc:
+            raise StoreError(detail=f"关键词索引写入失败：{exc}") from exc
+        for old in folder.glob("gen-*"):
+            if old != gen:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex | None:
+        """The saved index, or None when there is none or it is unreadable (the caller rebuilds)."""
+        try:
+            gen = folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
+            meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+            with open(gen / "tokens.txt", encoding="utf-8") as fh:
+                tokens = [line.rstrip("\n").split(" ") if line.strip() else [] for line in fh]
+            facts = ChunkFacts(meta["ids"], meta["doc_ids"], meta["years"], meta["issuers"], meta["doc_types"])
+            if len(tokens) != len(facts.ids):
+                return None
+            retriever = bm25s.BM25.load(str(gen / "bm25")) if facts.ids else None
+        except (OSError, ValueError, KeyError):
+            return None
+        index = cls(retriever, facts, tokens)
+        return index if index.fingerprint == meta["fingerprint"] else None
+
+    def cached_tokens(self) -> dict[str, list[str]]:
+        return dict(zip(self.facts.ids, self.tokens, strict=True))
+
+    # ---- query -----------------------------------------------------------------------------
+    def mask(
+        self,
+        *,
+        doc_type: str | None = None,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        issuer: str | None = None,
+        exclude_doc_ids: Sequence[str] = (),
+    ) -> np.ndarray | None:
+        m = np.ones(len(self), dtype=bool)
+        if doc_type:
+            m &= self._doc_types == doc_type
+        if year_from is not None:
+            m &= self._years >= year_from
+        if year_to is not None:
+            m &= self._years <= year_to
+        if issuer:
+            m &= self._issuers == issuer
+        if exclude_doc_ids:
+            m &= ~np.isin(self._doc_ids, list(exclude_doc_ids))
+        return None if m.all() else m
+
+    def search(self, query_tokens: list[str], k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk_id, bm25 score) for the tokens, restricted to ``mask`` when given."""
+        if self.retriever is None:
+            return []
+        known = [t for t in query_tokens if t in self._vocab]
+        if not known:
+            return []
+        scores = self.retriever.get_scores(known)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.facts.ids[i], float(scores[i])) for i in top if scores[i] > 0]

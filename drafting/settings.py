@@ -1,0 +1,65 @@
+"""One settings object for the whole package.
+
+Every value can be set from the environment with the ``DRAFTING_`` prefix; nested groups use a
+double underscore (``DRAFTING_RETRIEVAL__K=8``).  The flat names promised in the README
+(``DRAFTING_STORE``, ``DRAFTING_CHROMA_URL``, ``DRAFTING_EMBED_BASE_URL``...) are top-level fields.
+Nothing here touches the environment or the disk at import time: call :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ChunkingSettings(BaseModel):
+    max_tokens: int = Field(360, description="token budget per chunk (tiktoken cl100k_base)")
+    min_chars: int = Field(40, description="sections shorter than this are merged into a neighbour")
+
+
+class RetrievalSettings(BaseModel):
+    k: int = 5
+    candidates: int = Field(40, description="hits taken from each index before fusion")
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    mmr_lambda: float = Field(0.7, description="1.0 = pure relevance, lower = more diversity")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DRAFTING_", env_nested_delimiter="__", extra="ignore")
+
+    store: Path = Field(Path("vectorstore"), description="persistent store folder (Chroma + keyword index)")
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server")
+    collection: str = "drafting_chunks"
+
+    embed_base_url: str | None = Field(None, description="OpenAI-compatible embedding endpoint")
+    embed_model: str | None = None
+    embed_api_key: str | None = None
+    embed_dim: int = Field(768, description="dimension of the built-in hashed embedder")
+
+    max_file_mb: float = Field(20.0, description="files larger than this are refused at ingest")
+
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+
+    def store_path(self) -> Path:
+        return Path(self.store).expanduser()
+
+    def keyword_path(self) -> Path:
+        return self.store_path() / "keyword"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword overrides win (tests point paths at tmp_path)."""
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def offline_environment() -> None:
+    """Make the libraries we embed stay off the network.  Called by entry points, never on import."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")

@@ -1,0 +1,260 @@
+"""The corpus store: one Chroma collection (the source of truth) plus the derived keyword index.
+
+Chroma holds every chunk with its metadata.  Each chunk records ``n_chunks`` for its document, so
+a document cut short by an interrupted ingest is visible (fewer chunks than promised) and the next
+ingest rewrites it.  The keyword index is rebuilt from Chroma whenever its fingerprint differs, so
+the two can never disagree for long: :meth:`CorpusStore.keyword` always returns an index that
+matches the collection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from drafting import textseg
+from drafting.embedder import EndpointEmbedding, HashedChineseEmbedding
+from drafting.errors import DocumentNotFoundError, StoreError, StoreUnavailableError
+from drafting.keyword import ChunkFacts, KeywordIndex, fingerprint
+from drafting.records import Chunk
+from drafting.settings import Settings
+
+
+@dataclass
+class DocInfo:
+    doc_id: str
+    title: str
+    source: str
+    issuer: str
+    year: int
+    doc_type: str
+    chunks: int
+    n_chunks: int
+    figures: int
+
+    @property
+    def complete(self) -> bool:
+        return self.chunks == self.n_chunks
+
+
+def chunk_metadata(c: Chunk) -> dict[str, Any]:
+    return {
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "issuer": c.issuer,
+        "year": int(c.year),
+        "doc_type": c.doc_type,
+        "source": c.source,
+        "position": c.position,
+        "n_chunks": c.n_chunks,
+        "heading_path": json.dumps(c.heading_path, ensure_ascii=False),
+        "figures": json.dumps(c.figures, ensure_ascii=False),
+    }
+
+
+def chunk_from_row(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta["doc_id"]),
+        text=text,
+        heading_path=json.loads(str(meta.get("heading_path", "[]"))),
+        position=int(meta.get("position", 0)),
+        n_chunks=int(meta.get("n_chunks", 0)),
+        title=str(meta.get("title", "")),
+        issuer=str(meta.get("issuer", "")),
+        year=int(meta.get("year", 0)),
+        doc_type=str(meta.get("doc_type", "")),
+        source=str(meta.get("source", "")),
+        figures=json.loads(str(meta.get("figures", "[]"))),
+    )
+
+
+def make_client(settings: Settings) -> Any:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or 8000,
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            raise StoreUnavailableError(detail=f"{settings.chroma_url}: {exc}") from exc
+    path = settings.store_path()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(detail=f"{path}: {exc}") from exc
+
+
+def make_embedder(settings: Settings) -> HashedChineseEmbedding | EndpointEmbedding:
+    if settings.embed_base_url:
+        if not settings.embed_model:
+            from drafting.errors import ConfigError
+
+            raise ConfigError("设置了 DRAFTING_EMBED_BASE_URL 但没有设置 DRAFTING_EMBED_MODEL，请补上模型名（如 bge-m3）。")
+        return EndpointEmbedding(settings.embed_base_url, settings.embed_model, settings.embed_api_key)
+    return HashedChineseEmbedding(dim=settings.embed_dim)
+
+
+class CorpusStore:
+    """Chroma collection + keyword index, opened from :class:`Settings`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.client = make_client(settings)
+        self.embedder = make_embedder(settings)
+        try:
+            self.collection: Collection = self.client.get_or_create_collection(
+                name=settings.collection,
+                embedding_function=self.embedder,  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except StoreError:
+            raise
+        except ValueError as exc:
+            raise StoreError(
+                "向量库已用另一种向量化方式建立，不能混用。请换一个 DRAFTING_STORE 目录，或删除旧库后重新导入。",
+                detail=str(exc),
+            ) from exc
+        except Exception as exc:
+            if settings.chroma_url:
+                raise StoreUnavailableError(detail=f"{settings.chroma_url}: {exc}") from exc
+            raise StoreError(detail=str(exc)) from exc
+        self._keyword: KeywordIndex | None = None
+
+    # ---- reading ---------------------------------------------------------------------------
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def _iter_rows(self, include: list[str], where: dict[str, Any] | None = None) -> Iterator[tuple[str, Any, Any]]:
+        batch = 5000
+        offset = 0
+        while True:
+            res = self.collection.get(where=where, include=include, limit=batch, offset=offset)  # type: ignore[arg-type]
+            ids = res["ids"]
+            if not ids:
+                return
+            docs = res.get("documents") or [None] * len(ids)
+            metas = res.get("metadatas") or [None] * len(ids)
+            yield from zip(ids, docs, metas, strict=True)
+            if len(ids) < batch:
+                return
+            offset += batch
+
+    def documents(self) -> list[DocInfo]:
+        docs: dict[str, DocInfo] = {}
+        for _id, _doc, meta in self._iter_rows(["metadatas"]):
+            d = docs.get(meta["doc_id"])
+            if d is None:
+                d = docs[meta["doc_id"]] = DocInfo(
+                    doc_id=meta["doc_id"],
+                    title=meta.get("title", ""),
+                    source=meta.get("source", ""),
+                    issuer=meta.get("issuer", ""),
+                    year=int(meta.get("year", 0)),
+                    doc_type=meta.get("doc_type", ""),
+                    chunks=0,
+                    n_chunks=int(meta.get("n_chunks", 0)),
+                    figures=0,
+                )
+            d.chunks += 1
+            d.figures += len(json.loads(meta.get("figures", "[]")))
+        return sorted(docs.values(), key=lambda d: (d.source, d.doc_id))
+
+    def get_chunks(self, ids: Sequence[str], with_embeddings: bool = False) -> dict[str, tuple[Chunk, Any]]:
+        if not ids:
+            return {}
+        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
+        res = self.collection.get(ids=list(ids), include=include)  # type: ignore[arg-type]
+        embs = res.get("embeddings") if with_embeddings else None
+        out: dict[str, tuple[Chunk, Any]] = {}
+        for n, cid in enumerate(res["ids"]):
+            chunk = chunk_from_row(cid, res["documents"][n], res["metadatas"][n])  # type: ignore[index]
+            out[cid] = (chunk, None if embs is None else embs[n])
+        return out
+
+    # ---- writing ---------------------------------------------------------------------------
+    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray | None) -> None:
+        """Add chunks; when ``embeddings`` is None the collection's embedding function computes them."""
+        size = max(1, min(self.client.get_max_batch_size(), 4000))
+        try:
+            for start in range(0, len(chunks), size):
+                part = chunks[start : start + size]
+                self.collection.add(
+                    ids=[c.chunk_id for c in part],
+                    documents=[c.text for c in part],
+                    metadatas=[chunk_metadata(c) for c in part],  # type: ignore[misc]
+                    embeddings=None if embeddings is None else embeddings[start : start + size],  # type: ignore[arg-type]
+                )
+        except Exception as exc:
+            raise self._write_error(exc) from exc
+
+    def delete_doc(self, doc_id: str) -> None:
+        try:
+            self.collection.delete(where={"doc_id": doc_id})
+        except Exception as exc:
+            raise self._write_error(exc) from exc
+
+    def remove_document(self, doc_id: str) -> DocInfo:
+        """Remove one document from both indexes."""
+        match = [d for d in self.documents() if d.doc_id == doc_id or d.doc_id.startswith(doc_id)]
+        if len(match) != 1:
+            raise DocumentNotFoundError(detail=doc_id)
+        self.delete_doc(match[0].doc_id)
+        self.sync_keyword()
+        return match[0]
+
+    def _write_error(self, exc: Exception) -> StoreError:
+        if isinstance(exc, StoreError):
+            return exc
+        if self.settings.chroma_url:
+            return StoreUnavailableError(detail=str(exc))
+        return StoreError(detail=str(exc))
+
+    # ---- keyword index ---------------------------------------------------------------------
+    def keyword(self) -> KeywordIndex:
+        """The keyword index, guaranteed to match the collection (rebuilt if it does not)."""
+        if self._keyword is None:
+            self._keyword = self.sync_keyword()
+        return self._keyword
+
+    def sync_keyword(self, fresh_tokens: dict[str, list[str]] | None = None) -> KeywordIndex:
+        """Load the saved keyword index, or rebuild it from the collection if it is stale."""
+        folder = self.settings.keyword_path()
+        saved = KeywordIndex.load(folder)
+        rows = list(self._iter_rows(["metadatas"]))
+        ids = [r[0] for r in rows]
+        if saved is not None and saved.fingerprint == fingerprint(ids):
+            self._keyword = saved
+            return saved
+        cache = saved.cached_tokens() if saved is not None else {}
+        if fresh_tokens:
+            cache.update(fresh_tokens)
+        missing = [i for i in ids if i not in cache]
+        if missing:
+            for cid, (chunk, _e) in self.get_chunks(missing).items():
+                cache[cid] = textseg.keyword_tokens(chunk.text)
+        metas = [r[2] for r in rows]
+        facts = ChunkFacts(
+            ids=ids,
+            doc_ids=[m["doc_id"] for m in metas],
+            years=[int(m.get("year", 0)) for m in metas],
+            issuers=[m.get("issuer", "") for m in metas],
+            doc_types=[m.get("doc_type", "") for m in metas],
+        )
+        index = KeywordIndex.build(facts, [cache[i] for i in ids])
+        index.save(folder)
+        self._keyword = index
+        return index

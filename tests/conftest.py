@@ -1,0 +1,59 @@
+"""Shared fixtures.  The whole test session runs with the network blocked except loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = ROOT / "corpus"
+PUBLIC = SHARED / "corpus" / "public"
+
+BLOCKED: list[str] = []
+_LOOPBACK = {"127.0.0.1", "::1", "localhost", "0.0.0.0"}
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check(sock: socket.socket, address: Any) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        host = str(address[0])
+        if host not in _LOOPBACK and not host.startswith("127."):
+            BLOCKED.append(host)
+            raise ConnectionRefusedError(f"network blocked in tests: {host}")
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    _check(self, address)
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    _check(self, address)
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if BLOCKED:
+        print(f"\n非回环网络连接被拦截（不应发生）：{sorted(set(BLOCKED))}")
+        session.exitstatus = 1
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Any:
+    from drafting.settings import get_settings
+
+    return get_settings(store=tmp_path / "store")

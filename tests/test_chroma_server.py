@@ -1,0 +1,80 @@
+"""The same store code against a real `chroma run` server on 127.0.0.1, started and stopped here."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drafting.errors import StoreUnavailableError
+from drafting.ingest import ingest
+from drafting.keyword import fingerprint
+from drafting.search import search
+from drafting.settings import get_settings
+from drafting.store import CorpusStore
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    exe = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [str(exe), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_ingest_and_search_through_chroma_server(chroma_server: str, tmp_path: Path) -> None:
+    settings = get_settings(store=tmp_path / "local", chroma_url=chroma_server)
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    report = ingest([seeds], settings)
+    assert report.added == 5 and report.failed == []
+    store = CorpusStore(settings)
+    assert store.count() == report.chunks
+    assert store.keyword().fingerprint == fingerprint(store.collection.get(include=[])["ids"])
+    hits = search(store, "文明城市创建 老旧小区", k=3)
+    assert len(hits) == 3 and all(h.chunk.issuer == "市住建局" for h in hits)
+    again = ingest([seeds], settings)
+    assert again.unchanged == 5 and again.chunks == 0
+    # nothing was written to the local persistent store: the server holds the vectors
+    assert not (tmp_path / "local" / "chroma.sqlite3").exists()
+
+
+def test_server_down_gives_clear_error(tmp_path: Path) -> None:
+    settings: Any = get_settings(store=tmp_path / "local", chroma_url=f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(StoreUnavailableError) as err:
+        CorpusStore(settings)
+    assert "chroma run" in err.value.help_message
