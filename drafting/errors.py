@@ -16,7 +16,10 @@ with code 2; the UI turns it into ``gr.Error``.  Anything else is a bug and prop
     ├── EmptyCorpusError       – nothing has been ingested yet
     ├── DocumentNotFoundError  – `docs remove` with an unknown id
     ├── EmbeddingError         – the embedding endpoint failed
-    └── InputError             – the writer's input is empty or unusable
+    ├── InputError             – the writer's input is empty or unusable
+    └── EngineError            – the drafting model failed; ``partial`` keeps any text already streamed
+        ├── EngineUnavailableError – endpoint down / GGUF missing
+        └── EngineTimeoutError     – the endpoint stopped sending
 """
 
 from __future__ import annotations
@@ -80,3 +83,22 @@ class EmbeddingError(DraftingError):
 
 class InputError(DraftingError):
     help_message = "输入内容有误。"
+
+
+class EngineError(DraftingError):
+    help_message = "起草模型出错。已生成的部分已保留，可稍后重试，或改用 offline 引擎。"
+
+    def __init__(self, help_message: str | None = None, *, detail: str | None = None, partial: str = "") -> None:
+        super().__init__(help_message, detail=detail)
+        self.partial = partial
+
+
+class EngineUnavailableError(EngineError):
+    help_message = (
+        "连接不上起草模型。请检查 DRAFTING_LLM_BASE_URL 所指的模型服务是否已启动、地址和端口是否正确；"
+        "也可以先改用 offline 引擎（--engine offline）。"
+    )
+
+
+class EngineTimeoutError(EngineError):
+    help_message = "模型服务长时间没有响应，已停止等待。已生成的部分已保留；请稍后重试，或调大 DRAFTING_LLM_READ_TIMEOUT。"

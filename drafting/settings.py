@@ -41,10 +41,31 @@ class Settings(BaseSettings):
     embed_api_key: str | None = None
     embed_dim: int = Field(768, description="dimension of the built-in hashed embedder")
 
+    engine: str | None = Field(None, description="offline | openai | local; default: openai if an LLM URL is set, "
+                               "else local if a GGUF is set, else offline")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible chat endpoint, e.g. http://127.0.0.1:8080/v1")
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_gguf: Path | None = Field(None, description="GGUF file for the in-process `local` engine")
+    llm_context_tokens: int = Field(8192, description="model context window; prompts are trimmed to fit")
+    llm_max_tokens: int = Field(1200, description="upper bound on generated tokens")
+    llm_connect_timeout: float = 5.0
+    llm_read_timeout: float = Field(60.0, description="seconds without a byte before a stream is abandoned")
+    llm_retries: int = Field(2, description="retries on 429/5xx/connection errors, with exponential backoff")
+
     max_file_mb: float = Field(20.0, description="files larger than this are refused at ingest")
 
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+
+    def engine_name(self) -> str:
+        if self.engine:
+            return self.engine
+        if self.llm_base_url:
+            return "openai"
+        if self.llm_gguf:
+            return "local"
+        return "offline"
 
     def store_path(self) -> Path:
         return Path(self.store).expanduser()

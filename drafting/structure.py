@@ -108,6 +108,7 @@ __all__ = [
     "HEADING_LEVELS",
     "chunk_document",
     "doc_id_for",
+    "find_enumerations",
     "heading_level",
     "parse_document",
     "parse_loaded",
