@@ -273,6 +273,9 @@ def main() -> None:
     if a.what == "_ingest_child":
         ingest_child(a.store, [Path(p) for p in a.paths] if a.paths else [PUBLIC, SEEDS])
         return
+    if a.store and a.what in ("quality", "latency"):  # reuse an existing store
+        (bench_quality if a.what == "quality" else bench_latency)(Path(a.store))
+        return
     if a.what == "scale":
         bench_scale(a.factor)
         return

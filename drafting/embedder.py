@@ -46,8 +46,18 @@ class HashedChineseEmbedding(EmbeddingFunction[Documents]):
         texts = list(input)
         return list(self.embed_tokens(texts, [textseg.words(t) for t in texts]))
 
-    def embed_tokens(self, texts: Sequence[str], token_lists: Sequence[list[str]]) -> np.ndarray:
-        """Embed texts whose jieba words are already known (ingest tokenises once for both indexes)."""
+    def embed_tokens(
+        self, texts: Sequence[str], token_lists: Sequence[list[str]], weights: dict[str, float] | None = None
+    ) -> np.ndarray:
+        """Embed texts whose jieba words are already known (ingest tokenises once for both indexes).
+
+        ``weights`` may carry the words' dictionary weights, computed where jieba is loaded.
+        """
+        if weights:
+            for word, w in weights.items():
+                key = "w:" + word
+                if key not in self._memo:
+                    self._memo[key] = (_bucket(key, self.dim)[0], _bucket(key, self.dim)[1] * w)
         flat: list[int] = []
         vals: list[float] = []
         for row, (text, toks) in enumerate(zip(texts, token_lists, strict=True)):

@@ -9,11 +9,15 @@ indexes agree after any interruption once ingest is re-run.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from drafting import textseg
 from drafting.embedder import HashedChineseEmbedding
@@ -69,6 +73,24 @@ def read_manifest(folder: Path) -> dict[str, DocMeta]:
     return hints
 
 
+def _tokeniser() -> Executor:
+    """A one-process pool that loads jieba and segments text while this process parses, embeds
+    and writes to Chroma (the GIL would serialise a thread).  Falls back to in-process work where
+    ``fork`` is unavailable."""
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:
+        return _InlineExecutor()
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=textseg.tokenizer)
+
+
+class _InlineExecutor(Executor):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
 class _Timer:
     def __init__(self, timings: dict[str, float]) -> None:
         self.timings = timings
@@ -100,33 +122,43 @@ def ingest(
     fresh_tokens: dict[str, list[str]] = {}
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
 
+    in_flight: list[tuple[list[tuple[str, list[Chunk], list[str]]], Future[Any]]] = []
+
     def flush() -> None:
+        """Send the pending batch to the tokeniser, then embed and write the previous batch meanwhile."""
+        if pending:
+            batch = list(pending)
+            pending.clear()
+            texts = [c.index_text() for _s, cs, _o in batch for c in cs]
+            in_flight.append((batch, tokeniser.submit(textseg.tokenise_batch, texts)))
+        while len(in_flight) > 1:
+            finish(*in_flight.pop(0))
+
+    def finish(batch: list[tuple[str, list[Chunk], list[str]]], future: Future[Any]) -> None:
         nonlocal t
-        if not pending:
-            return
-        chunks = [c for _s, cs, _o in pending for c in cs]
-        texts = [c.text for c in chunks]
-        word_lists = [textseg.words(x) for x in texts]
+        t = time.perf_counter()
+        chunks = [c for _s, cs, _o in batch for c in cs]
+        word_lists, weights, seconds = future.result()
+        report.timings["tokenise"] = report.timings.get("tokenise", 0.0) + seconds
+        t = timer.add("tokenise wait", t)
         for c, ws in zip(chunks, word_lists, strict=True):
             fresh_tokens[c.chunk_id] = [w for w in ws if w not in textseg.STOPWORDS]
-        t = timer.add("tokenise", t)
-        embeddings = None
+        texts = [c.index_text() for c in chunks]
         if isinstance(store.embedder, HashedChineseEmbedding):
-            embeddings = store.embedder.embed_tokens(texts, word_lists)
+            embeddings = store.embedder.embed_tokens(texts, word_lists, weights)
         else:
-            embeddings = store.embedder(texts)  # type: ignore[assignment]
+            embeddings = np.asarray(store.embedder(texts), dtype=np.float32)
         t = timer.add("embed", t)
-        for _status, cs, stale in pending:
+        for _status, cs, stale in batch:
             for old in stale:
                 store.delete_doc(old)
             if cs and cs[0].doc_id in partial_ids:
                 store.delete_doc(cs[0].doc_id)  # left half-written by an interrupted run
-        store.add_chunks(chunks, embeddings)  # type: ignore[arg-type]
+        store.add_chunks(chunks, embeddings)
         t = timer.add("chroma", t)
-        for status, cs, _o in pending:
+        for status, cs, _o in batch:
             setattr(report, status, getattr(report, status) + 1)
             report.chunks += len(cs)
-        pending.clear()
 
     def read_one(n: int, path: Path) -> None:
         nonlocal t
@@ -166,9 +198,15 @@ def ingest(
         if len(pending) >= BATCH_DOCS:
             flush()
 
-    for n, path in enumerate(files):
-        read_one(n, path)
-    flush()
+    tokeniser = _tokeniser()
+    try:
+        for n, path in enumerate(files):
+            read_one(n, path)
+        flush()
+        while in_flight:
+            finish(*in_flight.pop(0))
+    finally:
+        tokeniser.shutdown(wait=False, cancel_futures=True)
     if progress:
         progress(len(files), len(files), "")
     t = time.perf_counter()

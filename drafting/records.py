@@ -63,6 +63,14 @@ class Chunk:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def index_text(self) -> str:
+        """What both indexes see: the heading path, then the text.
+
+        The heading path carries the topic of a passage whose own sentences do not name it
+        (``（三）住房保障`` over "新开工*套…").  Chroma stores the plain text for display.
+        """
+        return "\n".join([*self.heading_path, self.text])
+
 
 @dataclass
 class Hit:

@@ -25,7 +25,7 @@ class RetrievalSettings(BaseModel):
     candidates: int = Field(40, description="hits taken from each index before fusion")
     rrf_k: int = 60
     dense_weight: float = 1.0
-    keyword_weight: float = 1.0
+    keyword_weight: float = 1.5
     mmr_lambda: float = Field(0.7, description="1.0 = pure relevance, lower = more diversity")
 
 

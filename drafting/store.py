@@ -245,7 +245,7 @@ class CorpusStore:
         missing = [i for i in ids if i not in cache]
         if missing:
             for cid, (chunk, _e) in self.get_chunks(missing).items():
-                cache[cid] = textseg.keyword_tokens(chunk.text)
+                cache[cid] = textseg.keyword_tokens(chunk.index_text())
         metas = [r[2] for r in rows]
         facts = ChunkFacts(
             ids=ids,
