@@ -131,6 +131,91 @@ def _doc_json(d: Any) -> dict[str, Any]:
     }
 
 
+# ---- draft / check --------------------------------------------------------------------------
+def _read_lines(source: str | None) -> list[str]:
+    if source is None:
+        return []
+    text = sys.stdin.read() if source == "-" else _read_text(Path(source))
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _read_text(path: Path) -> str:
+    from drafting.loaders import load_file
+
+    if not path.exists():
+        raise InputError(f"找不到文件：{path}。请检查文件名是否写对。")
+    return load_file(path, max_bytes=20 * 1024 * 1024).text
+
+
+def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.drafter import DraftRequest, draft
+    from drafting.errors import EngineError
+
+    req = DraftRequest(heading=args.heading, bullets=_read_lines(args.bullets), doc_type=args.doc_type)
+    stream = None if args.json else (lambda d: (sys.stdout.write(d), sys.stdout.flush()))
+    try:
+        result = draft(req, settings, engine=_engine(args, settings), on_delta=stream)  # type: ignore[arg-type]
+    except EngineError as exc:
+        if exc.partial and not args.json:
+            sys.stdout.write("\n")
+        elif exc.partial:
+            _emit({"text": exc.partial, "status": "error", "error": exc.help_message})
+        raise
+    if args.json:
+        _emit(result.to_json())
+    else:
+        sys.stdout.write("\n\n")
+        _print_checks(result.figures, result.terms, result.reasons())
+        if result.citations:
+            print("参考段落：")
+            for c in result.citations:
+                print(f"  · {c.title} › {' › '.join(c.heading_path)}")
+    return EXIT_OK if result.status == "ok" else EXIT_REVIEW
+
+
+def _engine(args: argparse.Namespace, settings: Settings) -> Any:
+    from drafting.drafter import get_engine
+
+    return get_engine(settings, args.engine)
+
+
+def _print_checks(guard: Any, terms: list[Any], reasons: list[str]) -> None:
+    print(f"数字核对：提供 {len(guard.provided)} 个，漏写 {len(guard.missing)} 个，无出处 {len(guard.unverified)} 个。")
+    for t in terms:
+        print(f"  提法（{t.severity}）：“{t.found}” → “{t.suggest}”：{t.reason}")
+    if reasons:
+        print("需要复核：" + "；".join(reasons))
+    else:
+        print("检查通过。")
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.drafter import check
+
+    text = sys.stdin.read() if args.file == "-" else _read_text(Path(args.file))
+    if not text.strip():
+        raise InputError("要检查的稿件是空的。请给出稿件文件，或用 - 从标准输入读入。")
+    provided = "\n".join(_read_lines(args.bullets))
+    guard, terms = check(text, provided)
+    review = bool(guard.unverified or guard.missing or any(not d.ok for d in guard.derived)) or any(
+        t.severity == "必错" for t in terms
+    )
+    if args.bullets is None:  # without bullets there is nothing to verify figures against
+        review = any(t.severity == "必错" for t in terms)
+    if args.json:
+        figures = guard.to_json() if args.bullets is not None else {**guard.to_json(), "unverified": []}
+        _emit({"status": "needs_review" if review else "ok", "figures": figures, "terms": [t.to_json() for t in terms]})
+    else:
+        if args.bullets is None:
+            print("未提供要点文件（--bullets），只检查规范提法。")
+        for t in terms:
+            print(f"第{t.start}字处 提法（{t.severity}）：“{t.found}” → “{t.suggest}”：{t.reason}")
+        if args.bullets is not None:
+            _print_checks(guard, [], [])
+        print("需要复核。" if review else "检查通过。")
+    return EXIT_REVIEW if review else EXIT_OK
+
+
 # ---- parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drafting", description="拟稿助手：检索往年材料，起草、核对公文。")
@@ -158,6 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("doc_id", nargs="?", default=None)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("draft", help="根据标题和要点起草一节")
+    s.add_argument("--heading", required=True, help="标题或主题")
+    s.add_argument("--bullets", default=None, metavar="FILE|-", help="要点文件，每行一条；- 表示标准输入")
+    s.add_argument("--doc-type", default="工作总结")
+    s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_draft)
+
+    s = sub.add_parser("check", help="核对稿件中的数字和规范提法")
+    s.add_argument("file", metavar="FILE|-")
+    s.add_argument("--bullets", default=None, metavar="FILE", help="要点文件：稿件中的数字只能来自这里")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check)
     return p
 
 
