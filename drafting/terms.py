@@ -61,7 +61,7 @@ class TermRule:
         spans = []
         for m in self.compiled.finditer(text):
             start, end = m.span()
-            if start == end:
+            if start == end or _excepted(text, start, end, self.context_not):
                 continue
             spans.append((start, end))
         return spans

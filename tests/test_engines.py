@@ -501,10 +501,10 @@ def test_local_engine_streams_from_a_real_gguf(tmp_path: Path) -> None:
     assert engine.health()[0] is True
     assert gguf.name in engine.describe()
 
-    deltas = list(engine.stream(MESSAGES, max_tokens=16))
-    assert any(d for d in deltas)
-    assert all(isinstance(d, str) for d in deltas)
-    assert isinstance(collect(engine, MESSAGES, max_tokens=16), str)
+    deltas: list[str] = []
+    text = collect(engine, MESSAGES, max_tokens=16, on_delta=deltas.append)
+    assert any(deltas) and all(isinstance(d, str) for d in deltas)
+    assert isinstance(text, str) and text == "".join(deltas)
     # loaded once and cached per path
     assert engines._load_llama(gguf, 512) is engines._load_llama(gguf, 512)
 

@@ -56,7 +56,9 @@ def test_correct_figures_are_ok() -> None:
     assert report.missing == []
     assert report.unverified == []
     assert report.status == "ok"
-    assert sorted(f.raw for f in report.provided) == sorted(["1.2万个", "8.5%", "3.2亿元", "126个", "3,450户"])
+    assert sorted(f.raw for f in report.provided) == sorted(
+        ["1.2万个", "8.5%", "3.2亿元", "126个", "3,450户"]
+    )
 
 
 def test_changed_figure_is_one_missing_and_one_unverified() -> None:
@@ -302,6 +304,13 @@ def test_codes_next_to_real_figures() -> None:
     assert _raws("引进8家4S店，建成5G基站1.2万个，PM2.5浓度下降10%") == ["8家", "1.2万个", "10%"]
 
 
+def test_ratios_are_figures_but_clock_times_are_not() -> None:
+    assert _raws("三次产业结构从27.5:41.8:30.7调整为22.3：40.1：37.6") == [
+        "27.5", "41.8", "30.7", "22.3", "40.1", "37.6",
+    ]  # fmt: skip
+    assert _raws("上午9:30召开，17:05结束") == []
+
+
 def test_heading_markers_at_line_start() -> None:
     text = "1.加强组织领导\n2、强化督导\n（3）完善机制\n4.5万户完成改造\n完成投资12.5亿元"
     assert _raws(text) == ["4.5万户", "12.5亿元"]
@@ -387,9 +396,7 @@ def test_derived_decrease_and_percentage_points() -> None:
     report = check_figures("商品房库存8000套，同比下降20%。", [], pairs=[("库存", 8000, 10000, "套")])
     [d] = report.derived
     assert d.ok and d.stated == -20.0 and d.computed == pytest.approx(-20.0)
-    report = check_figures(
-        "城镇化率31.54%，提高10.94个百分点。", [], pairs=[("城镇化率", 31.54, 20.6, "%")]
-    )
+    report = check_figures("城镇化率31.54%，提高10.94个百分点。", [], pairs=[("城镇化率", 31.54, 20.6, "%")])
     [d] = report.derived
     assert d.ok and d.computed == pytest.approx(10.94)
     assert "31.54%-20.6%" in d.explanation
@@ -405,7 +412,9 @@ def test_derived_rate_from_bullet_pairs() -> None:
     bad = check_figures("全市新增停车泊位1.2万个，比上年增长12%。", bullets)
     assert [d.ok for d in bad.derived] == [False]
     assert [f.raw for f in bad.unverified] == ["12%"]
-    from_to = check_figures("城镇化率由20.6%提高到31.54%，提高10.94个百分点。", ["城镇化率由20.6%提高到31.54％"])
+    from_to = check_figures(
+        "城镇化率由20.6%提高到31.54%，提高10.94个百分点。", ["城镇化率由20.6%提高到31.54％"]
+    )
     assert [d.ok for d in from_to.derived] == [True] and from_to.status == "ok"
 
 
@@ -482,7 +491,7 @@ def test_normalisation_property(n: Decimal) -> None:
 
 _ALPHABET = list(
     "0123456789０１２３４５６７８９.．,，%％*＊万亿千百十零〇一二两三四五六七八九"
-    "个户元年月日号第是届次会期余多“”\"（）()〔〕[]［］【】、；。：:-—~ \n\tABGmkSW点位项家人平方米"
+    '个户元年月日号第是届次会期余多“”"（）()〔〕[]［］【】、；。：:-—~ \n\tABGmkSW点位项家人平方米'
 )
 
 
@@ -551,7 +560,9 @@ def test_dev_cases_bullet_numbers_are_found() -> None:
 
 
 def test_fast_on_a_long_draft() -> None:
-    draft = (DRAFT + "深入贯彻党的二十大精神，2023年上半年，一是新增停车泊位*.**万个，建成口袋公园15处。") * 20
+    draft = (
+        DRAFT + "深入贯彻党的二十大精神，2023年上半年，一是新增停车泊位*.**万个，建成口袋公园15处。"
+    ) * 20
     draft = draft[:2000]
     check_figures(draft, BULLETS)  # warm up
     timings = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -27,12 +28,28 @@ SEED_CIVIL = "市住建局精神文明建设工作情况汇报.txt"
 # (file, severity, found, suggest, a longer stretch of the report around the finding)
 SEED_FINDINGS = [
     # The real errors (必错).
-    (SEED_2023, "必错", "以习近平总书记为核心的党中央", "以习近平同志为核心的党中央",
-     "始终同以习近平总书记为核心的党中央保持高度一致"),
+    (
+        SEED_2023,
+        "必错",
+        "以习近平总书记为核心的党中央",
+        "以习近平同志为核心的党中央",
+        "始终同以习近平总书记为核心的党中央保持高度一致",
+    ),
     (SEED_2023, "必错", "中央环保督查", "中央生态环境保护督察", "中央环保督查反馈问题"),
-    (SEED_PARTY, "必错", "习近平新时代中国特色思想", "习近平新时代中国特色社会主义思想",
-     "学习贯彻习近平新时代中国特色思想主题教育"),
-    (SEED_PARTY, "必错", "中央办公局", "中共中央办公厅", "按照中央办公局《关于在全党大兴调查研究的工作方案》"),
+    (
+        SEED_PARTY,
+        "必错",
+        "习近平新时代中国特色思想",
+        "习近平新时代中国特色社会主义思想",
+        "学习贯彻习近平新时代中国特色思想主题教育",
+    ),
+    (
+        SEED_PARTY,
+        "必错",
+        "中央办公局",
+        "中共中央办公厅",
+        "按照中央办公局《关于在全党大兴调查研究的工作方案》",
+    ),
     (SEED_PARTY, "必错", "抒困", "纾困", "联系群众、抒困解难、释放压力"),
     (SEED_2022, "必错", "截止", "截至", "截止目前，全市已开工"),
     # Probable errors (疑似).
@@ -72,7 +89,12 @@ def _rule_by_pattern(lexicon: list[TermRule], pattern: str) -> TermRule:
 
 @pytest.mark.parametrize("name,severity,found,suggest,context", [f for f in SEED_FINDINGS if f[1] != "提示"])
 def test_real_seed_errors_are_caught(
-    seed_findings: dict[str, list[TermFinding]], name: str, severity: str, found: str, suggest: str, context: str
+    seed_findings: dict[str, list[TermFinding]],
+    name: str,
+    severity: str,
+    found: str,
+    suggest: str,
+    context: str,
 ) -> None:
     text = _seed(name)
     hits = [f for f in seed_findings[name] if f.found == found and f.severity == severity]
@@ -90,7 +112,9 @@ def test_seed_reports_have_no_other_findings(seed_findings: dict[str, list[TermF
     assert got == expected
 
 
-def test_seed_must_fix_findings_are_exactly_the_real_errors(seed_findings: dict[str, list[TermFinding]]) -> None:
+def test_seed_must_fix_findings_are_exactly_the_real_errors(
+    seed_findings: dict[str, list[TermFinding]],
+) -> None:
     must = sorted((name, f.found) for name, fs in seed_findings.items() for f in fs if f.severity == "必错")
     assert must == sorted(
         [
@@ -111,7 +135,7 @@ def test_seed_positions_are_exact_sorted_and_disjoint(seed_findings: dict[str, l
         assert findings, name
         for f in findings:
             assert text[f.start : f.end] == f.found
-        for a, b in zip(findings, findings[1:], strict=False):
+        for a, b in itertools.pairwise(findings):
             assert a.start <= b.start
             assert a.end <= b.start, (a, b)
 
@@ -231,7 +255,9 @@ def test_overlap_prefers_must_fix_over_probable() -> None:
 
 def test_context_not_skips_the_correct_full_form() -> None:
     assert check_terms("坚持以习近平新时代中国特色社会主义思想为指导。") == []
-    assert [f.found for f in check_terms("坚持以新时代中国特色社会主义思想为指导。")] == ["新时代中国特色社会主义思想"]
+    assert [f.found for f in check_terms("坚持以新时代中国特色社会主义思想为指导。")] == [
+        "新时代中国特色社会主义思想"
+    ]
 
 
 def _write(tmp_path: Path, lines: list[str], name: str = "terms.jsonl") -> Path:
@@ -241,34 +267,48 @@ def _write(tmp_path: Path, lines: list[str], name: str = "terms.jsonl") -> Path:
 
 
 def _rule(pattern: str, severity: str = "提示", suggest: str = "X", **extra: object) -> str:
-    obj = {"pattern": pattern, "regex": False, "suggest": suggest, "severity": severity, "reason": "r", "source": "s"}
+    obj = {
+        "pattern": pattern,
+        "regex": False,
+        "suggest": suggest,
+        "severity": severity,
+        "reason": "r",
+        "source": "s",
+    }
     obj.update(extra)
     return json.dumps(obj, ensure_ascii=False)
 
 
 def test_overlap_resolution_order(tmp_path: Path) -> None:
-    lex = load_lexicon(
-        _write(
-            tmp_path,
-            [
-                _rule("甲乙", "提示"),
-                _rule("甲乙丙", "提示"),
-                _rule("丙丁", "疑似"),
-                _rule("丁", "必错"),
-                _rule("戊", "提示"),
-            ],
-        )
-    )
-    # 丁 (必错) beats 丙丁 (疑似); then 甲乙丙 (longer) beats 甲乙; 戊 touches nothing and stays.
-    findings = check_terms("甲乙丙丁戊", lex)
-    assert [(f.found, f.start, f.end) for f in findings] == [("甲乙丙", 0, 3), ("丁", 3, 4), ("戊", 4, 5)]
-    # Same severity, same length: the earlier match wins.
-    lex = load_lexicon(_write(tmp_path, [_rule("甲乙", "疑似"), _rule("乙丙", "疑似")], "b.jsonl"))
-    assert [f.found for f in check_terms("甲乙丙", lex)] == ["甲乙"]
+    def run(rules: list[str], text: str, name: str) -> list[tuple[str, int, int]]:
+        lex = load_lexicon(_write(tmp_path, rules, name))
+        return [(f.found, f.start, f.end) for f in check_terms(text, lex)]
+
+    # A stronger severity beats a longer match: 必错 > 疑似 > 提示.
+    assert run([_rule("甲乙丙", "提示"), _rule("乙", "必错")], "甲乙丙", "a.jsonl") == [("乙", 1, 2)]
+    assert run([_rule("甲乙丙", "疑似"), _rule("乙", "必错")], "甲乙丙", "b.jsonl") == [("乙", 1, 2)]
+    assert run([_rule("甲乙丙", "提示"), _rule("乙", "疑似")], "甲乙丙", "c.jsonl") == [("乙", 1, 2)]
+    # Same severity: the longer match wins, whatever the rule order.
+    assert run([_rule("甲乙", "疑似"), _rule("甲乙丙", "疑似")], "甲乙丙", "d.jsonl") == [("甲乙丙", 0, 3)]
+    # Same severity and length: the earlier match wins.
+    assert run([_rule("乙丙", "疑似"), _rule("甲乙", "疑似")], "甲乙丙", "e.jsonl") == [("甲乙", 0, 2)]
+    # A candidate that lost does not block its neighbours; touching findings are both kept.
+    rules = [
+        _rule("甲乙", "提示"),
+        _rule("甲乙丙", "提示"),
+        _rule("丙丁", "疑似"),
+        _rule("丁", "必错"),
+        _rule("戊", "提示"),
+    ]
+    assert run(rules, "甲乙丙丁戊", "f.jsonl") == [("甲乙丙", 0, 3), ("丁", 3, 4), ("戊", 4, 5)]
+    # The same text twice gives two findings.
+    assert run([_rule("甲乙", "提示")], "甲乙，甲乙", "g.jsonl") == [("甲乙", 0, 2), ("甲乙", 3, 5)]
 
 
 def test_context_not_before_after_and_around(tmp_path: Path) -> None:
-    lex = load_lexicon(_write(tmp_path, [_rule("国务院", suggest="Y", context_not=["党中央、", "办公厅", "中国国务院x"])]))
+    lex = load_lexicon(
+        _write(tmp_path, [_rule("国务院", suggest="Y", context_not=["党中央、", "办公厅", "中国国务院x"])])
+    )
     assert check_terms("党中央、国务院", lex) == []
     assert check_terms("国务院办公厅", lex) == []
     assert check_terms("中国国务院x", lex) == []
@@ -281,7 +321,10 @@ def test_context_not_before_after_and_around(tmp_path: Path) -> None:
         ('{"pattern": "甲", "regex": false', "不是合法的 JSON"),
         ('["甲"]', "JSON 对象"),
         (_rule("甲").replace('"source": "s"', '"sourse": "s"'), "未知字段 sourse"),
-        (json.dumps({"pattern": "甲", "regex": False, "suggest": "乙", "severity": "必错", "reason": "r"}), "缺少字段 source"),
+        (
+            json.dumps({"pattern": "甲", "regex": False, "suggest": "乙", "severity": "必错", "reason": "r"}),
+            "缺少字段 source",
+        ),
         (_rule("甲").replace('"regex": false', '"regex": "no"'), "regex 的类型"),
         (_rule("甲", severity="错误"), "severity"),
         (_rule("甲", suggest=" "), "suggest 不能为空"),
@@ -323,8 +366,10 @@ def test_default_lexicon_is_used_when_none_given() -> None:
 # ---- correct official wording produces nothing -------------------------------------------------
 
 CORRECT = [
-    "高举中国特色社会主义伟大旗帜，全面贯彻习近平新时代中国特色社会主义思想，弘扬伟大建党精神，自信自强、守正创新，"
-    "踔厉奋发、勇毅前行，为全面建设社会主义现代化国家、全面推进中华民族伟大复兴而团结奋斗。",
+    (
+        "高举中国特色社会主义伟大旗帜，全面贯彻习近平新时代中国特色社会主义思想，弘扬伟大建党精神，自信自强、守正创新，"
+        "踔厉奋发、勇毅前行，为全面建设社会主义现代化国家、全面推进中华民族伟大复兴而团结奋斗。"
+    ),
     "在以习近平同志为核心的党中央坚强领导下，全面贯彻落实党的二十大和二十届二中、三中全会精神。",
     "紧密团结在以习近平同志为核心的党中央周围，始终在思想上政治上行动上同以习近平同志为核心的党中央保持高度一致。",
     "深刻领悟“两个确立”的决定性意义，增强“四个意识”、坚定“四个自信”、做到“两个维护”。",
@@ -335,8 +380,10 @@ CORRECT = [
     "完整、准确、全面贯彻新发展理念，加快构建以国内大循环为主体、国内国际双循环相互促进的新发展格局，着力推动高质量发展。",
     "贯彻创新、协调、绿色、开放、共享的新发展理念。",
     "高质量发展是全面建设社会主义现代化国家的首要任务。",
-    "中国式现代化是人口规模巨大的现代化，是全体人民共同富裕的现代化，是物质文明和精神文明相协调的现代化，"
-    "是人与自然和谐共生的现代化，是走和平发展道路的现代化。",
+    (
+        "中国式现代化是人口规模巨大的现代化，是全体人民共同富裕的现代化，是物质文明和精神文明相协调的现代化，"
+        "是人与自然和谐共生的现代化，是走和平发展道路的现代化。"
+    ),
     "发展全过程人民民主，保障人民当家作主。",
     "坚持房子是用来住的、不是用来炒的定位，加快建立多主体供给、多渠道保障、租购并举的住房制度，加快构建房地产发展新模式。",
     "坚持人民城市人民建、人民城市为人民，推进以人为核心的新型城镇化，实施城市更新行动，打造宜居、韧性、智慧城市。",
@@ -345,8 +392,10 @@ CORRECT = [
     "坚持稳中求进工作总基调，统筹发展和安全，积极稳妥推进碳达峰碳中和。",
     "统筹推进“五位一体”总体布局、协调推进“四个全面”战略布局。",
     "一体推进不敢腐、不能腐、不想腐，不断提高政治判断力、政治领悟力、政治执行力。",
-    "不断增强人民群众获得感、幸福感、安全感，积极培育和践行富强、民主、文明、和谐，自由、平等、公正、法治，"
-    "爱国、敬业、诚信、友善的社会主义核心价值观。",
+    (
+        "不断增强人民群众获得感、幸福感、安全感，积极培育和践行富强、民主、文明、和谐，自由、平等、公正、法治，"
+        "爱国、敬业、诚信、友善的社会主义核心价值观。"
+    ),
     "深入学习习近平经济思想、习近平生态文明思想、习近平法治思想，认真学习总书记重要讲话精神。",
     "深入推动黄河流域生态保护和高质量发展，牢固树立和践行绿水青山就是金山银山的理念，推动中华优秀传统文化创造性转化。",
     "中央生态环境保护督察反馈问题已全部整改；按照中共中央办公厅印发的《关于在全党大兴调查研究的工作方案》开展调研。",
