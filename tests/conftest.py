@@ -14,7 +14,16 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+def _find_shared() -> Path:
+    """The shared corpus and eval cases sit beside the checkout (``../shared``); a clone elsewhere
+    finds them through ``DRAFTING_SHARED`` or the workspace path."""
+    for cand in (os.environ.get("DRAFTING_SHARED"), ROOT.parent / "shared", Path("/work/shared")):
+        if cand and (Path(cand) / "corpus").is_dir():
+            return Path(cand)
+    return ROOT.parent / "shared"
+
+
+SHARED = _find_shared()
 SEEDS = ROOT / "corpus"
 PUBLIC = SHARED / "corpus" / "public"
 

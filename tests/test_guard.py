@@ -6,7 +6,6 @@ import json
 import statistics
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,8 +21,9 @@ from drafting.guard import (
     extract_figures,
     same_value,
 )
+from tests.conftest import SHARED
 
-DEV_CASES = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "dev-cases.jsonl"
+DEV_CASES = SHARED / "eval" / "dev-cases.jsonl"
 
 BULLETS = [
     "全年新增公共停车泊位1.2万个",

@@ -19,10 +19,11 @@ from drafting.errors import (
     UnsupportedFormatError,
 )
 from drafting.loaders import SUPPORTED_SUFFIXES, decode_text, iter_corpus_files, load_file
+from tests.conftest import SHARED
 
 MB = 1024 * 1024
 LIMIT = 20 * MB
-SEEDS = Path("/work/shared/corpus/seeds")
+SEEDS = SHARED / "corpus" / "seeds"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ZH_REPORT = "市住建局2023年工作总结\n一、工作开展情况\n　　全年完成保障性住房建设任务，“两违”整治成效明显。"
 

@@ -23,10 +23,11 @@ from drafting.structure import (
     split_sentences,
 )
 from drafting.tokens import count_tokens
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"  # the five bureau reports (copies of shared/corpus/seeds)
-PUBLIC = ROOT.parent / "shared" / "corpus" / "public"
+PUBLIC = SHARED / "corpus" / "public"
 
 SEED_004 = SEEDS / "市住建局2023年上半年工作总结.txt"
 SEED_002 = SEEDS / "市住建局市直机关党建工作督导推进会汇报发言.txt"

@@ -13,10 +13,11 @@ import pytest
 
 from drafting.errors import ConfigError
 from drafting.terms import SEVERITIES, TermFinding, TermRule, check_terms, load_lexicon
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
-PUBLIC = ROOT.parent / "shared" / "corpus" / "public"
+PUBLIC = SHARED / "corpus" / "public"
 
 SEED_2022 = "市住建局2022年文明创建工作总结.txt"
 SEED_2023 = "市住建局2023年上半年工作总结.txt"
