@@ -12,27 +12,31 @@ small word lists below that tell a verb from a subject or a time phrase.
   ``（1）``, levels from :data:`drafting.structure.HEADING_LEVELS`).  The marker is removed and the
   rest is split on ，、；: each part is described by its length in characters, quotes and other
   punctuation not counted (``聚焦转型升级，做实企业服务`` → ``"6+6"``, ``强化理论武装`` → ``"6"``).
-  ``headings`` keeps the most common patterns per level, ``heading_examples`` a few real headings
-  (marker removed), one per document first, in the order of the most common patterns.
+  ``headings`` keeps the 8 most common patterns per level, ``heading_examples`` up to 6 real
+  headings of at most 30 characters (marker removed): one for each common pattern in turn, from a
+  document not yet used while there is one.
 * **enumerations** – families ``一是/二是``, ``一要/二要``, ``第一/第二``, ``首先/其次`` found by
   :func:`drafting.structure.find_enumerations`; a document uses a family when it has at least two
   distinct markers of it.  Counts are documents.
 * **openers** – body sentences (:func:`drafting.structure.split_sentences` over non-heading lines)
   lose a leading enumeration marker (``一是``), a short time or setting clause (``2023年上半年，``,
-  ``下一步，``), a subject (``我局``, ``市住建局``, ``全市``) and an auxiliary (``将``, ``要``); the
-  first word is then taken by longest match (4, 3, 2 characters) against jieba's dictionary — the
-  same dictionary :mod:`drafting.textseg` segments with, without running the full segmenter, which
-  would cost more than the whole profile may.  An adverb (``深入``, ``扎实``, ``持续``…) joins the word
-  after it: ``深入推进``, ``扎实开展``.  Top 30.
-* **verbs** – the same head word for every clause (split on ，；。：！？), with the adverb dropped
-  (``深入推进`` counts ``推进``): 2–4 character words, so mostly the stock verbs 推进, 落实, 强化.
-* **sentence_chars / section_chars** – median, 10th and 90th percentile of body-sentence length
-  and of body length per section (chunks of one document under the same heading path summed).
-* **closings** – the last sentence of each document (its highest-position chunk), reduced to its
-  frame: the stock closing phrases it contains (``再接再厉``, ``推向新高度``, ``汇报完毕``, ``批评指正``,
-  ``谱写…新篇章``, ``作出…贡献`` …) kept with the punctuation between them, everything else
-  replaced by ``…``.  A last sentence with no stock phrase is not closing-like and is not counted.
-* **first_person** – share of documents that use ``我们`` and a bare ``我`` (not ``我局/我市/我国``…).
+  ``下一步，``, ``在…方面，``), a subject (``我局``, ``市住建局``, ``全市``) and an auxiliary (``将``, ``要``).
+  The first word is then the longest match (4, 3, 2 characters) in jieba's dictionary — the one
+  :mod:`drafting.textseg` segments with; running the full segmenter over the corpus would take
+  longer than the whole profile may (2 s for 3,850 chunks).  Words in :data:`NON_HEADS` (pronouns,
+  time words, connectives, common subject nouns such as 经济 or 住房) are not heads.  An adverb in
+  :data:`MODIFIERS` (``深入``, ``扎实``, ``持续``…) joins a following verb: ``深入推进``, ``扎实开展``.
+  "Verb" here means a word the corpus itself uses at least 3 times as a plain clause head.  Top 30.
+* **verbs** – the same head word for every clause (split on ，；。：！？), the adverb dropped
+  (``深入推进`` and the dictionary word ``认真落实`` count ``推进`` and ``落实``).  Top 30.
+* **sentence_chars / section_chars** – median, 10th and 90th percentile (and mean) of body-sentence
+  length and of body length per section (chunks of one document under one heading path summed).
+* **closings** – the last sentence of each document (its highest-position chunk) reduced to its
+  closing formula with the specifics replaced by …: ``为…而努力奋斗``, ``奋力谱写…新篇章``,
+  ``为…作出新的更大贡献``, ``…推向新高度``, ``汇报完毕，不当之处，请…批评指正``, ``特此报告`` …
+  (:func:`closing_frame`).  A last sentence without a formula is not closing-like and not counted.
+* **first_person** – share of documents that use ``我们``, and a bare ``我`` (not ``我局/我市/我国``,
+  not the ceremonial ``我代表…``, not inside quotes such as “民有所呼、我有所应”).
 
 Conformance (:func:`conformance`)
 =================================
@@ -54,9 +58,13 @@ A score out of 100, made of seven parts; a part that does not apply gives full m
   bullets, code fences, English words (upper-case acronyms such as PPP are fine), ASCII
   punctuation between Chinese characters.  5 points per kind.
 * **结尾 (10)** – a whole document (two or more ``一、`` headings, or ``whole_document=True``) must end
-  with a closing-like sentence (a stock closing phrase, or the frame of a profile closing).
+  with a closing-like sentence (one with a closing formula, :func:`closing_frame`).
 
-Everything is pure: no I/O except :func:`load_or_build`, nothing runs at import time.
+Cache (:func:`load_or_build`): ``<store>/style.json``, keyed by the corpus fingerprint (the keyword
+index's hash of every chunk id), so it is rebuilt whenever a document is ingested or removed.
+
+Nothing runs at import time; apart from :func:`load_or_build` the functions are pure (they only
+initialise jieba's dictionary through :func:`drafting.textseg.tokenizer` on first use).
 """
 
 from __future__ import annotations
@@ -70,7 +78,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from drafting.records import Chunk
-from drafting.structure import find_enumerations, heading_level, split_sentences
+from drafting.structure import HEADING_LEVELS, find_enumerations, heading_level, split_sentences
 
 if TYPE_CHECKING:
     from drafting.store import CorpusStore
@@ -79,7 +87,10 @@ __all__ = [
     "Conformance",
     "StyleProfile",
     "build_profile",
+    "closing_frame",
     "conformance",
+    "corpus_fingerprint",
+    "heading_pattern",
     "load_or_build",
 ]
 
@@ -90,6 +101,7 @@ TOP_WORDS = 30
 TOP_PATTERNS = 8
 TOP_CLOSINGS = 10
 EXAMPLES_PER_LEVEL = 6
+EXAMPLE_MAX_CHARS = 30
 
 # fallbacks when the profile has no sentences (empty corpus)
 DEFAULT_SENTENCE = {"median": 40.0, "p10": 15.0, "p90": 80.0}
@@ -105,105 +117,102 @@ _CLAUSE_SPLIT_RE = re.compile(r"[，；。：！？,;:!?\n]")
 
 # Adverbs that join the verb after them (深入 + 推进 → 深入推进).
 MODIFIERS = frozenset(
-    "深入 扎实 积极 持续 全面 大力 不断 切实 全力 认真 努力 坚决 统筹 重点 稳步 有序 严格 进一步 "
-    "高标准 高质量 高效 主动 及时 广泛 充分 精心 集中 协同 依法 继续 着重 全方位 系统 科学 有效 "
-    "加快 扎扎实实 更加 更好 始终 一直 逐步 率先 同步 常态化 深度 全程 长效 积极稳妥 稳妥 务实".split()
+    [
+        "深入", "扎实", "积极", "持续", "全面", "大力", "不断", "切实", "全力", "认真", "努力", "坚决", "统筹", "重点", "稳步", "有序",
+        "严格", "进一步", "高标准", "高质量", "高效", "主动", "及时", "广泛", "充分", "精心", "集中", "协同", "依法", "继续", "着重", "全方位",
+        "系统", "科学", "有效", "加快", "扎扎实实", "更加", "更好", "始终", "一直", "逐步", "率先", "同步", "常态化", "深度", "全程", "长效",
+        "积极稳妥", "稳妥", "务实", "累计", "成功", "共同", "强力", "纵深", "坚定不移", "千方百计", "因地制宜", "多渠道", "超额", "圆满",
+        "严厉", "牢牢", "紧紧", "高度",
+    ]
 )
+# Those of them that are verbs too when no verb follows (加快城市更新, 统筹城乡发展).
+_VERBAL_MODIFIERS = frozenset(["加快", "继续", "统筹", "深入", "集中", "协同", "强化", "纵深"])
 # Words that start a clause but are not predicates: pronouns, collectives, time, connectives.
 NON_HEADS = frozenset(
-    "我们 我局 我市 我区 我县 我省 你们 他们 大家 各位 同志们 其中 其他 其余 同时 此外 另外 因此 所以 但是 但 "
-    "目前 当前 今年 去年 明年 全年 上半年 下半年 近年来 今后 下一步 以来 期间 年度 同比 环比 分别 总之 "
-    "全市 全区 全县 全省 全局 全国 各地 各级 各部门 社会 城镇 城市 农村 城乡 群众 企业 项目 工作 这些 这个 "
-    "这是 这一 那些 一方面 另一方面 特别 尤其 主要 以及 并且 而且 还是 就是 只有 如果 虽然 通过 根据 按照 "
-    "随着 对于 关于 作为 由于 为了 截至 截止 一批 一些 一系列 同志 领导 尊敬 谢谢 首先 其次 再次 最后 "
-    "第一 第二 第三 一是 二是 三是 四是 五是 六是 以上 上述 如下 包括 主要是".split()
+    [
+        "我们", "我局", "我市", "我区", "我县", "我省", "你们", "他们", "大家", "各位", "同志们", "其中", "其他", "其余", "同时", "此外",
+        "另外", "因此", "所以", "但是", "但", "目前", "当前", "今年", "去年", "明年", "全年", "上半年", "下半年", "近年来", "今后", "下一步",
+        "以来", "期间", "年度", "同比", "环比", "分别", "总之", "全市", "全区", "全县", "全省", "全局", "全国", "各地", "各级", "各部门",
+        "社会", "城镇", "城市", "农村", "城乡", "群众", "企业", "项目", "工作", "这些", "这个", "这是", "这一", "那些", "一方面", "另一方面",
+        "特别", "尤其", "主要", "以及", "并且", "而且", "还是", "就是", "只有", "如果", "虽然", "通过", "根据", "按照", "随着", "对于",
+        "关于", "作为", "由于", "为了", "截至", "截止", "一批", "一些", "一系列", "同志", "领导", "尊敬", "谢谢", "首先", "其次", "再次",
+        "最后", "第一", "第二", "第三", "一是", "二是", "三是", "四是", "五是", "六是", "以上", "上述", "如下", "包括", "主要是", "过去",
+        "五年", "一年", "现在", "年均", "年内", "一定", "一般", "基本", "部分", "各类", "各项", "所有", "等等", "只要", "在于", "有利于",
+        "对此", "上下", "本市", "我国", "中国", "全球", "世界", "国际", "国内", "成绩", "总量", "增速", "规模", "综合", "全社会", "全社",
+        "习近平", "十四五", "十五", "十三", "主题", "住房", "住宅", "房屋", "房地产", "物业", "建筑", "小区", "老旧", "道路", "市政", "园林",
+        "绿化", "燃气", "供水", "供热", "排水", "污水", "消防", "经济", "经济社会", "政府", "产业", "国家", "工业", "地区", "地方", "粮食",
+        "人民", "民生", "人均", "科技", "居民", "城乡居民", "城镇居民", "农民", "人口", "常住人口", "财政", "教育", "文化", "生态", "生态环境",
+        "旅游", "交通", "基础设施", "公共服务", "社会保障", "固定资产", "生产总值", "农业", "服务业", "制造业", "乡村", "县域", "县城", "区域",
+        "省级", "国家级", "自治区", "省政府", "市政府", "民营", "民间", "国有企业", "金融机构", "高校", "基层", "单位", "中心", "技术", "高新技术",
+        "新能源", "能源", "电力", "外贸", "进出口", "营商", "黄河", "法治", "平安", "美丽", "绿色", "数字", "现代", "现代化", "城镇化",
+        "城镇化率", "空气质量", "蓝天", "信访", "工会",
+    ]
 )
 
-_ENUM_PREFIX_RE = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]{1,3}[是要](?=[\u4e00-\u9fff])|第[一二三四五六七八九十]{1,3}[，、：,:]?|"
+# What comes before the predicate: enumeration marker, time or setting clause, subject, auxiliary.
+_LEAD_ENUM = (
+    r"(?:[一二三四五六七八九十]{1,3}[是要](?=[\u4e00-\u9fff])|第[一二三四五六七八九十]{1,3}[，、：,:]?|"
     r"首先[，,]?|其次[，,]?|再次[，,]?|最后[，,]|同时[，,]|此外[，,]|另外[，,]|[（(][一二三四五六七八九十\d]{1,2}[）)])"
+    r"[，,、：: ]*"
 )
-_TIME_CLAUSE_RE = re.compile(
-    r"^(?:(?:19|20)\d{2}|[一二三四五六七八九十]+年来|今年|去年|明年|上半年|下半年|年初|年底|年末|近年|近期|"
+_LEAD_TIME = (
+    r"(?:(?:(?:19|20)\d{2}|[一二三四五六七八九十]+年来|今年|去年|明年|上半年|下半年|年初|年底|年末|近年|近期|"
     r"今后|下一步|当前|目前|过去|未来|一方面|另一方面|总的来看|总体来看|总之|与此同时|为此|对此|"
     r"在此基础上|同时|此外|另外|特别是|其中|截至|截止)[^，,。；！？]{0,12}[，,]"
-    r"|^在[^，,。；！？]{1,14}(?:上|中|下|里|方面|过程中|期间)[，,]"
+    r"|在[^，,。；！？]{1,14}(?:上|中|下|里|方面|过程中|期间)[，,])\s*"
 )
-_SUBJECT_RE = re.compile(
-    r"^(?:我们|我局|我市|我区|我县|我省|市住建局|区住建局|县住建局|住建局|局党组|局党委|局机关|"
+_LEAD_SUBJECT = (
+    r"(?:我们|我局|我市|我区|我县|我省|市住建局|区住建局|县住建局|住建局|局党组|局党委|局机关|"
     r"局系统|全局上下|全局|全市上下|全市|全区|全县|全省|各级各部门|各地各部门|各地|各部门|各单位|大家)"
+    r"[，, ]*(?=\S{2})"
 )
-_AUX_RE = re.compile(r"^(?:将|要|还|也|必须|必将|已|正|都|均|仍|会|须|需)(?=[\u4e00-\u9fff]{2})")
-
-ENUM_FAMILIES = ("一是/二是", "一要/二要", "第一/第二", "首先/其次")
-
-# Stock closing phrases (documents and speeches).  Order matters: longer phrases first.
-_CLOSING_PHRASES = (
-    "作出新的更大贡献",
-    "作出更大贡献",
-    "作出新贡献",
-    "作出贡献",
-    "贡献力量",
-    "奋力谱写",
-    "谱写",
-    "新篇章",
-    "新时代",
-    "新征程",
-    "新局面",
-    "新台阶",
-    "新高度",
-    "新成效",
-    "新胜利",
-    "新答卷",
-    "新气象",
-    "新突破",
-    "新篇",
-    "推向新高度",
-    "再上新台阶",
-    "迈上新台阶",
-    "再接再厉",
-    "砥砺前行",
-    "奋勇前进",
-    "奋勇争先",
-    "踔厉奋发",
-    "勇毅前行",
-    "笃行不怠",
-    "而努力奋斗",
-    "而不懈奋斗",
-    "努力奋斗",
-    "不懈奋斗",
-    "团结奋斗",
-    "以上汇报",
-    "汇报完毕",
-    "不当之处",
-    "批评指正",
-    "特此报告",
-    "特此汇报",
-    "谢谢大家",
-    "谢谢",
-    "贡献",
-    "开创",
-    "书写",
-    "唱响",
-    "奋力",
-    "为",
+_LEAD_AUX = r"(?:将|要|还|也|必须|必将|已|正|都|均|仍|会|须|需)(?=[\u4e00-\u9fff]{2})"
+_LEAD_SENTENCE_RE = re.compile(
+    rf"[ \t\u3000“\"]*(?:{_LEAD_ENUM})?(?:{_LEAD_TIME})?(?:{_LEAD_ENUM})?(?:{_LEAD_SUBJECT})?(?:{_LEAD_AUX})?"
 )
-_CLOSING_RE = re.compile("|".join(sorted(map(re.escape, _CLOSING_PHRASES), key=len, reverse=True)))
-# phrases that on their own make a sentence closing-like ("为" alone does not)
-_CLOSING_STRONG = frozenset(p for p in _CLOSING_PHRASES if len(p) >= 2) - {"新时代", "奋力", "开创", "书写"}
-_PUNCT_ONLY_RE = re.compile(r"^[\s，,、；;：:。！!？?“”\"]*$")
+_LEAD_CLAUSE_RE = re.compile(rf"[ \t\u3000“\"]*(?:{_LEAD_ENUM})?(?:{_LEAD_SUBJECT})?(?:{_LEAD_AUX})?")
 
-_BARE_I_RE = re.compile(r"(?<![自忘无敌])我(?![局市省区县们国党院委厅校司处办镇乡村部军])")
+# Closing formulas: (pattern, frame, strong).  A sentence's frame is the strong formula that ends
+# last in it (a weak one only when no strong one matches); the frame keeps the fixed words and
+# puts … where the specifics were.
+_CLOSING_FORMULAS: tuple[tuple[re.Pattern[str], str, bool], ...] = tuple(
+    (re.compile(p), frame, strong)
+    for p, frame, strong in (
+        (r"而(?:努力|不懈|团结|接续|共同)?奋斗", "为…而努力奋斗", True),
+        (r"(?:作出|做出)(?:新的)?(?:更大的?)?新?贡献|贡献[^，。！？]{0,8}力量", "为…作出新的更大贡献", True),
+        (r"谱写[^。！？]{0,40}?(?:篇章|乐章)", "奋力谱写…新篇章", True),
+        (r"开创[^。！？]{0,30}?新局面", "开创…新局面", True),
+        (r"推向新高度|再上新台阶|迈上新台阶|再创新佳绩|再创新辉煌", "…{0}", True),
+        (r"以优异成绩(?:迎接|庆祝|向)", "以优异成绩迎接…", True),
+        (r"(?:书写|交出)[^。！？]{0,20}?答卷", "书写…新答卷", True),
+        (r"(?:汇报完毕|以上汇报)[^。！？]{0,30}?批评指正", "汇报完毕，不当之处，请…批评指正", True),
+        (r"汇报完毕|以上汇报|批评指正", "汇报完毕，不当之处，请…批评指正", True),
+        (r"特此(?:报告|汇报)", "特此报告", True),
+        (r"谢谢(?:大家)?", "谢谢", False),
+        (r"再接再厉|砥砺前行|勇毅前行|踔厉奋发|笃行不怠|奋勇争先|奋发有为|接续奋斗", "…{0}…", False),
+    )
+)
+# bare 我 (I): not 我局/我市/我国…, not the ceremonial 我代表/我谨代表, not idioms (自我, 你追我赶, 时不我待)
+_BARE_I_RE = re.compile(r"(?<![自忘无敌追不之爱舍])我(?![局市省区县们国党院委厅校司处办镇乡村部军]|谨?代表)")
 _WE_RE = re.compile(r"我们")
+_QUOTED_RE = re.compile(r"“[^“”\n]{0,40}”|《[^《》\n]{0,40}》")
+
+
+def _bare_i(text: str) -> list[str]:
+    """Bare first-person 我 outside quotations and titles (slogans such as “我为群众办实事” are fine)."""
+    return _BARE_I_RE.findall(_QUOTED_RE.sub("", text))
+
 
 # conformance: artefacts
-_MD_BOLD_RE = re.compile(r"\*\*[^*\n]*\*\*|\*\*|__[^_\n]+__")
-_MD_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s*\S", re.M)
-_BULLET_RE = re.compile(r"^\s*(?:[-*+•·●▪◆■]\s*|\d{1,2}[)）]\s*|[①②③④⑤⑥⑦⑧⑨⑩])\S", re.M)
-_DASH_BULLET_RE = re.compile(r"^\s*[-*+]\s+\S", re.M)
-_ROUND_BULLET_RE = re.compile(r"^\s*[•·●▪◆■]\s*\S", re.M)
-_CODE_RE = re.compile(r"```|^\s*>\s", re.M)
-_ENGLISH_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z]*[a-z][A-Za-z]*)(?![A-Za-z])")
+# ``**`` / ``__`` emphasis marks; not the masked figures of the seeds (``*.**万个``)
+_MD_BOLD_RE = re.compile(r"(?<![\d.*＊])\*\*(?![\d.*＊])|(?<![\w])__|__(?![\w])")
+_MD_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s*\S", re.MULTILINE)
+_BULLET_RE = re.compile(r"^\s*(?:[-*+•·●▪◆■]\s*|\d{1,2}[)）]\s*|[①②③④⑤⑥⑦⑧⑨⑩]\s*)(?=\S)", re.MULTILINE)
+_DASH_BULLET_RE = re.compile(r"^\s*[-*+]\s+\S", re.MULTILINE)
+_ROUND_BULLET_RE = re.compile(r"^\s*[•·●▪◆■]\s*\S", re.MULTILINE)
+_CODE_RE = re.compile(r"```|^\s*>\s", re.MULTILINE)
+_ENGLISH_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]*[a-z][A-Za-z]*(?![A-Za-z])")
+_ENGLISH_OK = frozenset(["REITs", "kWh", "MWh", "GWh", "TWh", "App", "app", "km", "kV", "mm", "cm", "Wi", "Fi"])
 _ASCII_PUNCT_RE = re.compile(r"(?<=[\u4e00-\u9fff])[,;:!?()](?=[\u4e00-\u9fff(]|$)|(?<=[\u4e00-\u9fff])\((?=[\u4e00-\u9fff])")
 _HALF_PAREN_HEADING_RE = re.compile(r"^\s*\((?:[一二三四五六七八九十]{1,3}|\d{1,2})\)")
 
@@ -319,11 +328,16 @@ class StyleProfile:
     def prompt_hints(self) -> str:
         """Compact Chinese style rules for an LLM prompt (at most 300 characters)."""
         parts = ["标题按“一、”“（一）”“1.”“（1）”四级编号，不用Markdown符号"]
-        top = [(lvl, pats[0][0]) for lvl, pats in sorted(self.headings.items()) if pats]
-        if top:
-            forms = "，".join(f"{LEVEL_NAMES[lvl]}多为{_pattern_zh(p)}" for lvl, p in top[:2] if lvl in LEVEL_NAMES)
-            ex = self.heading_examples.get(top[0][0], [])[:1]
-            parts.append(forms + (f"（如“{ex[0]}”）" if ex else ""))
+        forms = []
+        for lvl in (1, 2):
+            pats = self.headings.get(lvl) or []
+            if pats:
+                ex = self.heading_examples.get(lvl, [])[:1]
+                forms.append(
+                    f"{LEVEL_NAMES[lvl]}标题多为{_pattern_zh(pats[0][0])}" + (f"（如“{ex[0]}”）" if ex else "")
+                )
+        if forms:
+            parts.append("，".join(forms))
         fam = self.enumerations[0][0] if self.enumerations else "一是/二是"
         parts.append(f"列举三项以上用“{_family_example(fam)}”")
         if self.openers:
@@ -335,10 +349,10 @@ class StyleProfile:
         if self.first_person.get("我", 0.0) < 0.2:
             parts.append("不用第一人称“我”，称“我局”")
         if self.closings:
-            parts.append(f"全文结尾可用“{self.closings[0][0]}”式收束")
+            parts.append(f"全文结尾常用“{self.closings[0][0]}”")
         text = "本局文风：" + "；".join(parts) + "。"
-        while len(text) > 300 and len(parts) > 1:
-            parts.pop(-1 if parts[-1].startswith("全文") else -2)
+        while len(text) > 300 and len(parts) > 2:
+            del parts[1]  # heading forms go first: they carry the longest examples
             text = "本局文风：" + "；".join(parts) + "。"
         return text[:300]
 
@@ -368,24 +382,34 @@ def heading_pattern(text: str) -> str:
 
 def strip_marker(heading: str) -> tuple[int, str]:
     """(marker level, text without the marker) of a heading; level 0 when it has no marker."""
-    from drafting.structure import _marker  # the parser's own marker rule
-
     s = heading.strip()
-    level, end = _marker(s)
-    return level, s[end:].strip() if level else s
+    level = heading_level(s)
+    if not level:
+        return 0, s
+    m = HEADING_LEVELS[level].match(s)
+    return level, s[m.end() :].strip() if m else s
 
 
-@dataclass
 class _Dict:
-    freq: dict[str, int]
+    """Longest-match lookup in jieba's dictionary (memoised on the 4-character prefix)."""
+
+    def __init__(self, freq: dict[str, int]) -> None:
+        self.freq = freq
+        self.memo: dict[str, str] = {}
 
     def longest(self, s: str) -> str:
         """Longest dictionary word (4, 3, 2 chars) at the start of ``s``; else its first char."""
+        key = s[:4]
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        w = key[:1]
         for n in (4, 3, 2):
-            w = s[:n]
-            if len(w) == n and self.freq.get(w):
-                return w
-        return s[:1]
+            if len(key) >= n and self.freq.get(key[:n]):
+                w = key[:n]
+                break
+        self.memo[key] = w
+        return w
 
 
 def _jieba_dict() -> _Dict:
@@ -396,22 +420,8 @@ def _jieba_dict() -> _Dict:
 
 def _strip_lead(s: str, first_clause: bool) -> str:
     """Remove what comes before the predicate: enumeration marker, time clause, subject, auxiliary."""
-    s = s.lstrip(" \t\u3000“\"")
-    for _ in range(2):
-        m = _ENUM_PREFIX_RE.match(s)
-        if m:
-            s = s[m.end() :].lstrip("，,、：: ")
-        if first_clause:
-            m = _TIME_CLAUSE_RE.match(s)
-            if m:
-                s = s[m.end() :].lstrip()
-    m = _SUBJECT_RE.match(s)
-    if m and len(s) - m.end() >= 2:
-        s = s[m.end() :].lstrip("，, ")
-    m = _AUX_RE.match(s)
-    if m:
-        s = s[m.end() :]
-    return s
+    m = (_LEAD_SENTENCE_RE if first_clause else _LEAD_CLAUSE_RE).match(s)
+    return s[m.end() :] if m else s
 
 
 def _valid_head(w: str) -> bool:
@@ -431,11 +441,13 @@ def _compose(w: str, rest: str, d: _Dict, verbset: set[str] | frozenset[str]) ->
     """(opener, verb): an adverb joins a following known verb (``深入`` + ``推进`` → ``深入推进``)."""
     if not w:
         return "", ""
+    if len(w) == 4 and w[:2] in MODIFIERS and w[2:] in verbset:  # 认真落实 (one dictionary word)
+        return w, w[2:]
     if w in MODIFIERS:
         nxt = d.longest(rest) if rest and _CJK_RE.match(rest[0]) else ""
         if nxt in verbset and nxt not in MODIFIERS:
             return w + nxt, nxt
-        return w, (w if w in verbset else "")
+        return w, (w if w in _VERBAL_MODIFIERS else "")  # 加快城市更新, 深入基层: the predicate itself
     return w, w
 
 
@@ -470,37 +482,18 @@ def _enum_family(marker: str) -> str:
 
 
 def closing_frame(sentence: str) -> str:
-    """The closing frame of a sentence (stock phrases kept, specifics → …); "" when it has none.
+    """The closing formula of a sentence with its specifics replaced by …; "" when it has none.
 
-    ``今后，我们将再接再厉，…不断把创建文明城市工作推向新高度。`` → ``…再接再厉…推向新高度。``
+    ``今后，我们将再接再厉，…不断把创建文明城市工作推向新高度。`` → ``…推向新高度``;
+    ``…为建设美丽新宁夏、共圆伟大中国梦而团结奋斗！`` → ``为…而努力奋斗``.
     """
-    s = sentence.strip()
-    matches = list(_CLOSING_RE.finditer(s))
-    if not any(m.group() in _CLOSING_STRONG for m in matches):
-        return ""
-    out: list[str] = []
-    prev = 0
-    for m in matches:
-        gap = s[prev : m.start()]
-        if gap:
-            if _PUNCT_ONLY_RE.match(gap) and out:
-                out.append(gap.strip())
-            elif not out or out[-1] != "…":
-                out.append("…")
-        out.append(m.group())
-        prev = m.end()
-    tail = s[prev:]
-    if tail:
-        end = tail[-1] if tail[-1] in "。！!？?" else ""
-        if _PUNCT_ONLY_RE.match(tail):
-            out.append(tail.strip())
-        else:
-            if out[-1] != "…":
-                out.append("…")
-            out.append(end)
-    frame = "".join(out)
-    frame = re.sub(r"…(?:[，,、；;：:]*…)+", "…", frame)
-    return frame
+    best: tuple[bool, int, str] | None = None
+    for pattern, frame, strong in _CLOSING_FORMULAS:
+        for m in pattern.finditer(sentence):
+            key = (strong, m.end(), frame.format(m.group()))
+            if best is None or key[:2] > best[:2]:
+                best = key
+    return best[2] if best else ""
 
 
 def _body_lines(text: str) -> tuple[list[str], list[str]]:
@@ -552,7 +545,7 @@ def build_profile(chunks: Iterable[Chunk], fingerprint: str = "") -> StyleProfil
         doc_enums[c.doc_id].update(find_enumerations(body_text))
         if _WE_RE.search(body_text):
             docs_we.add(c.doc_id)
-        if _BARE_I_RE.search(body_text):
+        if _bare_i(body_text):
             docs_i.add(c.doc_id)
         if body and (c.doc_id not in doc_last or c.position > doc_last[c.doc_id][0]):
             doc_last[c.doc_id] = (c.position, body[-1])
@@ -633,21 +626,32 @@ def build_profile(chunks: Iterable[Chunk], fingerprint: str = "") -> StyleProfil
 
 
 def _pick_examples(items: list[tuple[str, str, str]], top: list[str]) -> list[str]:
-    """Real headings with the most common patterns, one per document before a second from any."""
-    rank = {p: i for i, p in enumerate(top)}
-    ranked = sorted(
-        (x for x in items if x[2] in rank and len(x[1]) <= 40), key=lambda x: rank[x[2]]
-    )  # stable: corpus order within a pattern
+    """Real headings for the most common patterns: one per pattern in turn (most common first),
+    from a document not used yet while there is one; corpus order within a pattern."""
+    queues: dict[str, list[tuple[str, str]]] = {p: [] for p in top}
+    for doc, text, pat in items:
+        if pat in queues and len(text) <= EXAMPLE_MAX_CHARS:
+            queues[pat].append((doc, text))
     out: list[str] = []
     used_docs: set[str] = set()
-    for rnd in range(2):
-        for doc, text, _p in ranked:
-            if len(out) >= EXAMPLES_PER_LEVEL:
-                return out
-            if text in out or (rnd == 0 and doc in used_docs):
-                continue
-            out.append(text)
-            used_docs.add(doc)
+    for strict in (True, False):
+        progress = True
+        while progress and len(out) < EXAMPLES_PER_LEVEL:
+            progress = False
+            for pat in top:
+                q = queues[pat]
+                k = next(
+                    (i for i, (doc, text) in enumerate(q) if text not in out and not (strict and doc in used_docs)),
+                    None,
+                )
+                if k is None:
+                    continue
+                doc, text = q.pop(k)
+                out.append(text)
+                used_docs.add(doc)
+                progress = True
+                if len(out) >= EXAMPLES_PER_LEVEL:
+                    break
     return out
 
 
@@ -655,15 +659,27 @@ def _pick_examples(items: list[tuple[str, str, str]], top: list[str]) -> list[st
 # cache in the store
 
 
+def corpus_fingerprint(store: CorpusStore) -> str:
+    """The store's keyword fingerprint, computed from the collection's chunk ids.
+
+    The same value as ``store.keyword().fingerprint`` once the keyword index is in sync, but always
+    current (another process or store object may have ingested since) and without loading BM25.
+    """
+    from drafting.keyword import fingerprint
+
+    return fingerprint(row[0] for row in store._iter_rows([]))
+
+
 def load_or_build(store: CorpusStore) -> StyleProfile:
     """The store's profile, cached in ``<store>/style.json`` and rebuilt when the corpus changed.
 
-    The cache is keyed by the keyword index fingerprint (a hash of every chunk id), so ingesting
-    or removing a document rebuilds it.  A cache that cannot be written is not an error.
+    The cache is keyed by the corpus fingerprint (a hash of every chunk id, as the keyword index
+    uses), so ingesting, updating or removing a document rebuilds it.  A cache that cannot be read
+    is rebuilt; one that cannot be written is not an error.
     """
     from drafting.store import chunk_from_row
 
-    fp = store.keyword().fingerprint
+    fp = corpus_fingerprint(store)
     path = store.settings.store_path() / STYLE_FILE
     try:
         cached = StyleProfile.from_json(json.loads(path.read_text(encoding="utf-8")))
@@ -794,7 +810,7 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
         notes.extend(head_notes)
 
     # 句子长度
-    clean_body = [_MD_BOLD_RE.sub(lambda m: m.group().strip("*_"), _BULLET_RE.sub("", s)) for s in body]
+    clean_body = [_MD_BOLD_RE.sub("", _BULLET_RE.sub("", s)) for s in body]
     sentences = [s for line in clean_body for s in split_sentences(line) if len(s) >= 2]
     med, p10, p90 = (profile.sentence_stat(k) for k in ("median", "p10", "p90"))
     if sentences:
@@ -840,7 +856,7 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
 
     # 人称
     body_text = "\n".join(body)
-    bare = len(_BARE_I_RE.findall(body_text))
+    bare = len(_bare_i(body_text))
     if bare and profile.first_person.get("我", 0.0) < 0.2:
         lose("人称", 10.0)
         notes.append(f"出现第一人称“我”{bare}处：公文应以单位口吻，改为“我局”或省略主语")
@@ -851,9 +867,9 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
 
     # 格式残留
     art: list[str] = []
-    n_bold = len(_MD_BOLD_RE.findall(text))
+    n_bold = (len(_MD_BOLD_RE.findall(text)) + 1) // 2
     if n_bold:
-        art.append(f"删除Markdown加粗符号“**”（{n_bold}处），标题用“一、”“（一）”编号表示")
+        art.append(f"删除Markdown加粗符号“**”（{n_bold}处），需要强调的内容改为小标题或“一是……”句式")
     if _MD_HEADING_RE.search(text):
         art.append("删除行首的“#”号，标题改用“一、”“（一）”“1.”“（1）”编号")
     n_dash = len(_DASH_BULLET_RE.findall(text)) + len(_ROUND_BULLET_RE.findall(text))
@@ -861,7 +877,7 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
         art.append(f"删除行首的项目符号“-”“•”（{n_dash}处），改为“一是……二是……”或成段叙述")
     if _CODE_RE.search(text):
         art.append("删除代码块或引用符号（```、>）")
-    english = [w for w in _ENGLISH_RE.findall(text) if len(w) >= 2]
+    english = [w for w in _ENGLISH_RE.findall(text) if len(w) >= 3 and w not in _ENGLISH_OK]
     if english:
         art.append(f"出现英文“{english[0]}”等{len(english)}处，请改为中文表述")
     ascii_p = _ASCII_PUNCT_RE.findall(text)
@@ -875,11 +891,9 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
     whole = whole_document if whole_document is not None else sum(1 for h in heads if heading_level(h) == 1) >= 2
     if whole and sentences:
         last = sentences[-1]
-        frame = closing_frame(last)
-        known = {f for f, _ in profile.closings}
-        if not frame and last not in known:
+        if not closing_frame(last):
             lose("结尾", 10.0)
-            example = profile.closings[0][0] if profile.closings else "…推向新高度。"
+            example = profile.closings[0][0] if profile.closings else "…推向新高度"
             notes.append(f"全文缺少收束语：结尾可参照本局材料常用写法，如“{example}”")
 
     score = round(sum(parts.values()), 1)
