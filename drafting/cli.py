@@ -216,6 +216,21 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_REVIEW if review else EXIT_OK
 
 
+def cmd_style(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.errors import EmptyCorpusError
+    from drafting.style import load_or_build
+
+    store = _store(settings)
+    if store.count() == 0:
+        raise EmptyCorpusError()
+    profile = load_or_build(store)
+    if args.json:
+        _emit(profile.to_json())
+    else:
+        print(profile.summary_zh())
+    return EXIT_OK
+
+
 # ---- parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drafting", description="拟稿助手：检索往年材料，起草、核对公文。")
@@ -257,6 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bullets", default=None, metavar="FILE", help="要点文件：稿件中的数字只能来自这里")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("style", help="查看从语料库归纳的本局文风")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_style)
     return p
 
 

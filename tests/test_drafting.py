@@ -194,3 +194,13 @@ def test_cli_draft_and_check_json(seeded: Any, tmp_path: Path, monkeypatch: pyte
 
 def test_store_fixture_is_real(seeded: Any) -> None:
     assert CorpusStore(seeded).count() > 20
+
+
+def test_cli_style(seeded: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DRAFTING_STORE", str(seeded.store))
+    assert main(["style", "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out)
+    assert profile["chunks"] == CorpusStore(seeded).count()
+    assert any(word == "坚持" for word, _n in profile["openers"][:10])
+    assert main(["style"]) == 0
+    assert "坚持" in capsys.readouterr().out
