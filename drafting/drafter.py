@@ -11,15 +11,14 @@ text streamed so far, so nothing already written is lost.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from drafting.engines import Engine, EngineError, Message, collect, make_engine
 from drafting.errors import InputError
-from drafting.guard import GuardReport, check_figures
-from drafting.offline import OfflineEngine, clean_bullet
+from drafting.guard import GuardReport, check_figures, extract_figures
+from drafting.offline import OfflineEngine, bigrams, clean_bullet
 from drafting.prompting import Exemplar, build_messages, render
 from drafting.records import Hit
 from drafting.search import Filters, search
@@ -139,33 +138,21 @@ def check(text: str, provided: str, pairs: Sequence[tuple[str, float, float, str
     return check_figures(text, provided, pairs=list(pairs)), check_terms(text)
 
 
-def _bigrams(text: str) -> set[str]:
-    chars = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    return {chars[i] + chars[i + 1] for i in range(len(chars) - 1)}
-
-
 def cite(text: str, hits: Sequence[Hit], only: Sequence[Hit] | None = None, threshold: float = 0.12) -> list[Citation]:
     """Exemplars drawn on, each linked to the draft paragraphs that echo it (bigram overlap)."""
     paragraphs = [p for p in text.split("\n") if p.strip()]
-    grams = [_bigrams(p) for p in paragraphs]
+    grams = [bigrams(p) for p in paragraphs]
     out = []
     for hit in only if only is not None else hits:
-        hg = _bigrams(hit.chunk.text)
+        hg = bigrams(hit.chunk.text)
         linked = [i for i, g in enumerate(grams) if g and len(g & hg) / len(g) >= threshold]
         snippet = hit.chunk.text if len(hit.chunk.text) <= 200 else hit.chunk.text[:200] + "…"
         out.append(Citation(hit.chunk.doc_id, hit.chunk.title, list(hit.chunk.heading_path), snippet, linked))
     return out
 
 
-def _offline_factory(settings: Settings) -> Callable[[], Engine]:
-    def factory() -> Engine:
-        return OfflineEngine()
-
-    return factory
-
-
 def get_engine(settings: Settings, name: str | None = None) -> Engine:
-    return make_engine(settings, name, offline_factory=_offline_factory(settings))
+    return make_engine(settings, name, offline_factory=OfflineEngine)
 
 
 def exemplars_for(store: CorpusStore, req: DraftRequest, k: int, exclude: Sequence[str]) -> list[Hit]:
@@ -256,9 +243,7 @@ def refine(
 
 def _figures_of(text: str) -> str:
     """Figures already in the previous draft are allowed in a refinement (the writer accepted them)."""
-    from drafting.guard import extract_figures
-
-    return "\n".join(f.raw for f in extract_figures(text) if not re.fullmatch(r"【待补充】", f.raw))
+    return "\n".join(f.raw for f in extract_figures(text))
 
 
 __all__ = [

@@ -48,13 +48,13 @@ def clean_bullet(text: str) -> str:
     return text.strip().rstrip("。；;，,、 ")
 
 
-def _bigrams(text: str) -> set[str]:
+def bigrams(text: str) -> set[str]:
     chars = [c for c in text if "\u4e00" <= c <= "\u9fff"]
     return {chars[i] + chars[i + 1] for i in range(len(chars) - 1)}
 
 
 def _overlap(a: str, b: str) -> float:
-    x, y = _bigrams(a) - _COMMON, _bigrams(b) - _COMMON
+    x, y = bigrams(a) - _COMMON, bigrams(b) - _COMMON
     return len(x & y) / max(1, min(len(x), len(y)))
 
 
