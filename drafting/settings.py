@@ -55,6 +55,11 @@ class Settings(BaseSettings):
 
     max_file_mb: float = Field(20.0, description="files larger than this are refused at ingest")
 
+    data_dir: Path = Field(Path("data"), description="per-user history (SQLite, WAL) and exports")
+    users_file: Path | None = Field(None, description="JSON users file (hashed passwords); required beyond 127.0.0.1")
+    host: str = Field("127.0.0.1", description="address the UI binds to")
+    port: int = 7860
+
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
 
@@ -72,6 +77,9 @@ class Settings(BaseSettings):
 
     def keyword_path(self) -> Path:
         return self.store_path() / "keyword"
+
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser()
 
 
 def get_settings(**overrides: object) -> Settings:
