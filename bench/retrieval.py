@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = next((p for p in (Path(os.environ.get("DRAFTING_SHARED", "")), ROOT.parent / "shared", Path("/work/shared"))
-               if (p / "corpus").is_dir()), ROOT.parent / "shared")
+SHARED = next((Path(p) for p in (os.environ.get("DRAFTING_SHARED"), ROOT.parent / "shared", Path("/work/shared"))
+               if p and (Path(p) / "corpus" / "public").is_dir()), ROOT.parent / "shared")
 PUBLIC = SHARED / "corpus" / "public"
 SEEDS = ROOT / "corpus"
 CASES = SHARED / "eval" / "dev-cases.jsonl"
