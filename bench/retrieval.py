@@ -87,12 +87,12 @@ def bench_ingest(runs: int = 3) -> Path:
     for n in range(runs):
         store = keep / f"store{n}"
         results.append(run_ingest(store))
-    stages = ("open", "parse", "tokenise", "tokenise wait", "embed", "chroma", "keyword")
+    stages = ("open", "parse", "tokenise", "embed", "worker wait", "chroma", "keyword")
     rows = [[stage, statistics.median(r["timings"].get(stage, 0.0) for r in results)] for stage in stages]
     rows.append(["python imports", statistics.median(r["import"] for r in results)])
     rows.append(["wall, cold process", statistics.median(r["wall"] for r in results)])
-    print("(tokenise runs in a worker process, overlapped with embed and chroma; 'tokenise wait' is the part"
-          " the main process waited for)")
+    print("(tokenise and embed run in a worker process, overlapped with parsing and Chroma writes in the main"
+          " process; 'worker wait' is the part the main process waited for)")
     print(f"\nIngest: {results[0]['docs']} documents, {results[0]['chunks']} chunks, median of {runs} cold runs (s)")
     print(table(rows, ["stage", "seconds"]))
     return keep / "store0"

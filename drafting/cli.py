@@ -231,6 +231,27 @@ def cmd_style(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_polish(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.polish import polish
+
+    text = sys.stdin.read() if args.file == "-" else _read_text(Path(args.file))
+    result = polish(text, settings, engine=_engine(args, settings))
+    if args.json:
+        _emit(result.to_json())
+    else:
+        names = {"rule": "规则", "corpus": "往年表述", "llm": "整段润色"}
+        for s in result.suggestions:
+            print(f"[{s.id}] {names[s.kind]}（第{s.start + 1}–{s.end}字）：{s.reason}")
+            print(f"    原文：{s.original}\n    建议：{s.suggestion}")
+            if s.kind == "corpus" and s.source:
+                print(f"    出处：{s.source['title']} › {' › '.join(s.source['heading_path'])}")
+            for flag in s.flags:
+                print(f"    注意：{flag}")
+        for note in result.notes:
+            print(f"提示：{note}")
+    return EXIT_REVIEW if result.needs_review else EXIT_OK
+
+
 # ---- parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drafting", description="拟稿助手：检索往年材料，起草、核对公文。")
@@ -276,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("style", help="查看从语料库归纳的本局文风")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_style)
+
+    s = sub.add_parser("polish", help="润色自己写的句子或段落：规范提法、往年表述、整段改写")
+    s.add_argument("file", metavar="FILE|-")
+    s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_polish)
     return p
 
 

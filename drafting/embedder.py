@@ -13,8 +13,6 @@ Chroma's default embedding function (which downloads a model) is never used.
 from __future__ import annotations
 
 import hashlib
-import math
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +24,7 @@ from drafting import textseg
 from drafting.errors import EmbeddingError
 
 BIGRAM_WEIGHT = 0.6
+_MAX_FEATURES = 1 << 31  # (row, feature id) pairs are packed as row * _MAX_FEATURES + id
 
 
 def _bucket(feature: str, dim: int) -> tuple[int, float]:
@@ -41,6 +40,9 @@ class HashedChineseEmbedding(EmbeddingFunction[Documents]):
     def __init__(self, dim: int = 768) -> None:
         self.dim = dim
         self._memo: dict[str, tuple[int, float]] = {}
+        self._ids: dict[str, int] = {}  # feature key -> dense id, for the vectorised path
+        self._buckets: list[int] = []
+        self._values: list[float] = []
 
     def __call__(self, input: Documents) -> Embeddings:
         texts = list(input)
@@ -57,24 +59,36 @@ class HashedChineseEmbedding(EmbeddingFunction[Documents]):
             for word, w in weights.items():
                 key = "w:" + word
                 if key not in self._memo:
-                    self._memo[key] = (_bucket(key, self.dim)[0], _bucket(key, self.dim)[1] * w)
-        flat: list[int] = []
-        vals: list[float] = []
-        for row, (text, toks) in enumerate(zip(texts, token_lists, strict=True)):
-            base = row * self.dim
-            for word, tf in Counter(toks).items():
-                i, v = self._feature("w:", word)
-                flat.append(base + i)
-                vals.append(v * (1.0 + math.log(tf)) if tf > 1 else v)
-            for gram, tf in Counter(textseg.char_bigrams(text)).items():
-                i, v = self._feature("b:", gram)
-                flat.append(base + i)
-                vals.append(v * (1.0 + math.log(tf)) if tf > 1 else v)
-        out = np.bincount(np.asarray(flat, dtype=np.int64), weights=np.asarray(vals), minlength=len(texts) * self.dim)
+                    i, sign = _bucket(key, self.dim)
+                    self._memo[key] = (i, sign * w)
+        # Every (row, feature) occurrence as one integer, counted with numpy: tf per row and feature.
+        keys: list[str] = []
+        lengths: list[int] = []
+        for text, toks in zip(texts, token_lists, strict=True):
+            before = len(keys)
+            keys.extend(["w:" + w for w in toks])
+            keys.extend(["b:" + g for g in textseg.char_bigrams(text)])
+            lengths.append(len(keys) - before)
+        for key in dict.fromkeys(keys).keys() - self._ids.keys():
+            self._register(key)
+        fids_all = np.fromiter(map(self._ids.__getitem__, keys), dtype=np.int64, count=len(keys))
+        rows_all = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        occurrences = rows_all * _MAX_FEATURES + fids_all
+        pairs, tf = np.unique(occurrences, return_counts=True)
+        rows, fids = np.divmod(pairs, _MAX_FEATURES)
+        buckets = np.asarray(self._buckets, dtype=np.int64)[fids]
+        values = np.asarray(self._values)[fids] * (1.0 + np.log(tf))
+        out = np.bincount(rows * self.dim + buckets, weights=values, minlength=len(texts) * self.dim)
         out = out.reshape(len(texts), self.dim).astype(np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return out / norms
+
+    def _register(self, key: str) -> None:
+        i, v = self._feature(key[:2], key[2:])
+        self._ids[key] = len(self._buckets)
+        self._buckets.append(i)
+        self._values.append(v)
 
     def _feature(self, kind: str, token: str) -> tuple[int, float]:
         """(dimension, signed weight) of a word ("w:") or bigram ("b:") feature, memoised."""

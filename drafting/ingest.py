@@ -30,7 +30,9 @@ from drafting.structure import chunk_document, doc_id_for, parse_document
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
-BATCH_DOCS = 32
+BATCH_DOCS = 8  # documents per worker job: small, so the worker starts early and stays busy
+MAX_IN_FLIGHT = 8  # worker jobs queued before the oldest is collected (bounds memory)
+WRITE_RECORDS = 1000  # chunks per Chroma write: each call has a fixed cost
 
 
 @dataclass
@@ -71,6 +73,21 @@ def read_manifest(folder: Path) -> dict[str, DocMeta]:
         except (ValueError, KeyError, TypeError):
             continue
     return hints
+
+
+_WORKER_EMBEDDERS: dict[int, HashedChineseEmbedding] = {}
+
+
+def prepare_batch(texts: list[str], dim: int | None) -> tuple[list[list[str]], np.ndarray | None, float, float]:
+    """Worker side: jieba words of each text and, for the built-in embedder (``dim`` given), the
+    embeddings too, so the parent only parses and writes.  Returns (words, vectors, tok s, embed s)."""
+    word_lists, weights, tok_seconds = textseg.tokenise_batch(texts)
+    if dim is None:
+        return word_lists, None, tok_seconds, 0.0
+    start = time.perf_counter()
+    embedder = _WORKER_EMBEDDERS.setdefault(dim, HashedChineseEmbedding(dim=dim))
+    vectors = embedder.embed_tokens(texts, word_lists, weights)
+    return word_lists, vectors, tok_seconds, time.perf_counter() - start
 
 
 def _tokeniser() -> Executor:
@@ -122,43 +139,60 @@ def ingest(
     fresh_tokens: dict[str, list[str]] = {}
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
 
-    in_flight: list[tuple[list[tuple[str, list[Chunk], list[str]]], Future[Any]]] = []
+    Batch = list[tuple[str, list[Chunk], list[str]]]
+    in_flight: list[tuple[Batch, Future[Any]]] = []
+    ready: list[tuple[Batch, np.ndarray]] = []  # worker results waiting to be written
 
     def flush() -> None:
-        """Send the pending batch to the tokeniser, then embed and write the previous batch meanwhile."""
+        """Queue the pending documents for the worker; collect the oldest results once enough are queued."""
         if pending:
             batch = list(pending)
             pending.clear()
             texts = [c.index_text() for _s, cs, _o in batch for c in cs]
-            in_flight.append((batch, tokeniser.submit(textseg.tokenise_batch, texts)))
-        while len(in_flight) > 1:
-            finish(*in_flight.pop(0))
+            in_flight.append((batch, tokeniser.submit(prepare_batch, texts, dim)))
+        while len(in_flight) > MAX_IN_FLIGHT:
+            collect(*in_flight.pop(0))
 
-    def finish(batch: list[tuple[str, list[Chunk], list[str]]], future: Future[Any]) -> None:
+    def collect(batch: Batch, future: Future[Any]) -> None:
         nonlocal t
         t = time.perf_counter()
         chunks = [c for _s, cs, _o in batch for c in cs]
-        word_lists, weights, seconds = future.result()
-        report.timings["tokenise"] = report.timings.get("tokenise", 0.0) + seconds
-        t = timer.add("tokenise wait", t)
+        word_lists, embeddings, tok_seconds, embed_seconds = future.result()
+        report.timings["tokenise"] = report.timings.get("tokenise", 0.0) + tok_seconds
+        report.timings["embed"] = report.timings.get("embed", 0.0) + embed_seconds
+        t = timer.add("worker wait", t)
         for c, ws in zip(chunks, word_lists, strict=True):
             fresh_tokens[c.chunk_id] = [w for w in ws if w not in textseg.STOPWORDS]
-        texts = [c.index_text() for c in chunks]
-        if isinstance(store.embedder, HashedChineseEmbedding):
-            embeddings = store.embedder.embed_tokens(texts, word_lists, weights)
-        else:
-            embeddings = np.asarray(store.embedder(texts), dtype=np.float32)
-        t = timer.add("embed", t)
-        for _status, cs, stale in batch:
-            for old in stale:
-                store.delete_doc(old)
-            if cs and cs[0].doc_id in partial_ids:
-                store.delete_doc(cs[0].doc_id)  # left half-written by an interrupted run
-        store.add_chunks(chunks, embeddings)
+        if embeddings is None:  # an embedding endpoint: called from here, not from the worker
+            embeddings = np.asarray(store.embedder([c.index_text() for c in chunks]), dtype=np.float32)
+            t = timer.add("embed", t)
+        ready.append((batch, embeddings))
+        if sum(len(e) for _b, e in ready) >= WRITE_RECORDS:
+            write()
+
+    def write() -> None:
+        """One Chroma call for everything ready: each call has a fixed cost, so fewer, larger calls."""
+        nonlocal t
+        if not ready:
+            return
+        t = time.perf_counter()
+        batches = [b for b, _e in ready]
+        chunks = [c for b in batches for _s, cs, _o in b for c in cs]
+        embeddings = np.concatenate([e for _b, e in ready]) if chunks else np.zeros((0, 1), np.float32)
+        ready.clear()
+        for batch in batches:
+            for _status, cs, stale in batch:
+                for old in stale:
+                    store.delete_doc(old)
+                if cs and cs[0].doc_id in partial_ids:
+                    store.delete_doc(cs[0].doc_id)  # left half-written by an interrupted run
+        if chunks:
+            store.add_chunks(chunks, embeddings)
         t = timer.add("chroma", t)
-        for status, cs, _o in batch:
-            setattr(report, status, getattr(report, status) + 1)
-            report.chunks += len(cs)
+        for batch in batches:
+            for status, cs, _o in batch:
+                setattr(report, status, getattr(report, status) + 1)
+                report.chunks += len(cs)
 
     def read_one(n: int, path: Path) -> None:
         nonlocal t
@@ -198,13 +232,15 @@ def ingest(
         if len(pending) >= BATCH_DOCS:
             flush()
 
+    dim = store.embedder.dim if isinstance(store.embedder, HashedChineseEmbedding) else None
     tokeniser = _tokeniser()
     try:
         for n, path in enumerate(files):
             read_one(n, path)
         flush()
         while in_flight:
-            finish(*in_flight.pop(0))
+            collect(*in_flight.pop(0))
+        write()
     finally:
         tokeniser.shutdown(wait=False, cancel_futures=True)
     if progress:

@@ -1,0 +1,549 @@
+"""``drafting polish``: phrasing suggestions on the writer's own text, each one local and guarded.
+
+    text ─ sentences ─┬─ corpus: search() → the most similar past sentence, its figures swapped for the
+                      │          writer's (matched by unit and by what they count) or 【待补充】
+                      ├─ rule:   check_terms() findings + a small table of colloquial → 公文 wording
+                      └─ llm:    prompts/polish.j2, one rewrite per paragraph (openai / local only)
+         every suggestion ─ compare_suggestion() (figures) + check_terms() (suggested text) ─ flags
+
+Every suggestion carries ``start``/``end`` offsets into the text (``text[start:end] == original``),
+so a UI can show it as a diff (:func:`word_diff`) and accept or reject it on its own
+(:func:`apply_suggestions`).  Suggestions may overlap (a term fix inside a sentence that also has a
+corpus phrasing); accepting two overlapping ones is refused with a Chinese message.
+
+The corpus never lends a number: every figure, ``*`` mask or digit that the writer did not write
+becomes 【待补充】, and any suggestion whose figures differ from the original is flagged.
+
+LLM rewrites are per paragraph, not per sentence: a model needs the paragraph to keep its logic
+and to use house forms that span sentences (一是…二是…), and one call per paragraph keeps a long
+text to a few calls on a slow local model.  A paragraph longer than :data:`LLM_BLOCK_CHARS` is sent
+in sentence-aligned blocks so that each rewrite stays small enough to review.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from drafting import textseg
+from drafting.engines import Engine, collect
+from drafting.errors import InputError
+from drafting.figures import UNITS
+from drafting.guard import compare_suggestion, extract_figures
+from drafting.offline import GAP, OfflineEngine, bigrams
+from drafting.prompting import Exemplar, build_messages, defuse
+from drafting.records import Hit
+from drafting.search import search
+from drafting.settings import Settings
+from drafting.store import CorpusStore
+from drafting.structure import heading_level, split_sentences
+from drafting.terms import TermFinding, check_terms, load_lexicon
+
+__all__ = [
+    "HOUSE_STYLE",
+    "MAX_POLISH_CHARS",
+    "PolishResult",
+    "Suggestion",
+    "apply_suggestions",
+    "corpus_phrasing",
+    "polish",
+    "rule_suggestions",
+    "word_diff",
+]
+
+MAX_POLISH_CHARS = 20_000
+LLM_BLOCK_CHARS = 600
+MIN_SENTENCE_CHARS = 8  # CJK characters; shorter pieces (headings, 一是) get no corpus phrasing
+MIN_SIMILARITY = 0.3  # bigram Dice between the writer's sentence and a corpus sentence
+LENGTH_RATIO = (0.6, 1.7)  # a corpus sentence much shorter or longer than the writer's is not phrasing
+HITS_PER_SENTENCE = 3
+
+Kind = Literal["corpus", "rule", "llm"]
+_KIND_ORDER = {"rule": 0, "corpus": 1, "llm": 2}
+
+# Colloquial wording → 公文 wording.  Each entry is (regex, replacement, reason).  Only forms that are
+# wrong in register wherever they occur are listed; lookarounds keep set phrases (马上就办, 之所以).
+HOUSE_STYLE: tuple[tuple[str, str, str], ...] = (
+    (r"搞好", "做好", "“搞好”是口语，公文用“做好”"),
+    (r"老百姓", "群众", "公文称“群众”或“人民群众”"),
+    (r"我们局|咱局", "我局", "机关自称用“我局”"),
+    (r"咱们", "我们", "“咱们”是口语，公文用“我们”"),
+    (r"这一?块儿?(?=[，,。；;、]|$)", "方面", "“这块”是口语，公文用“……方面”"),
+    (r"马上(?!就办)", "尽快", "“马上”是口语，公文用“尽快”或“立即”"),
+    (r"(?<!之)所以(?!然)", "因此", "书面语用“因此”"),
+    (r"等等", "等", "公文列举后用“等”"),
+    (r"差不多(?=完成|建成|实现|达到|全部|都)", "基本", "“差不多”是口语，公文用“基本”"),
+    (r"大概(?=[0-9一二三四五六七八九十两])", "约", "数字前的“大概”是口语，公文用“约”"),
+    (r"越来越好", "持续向好", "公文常用“持续向好”"),
+    (r"不太(?=到位|完善|健全|平衡|充分|明显|理想)", "不够", "“不太”是口语，公文用“不够”"),
+)
+_HOUSE_RES = tuple((re.compile(p, re.MULTILINE), s, r) for p, s, r in HOUSE_STYLE)
+
+# bigrams too common in report sentences to say what a figure counts
+_GENERIC = frozenset({"完成", "同比", "比增", "增长", "累计", "共计", "其中", "全年", "全市", "以上", "达到"})
+_MASK = re.compile(
+    r"\*[*.．]*\s*(?P<mag>万亿|亿|万)?(?P<unit>" + "|".join(re.escape(u) for u in UNITS) + ")?"
+)
+_UNIT_ALIASES = {
+    "％": "%",
+    "百分点": "个百分点",
+    "平米": "平方米",
+    "平方千米": "平方公里",
+    "千米": "公里",
+    "千克": "公斤",
+}
+# numbers the guard does not count as figures but that still belong to a past report:
+# digits (years, dates), 二〇二二年, and durations or rounds such as 连续四年, 三个月, 十届
+_NUMBERS = re.compile(
+    r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
+    r"|[一二三四五六七八九〇零]{4}年"
+    r"|(?<![第〇零一二两三四五六七八九十百千])[二两三四五六七八九十][〇零一二两三四五六七八九十百千]*(?=年|个月|周年|届)"
+)
+_ENUM_MARK = re.compile(
+    r"^(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、]|首先，|其次，|再次，|最后，)"
+)
+_END = "。！？；!?;，,"
+_LABEL = re.compile(r"^(?:改写|润色)(?:后|版本|结果|稿)?(?:的文字)?[：:]\s*")
+
+
+# ---- records ------------------------------------------------------------------------------------
+@dataclass
+class Suggestion:
+    """One rewrite of ``text[start:end]`` (== ``original``), with the checks it went through."""
+
+    kind: Kind
+    start: int
+    end: int
+    original: str
+    suggestion: str
+    reason: str
+    source: dict[str, Any] | None = None
+    severity: str | None = None  # for 规范提法 fixes: 必错 | 疑似 | 提示
+    figures_changed: list[str] = field(default_factory=list)
+    terms: list[TermFinding] = field(default_factory=list)
+    id: str = ""
+
+    @property
+    def flags(self) -> list[str]:
+        out = [f"数字有变化：{note}" for note in self.figures_changed]
+        out += [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”" for t in self.terms]
+        gaps = self.suggestion.count(GAP) - self.original.count(GAP)
+        if gaps > 0:
+            out.append(f"待补充：建议中有{gaps}处{GAP}，请填入本期数字或删去")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "original": self.original,
+            "suggestion": self.suggestion,
+            "reason": self.reason,
+            "source": self.source,
+            "severity": self.severity,
+            "flags": self.flags,
+            "figures_changed": self.figures_changed,
+            "terms": [t.to_json() for t in self.terms],
+        }
+
+
+@dataclass
+class PolishResult:
+    suggestions: list[Suggestion]
+    notes: list[str]
+    engine: str
+
+    @property
+    def needs_review(self) -> bool:
+        """The writer's own text has a certain 规范提法 error (必错)."""
+        return any(s.kind == "rule" and s.severity == "必错" for s in self.suggestions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "suggestions": [s.to_json() for s in self.suggestions],
+            "notes": self.notes,
+            "engine": self.engine,
+        }
+
+
+# ---- spans --------------------------------------------------------------------------------------
+def _spans_of(text: str, pieces: Iterable[str]) -> list[tuple[int, int]]:
+    """Offsets of ``pieces``, which occur in ``text`` in order (as split_sentences returns them)."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for piece in pieces:
+        i = text.find(piece, pos)
+        if i < 0:  # cannot happen for slices of text; be safe rather than wrong
+            continue
+        spans.append((i, i + len(piece)))
+        pos = i + len(piece)
+    return spans
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    return _spans_of(text, split_sentences(text))
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    for line in text.split("\n"):
+        a, b = pos, pos + len(line)
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a < b:
+            spans.append((a, b))
+        pos += len(line) + 1
+    return spans
+
+
+def _cjk_len(text: str) -> int:
+    return sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+
+
+# ---- checks -------------------------------------------------------------------------------------
+def _guarded(s: Suggestion) -> Suggestion:
+    """Run the figure guard and the terms check on a suggestion and record what they found."""
+    s.figures_changed = compare_suggestion(s.original, s.suggestion)
+    s.terms = check_terms(s.suggestion)
+    return s
+
+
+# ---- rule suggestions ---------------------------------------------------------------------------
+def _rule_basis(finding: TermFinding) -> str:
+    for rule in load_lexicon():
+        if rule.suggest == finding.suggest and rule.reason == finding.reason:
+            return rule.source
+    return "规范提法词库"
+
+
+def rule_suggestions(text: str) -> list[Suggestion]:
+    """One suggestion per 规范提法 finding, then the house-style table where no finding overlaps."""
+    out: list[Suggestion] = []
+    for f in check_terms(text):
+        out.append(
+            Suggestion(
+                "rule",
+                f.start,
+                f.end,
+                f.found,
+                f.suggest,
+                f"规范提法（{f.severity}）：{f.reason}",
+                {"basis": _rule_basis(f)},
+                severity=f.severity,
+            )
+        )
+    taken = [(s.start, s.end) for s in out]
+    for pattern, replacement, reason in _HOUSE_RES:
+        for m in pattern.finditer(text):
+            a, b = m.span()
+            if a == b or any(x < b and a < y for x, y in taken):
+                continue
+            taken.append((a, b))
+            out.append(
+                Suggestion("rule", a, b, m.group(), replacement, f"文风：{reason}", {"basis": "公文用语习惯"})
+            )
+    return [_guarded(s) for s in out]
+
+
+# ---- corpus suggestions -------------------------------------------------------------------------
+def _similarity(a: str, b: str) -> float:
+    x, y = bigrams(a), bigrams(b)
+    return 2 * len(x & y) / max(1, len(x) + len(y))
+
+
+def _clause_before(text: str, start: int) -> str:
+    """The words just before a figure, back to the previous punctuation: what it counts."""
+    return re.split(r"[，。；、：,;:（）()]", text[:start])[-1][-10:]
+
+
+def _related(a: str, b: str) -> bool:
+    x, y = bigrams(a) - _GENERIC, bigrams(b) - _GENERIC
+    if not x or not y:
+        return False
+    return len(x & y) / min(len(x), len(y)) >= 0.5
+
+
+def _slots(sentence: str) -> list[tuple[int, int, str]]:
+    """(start, end, unit) of every figure and every ``*`` mask in a corpus sentence."""
+    slots = [
+        (f.start, f.end, f.unit)
+        for f in extract_figures(sentence)
+        if f.start is not None and f.end is not None
+    ]
+    for m in _MASK.finditer(sentence):
+        unit = m.group("unit") or ""
+        slots.append((m.start(), m.end(), _UNIT_ALIASES.get(unit, unit)))
+    return sorted(slots)
+
+
+def adapt_figures(corpus_sentence: str, original: str) -> str:
+    """The corpus sentence with each figure slot holding the writer's figure for the same unit and
+    the same thing, or 【待补充】; any other digit the writer did not write becomes 【待补充】 too."""
+    writer = [f for f in extract_figures(original) if f.start is not None]
+    used: set[int] = set()
+    edits: list[tuple[int, int, str]] = []
+    for start, end, unit in _slots(corpus_sentence):
+        if any(s < end and start < e for s, e, _r in edits):
+            continue
+        thing = _clause_before(corpus_sentence, start)
+        pick = next(
+            (
+                i
+                for i, f in enumerate(writer)
+                if i not in used
+                and f.unit == unit
+                and _related(thing, _clause_before(original, f.start or 0))
+            ),
+            None,
+        )
+        if pick is not None:
+            used.add(pick)
+        edits.append((start, end, writer[pick].raw if pick is not None else GAP))
+    text = corpus_sentence
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    allowed = set(_NUMBERS.findall(original))
+    text = _NUMBERS.sub(lambda m: m.group() if m.group() in allowed else GAP, text)
+    return re.sub(f"(?:{re.escape(GAP)})+", GAP, text)
+
+
+def _fit_ends(candidate: str, original: str) -> str:
+    """Keep the writer's enumeration marker (一是) and sentence-final punctuation."""
+    core = _ENUM_MARK.sub("", candidate.strip()).rstrip(_END + " ")
+    marker = m.group() if (m := _ENUM_MARK.match(original)) else ""
+    tail = original[len(original.rstrip(_END)) :]
+    return marker + core + tail
+
+
+def corpus_phrasing(sentence: str, hits: Sequence[Hit], start: int = 0) -> Suggestion | None:
+    """The best corpus sentence for ``sentence`` as a suggestion, or None when nothing is close.
+
+    Candidates are the hits' sentences with a bigram Dice ≥ :data:`MIN_SIMILARITY` and a length
+    within :data:`LENGTH_RATIO` of the writer's.  Those with the fewest flags (figure changes,
+    【待补充】 gaps, 规范提法) win, then the most similar.  A candidate whose own wording breaks a 必错 rule is never offered.
+    """
+    best: tuple[tuple[bool, float], Suggestion] | None = None
+    n = max(1, _cjk_len(sentence))
+    for hit in hits:
+        for cand in split_sentences(hit.chunk.text):
+            cand = cand.strip()
+            if heading_level(cand) or not LENGTH_RATIO[0] <= _cjk_len(cand) / n <= LENGTH_RATIO[1]:
+                continue
+            score = _similarity(sentence, cand)
+            if score < MIN_SIMILARITY:
+                continue
+            text = _fit_ends(adapt_figures(cand, sentence), sentence)
+            if text == sentence or any(t.severity == "必错" for t in check_terms(text)):
+                continue
+            c = hit.chunk
+            source = {
+                "doc_id": c.doc_id,
+                "title": c.title,
+                "heading_path": list(c.heading_path),
+                "year": c.year,
+                "sentence": cand,
+            }
+            s = _guarded(
+                Suggestion(
+                    "corpus",
+                    start,
+                    start + len(sentence),
+                    sentence,
+                    text,
+                    f"往年材料中的相似表述（相似度{score:.2f}）",
+                    source,
+                )
+            )
+            key = (-len(s.flags), score)
+            if best is None or key > best[0]:
+                best = (key, s)
+    return best[1] if best else None
+
+
+# ---- llm suggestions ----------------------------------------------------------------------------
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Paragraphs, cut at sentence ends into blocks of at most LLM_BLOCK_CHARS; headings skipped."""
+    out: list[tuple[int, int]] = []
+    for a, b in _paragraph_spans(text):
+        para = text[a:b]
+        if _cjk_len(para) < MIN_SENTENCE_CHARS or (heading_level(para) and not re.search("[。！？]", para)):
+            continue
+        start = a
+        for sa, sb in sentence_spans(para):
+            if sa + a > start and sb + a - start > LLM_BLOCK_CHARS:
+                out.append((start, sa + a))
+                start = sa + a
+        out.append((start, b))
+    return [(x, y) for x, y in out if text[x:y].strip()]
+
+
+def _clean_reply(reply: str) -> str:
+    lines = [ln.strip() for ln in defuse(reply).strip().splitlines() if ln.strip()]
+    return _LABEL.sub("", "".join(lines)).strip()
+
+
+def llm_suggestions(
+    text: str,
+    engine: Engine,
+    settings: Settings,
+    hits_at: Callable[[int, int], list[Hit]],
+    *,
+    doc_type: str = "工作总结",
+    on_delta: Callable[[str], None] | None = None,
+) -> list[Suggestion]:
+    """One house-style rewrite per paragraph block from ``engine`` (raises EngineError on failure)."""
+    out = []
+    for a, b in _blocks(text):
+        original = text[a:b]
+        exemplars = [
+            Exemplar(i + 1, h.chunk.title, " › ".join(h.chunk.heading_path), h.chunk.text)
+            for i, h in enumerate(hits_at(a, b))
+        ]
+        messages = build_messages(
+            {"office": "市住房和城乡建设局", "doc_type": doc_type, "style_hints": "多用四字短语，句子简洁。"},
+            "polish.j2",
+            {"text": defuse(original)},
+            exemplars,
+            context_tokens=settings.llm_context_tokens,
+            reply_tokens=settings.llm_max_tokens,
+        )
+        rewrite = _clean_reply(collect(engine, messages, on_delta=on_delta))
+        if rewrite and rewrite != original:
+            out.append(
+                _guarded(
+                    Suggestion("llm", a, b, original, rewrite, "按本局文风整段润色", {"engine": engine.name})
+                )
+            )
+    return out
+
+
+# ---- the pipeline -------------------------------------------------------------------------------
+def _validate(text: str) -> None:
+    if not text or not text.strip():
+        raise InputError("要润色的文字是空的。请粘贴或选中一句话、一段文字，或用 - 从标准输入读入。")
+    if len(text) > MAX_POLISH_CHARS:
+        raise InputError(
+            f"文字太长（{len(text)}字，上限{MAX_POLISH_CHARS}字）。请分段润色，每次不超过{MAX_POLISH_CHARS}字。"
+        )
+
+
+def polish(
+    text: str,
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    store: CorpusStore | None = None,
+    doc_type: str = "工作总结",
+    on_delta: Callable[[str], None] | None = None,
+) -> PolishResult:
+    """Suggestions on the writer's ``text``, sorted by position, ids ``s1``, ``s2``…"""
+    _validate(text)
+    if engine is None:
+        from drafting.drafter import get_engine
+
+        engine = get_engine(settings)
+    store = store or CorpusStore(settings)
+    notes: list[str] = []
+    suggestions = rule_suggestions(text)
+
+    hits_by_sentence: list[tuple[int, int, list[Hit]]] = []
+    if store.count() == 0:
+        notes.append(
+            "语料库为空，没有往年材料可供参考，只给出规范提法和文风建议。请先运行 drafting ingest 导入往年总结、汇报。"
+        )
+    else:
+        for a, b in sentence_spans(text):
+            sentence = text[a:b]
+            if _cjk_len(sentence) < MIN_SENTENCE_CHARS or heading_level(sentence):
+                continue
+            hits = search(store, sentence, k=HITS_PER_SENTENCE)
+            hits_by_sentence.append((a, b, hits))
+            found = corpus_phrasing(sentence, hits, a)
+            if found is not None:
+                suggestions.append(found)
+
+    def hits_at(a: int, b: int) -> list[Hit]:
+        seen: dict[str, Hit] = {}
+        for sa, sb, hits in hits_by_sentence:
+            if a <= sa and sb <= b:
+                for h in hits:
+                    seen.setdefault(h.chunk.chunk_id, h)
+        return sorted(seen.values(), key=lambda h: -h.score)[:4]
+
+    if isinstance(engine, OfflineEngine):
+        notes.append(
+            "当前是 offline 引擎（不调用模型），没有整段改写建议，只给出往年材料中的相似表述和规则建议。"
+            "如需按本局文风整段改写，请配置 openai 或 local 引擎（DRAFTING_LLM_BASE_URL 或 DRAFTING_LLM_GGUF）。"
+        )
+    else:
+        suggestions += llm_suggestions(text, engine, settings, hits_at, doc_type=doc_type, on_delta=on_delta)
+
+    suggestions.sort(key=lambda s: (s.start, s.end, _KIND_ORDER[s.kind]))
+    for n, s in enumerate(suggestions, 1):
+        s.id = f"s{n}"
+    if not suggestions:
+        notes.append("没有找到需要修改的地方，也没有找到足够相似的往年表述。")
+    return PolishResult(suggestions, notes, engine.name)
+
+
+# ---- for the UI ---------------------------------------------------------------------------------
+def apply_suggestions(text: str, suggestions: Sequence[Suggestion], accepted_ids: Collection[str]) -> str:
+    """``text`` with the accepted suggestions applied; the others are left as written.
+
+    Raises :class:`InputError` when an id is unknown, when the text no longer matches a suggestion
+    (it was edited after polishing) or when two accepted suggestions change the same words.
+    """
+    by_id = {s.id: s for s in suggestions}
+    unknown = [i for i in accepted_ids if i not in by_id]
+    if unknown:
+        raise InputError(f"找不到建议 {'、'.join(map(str, unknown))}。请重新生成润色建议后再选择。")
+    chosen = sorted((by_id[i] for i in set(accepted_ids)), key=lambda s: (s.start, s.end))
+    for s in chosen:
+        if text[s.start : s.end] != s.original:
+            raise InputError(f"原文在建议 {s.id} 处已改动，建议已失效。请重新生成润色建议。")
+    for prev, cur in itertools.pairwise(chosen):
+        if cur.start < prev.end:
+            raise InputError(f"建议 {prev.id} 和 {cur.id} 修改的是同一处文字，只能接受其中一条。")
+    out = text
+    for s in reversed(chosen):
+        out = out[: s.start] + s.suggestion + out[s.end :]
+    return out
+
+
+DiffOp = Literal["equal", "insert", "delete"]
+
+
+def word_diff(a: str, b: str) -> list[tuple[DiffOp, str]]:
+    """Word-level diff (jieba words): joining equal+delete gives ``a``, equal+insert gives ``b``."""
+    seg = textseg.tokenizer()
+    ta, tb = seg.lcut(a, HMM=False), seg.lcut(b, HMM=False)
+    if "".join(ta) != a:
+        ta = list(a)
+    if "".join(tb) != b:
+        tb = list(b)
+    out: list[tuple[DiffOp, str]] = []
+
+    def push(op: DiffOp, piece: str) -> None:
+        if not piece:
+            return
+        if out and out[-1][0] == op:
+            out[-1] = (op, out[-1][1] + piece)
+        else:
+            out.append((op, piece))
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            push("equal", "".join(ta[i1:i2]))
+        else:
+            push("delete", "".join(ta[i1:i2]))
+            push("insert", "".join(tb[j1:j2]))
+    return out
