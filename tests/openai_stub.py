@@ -85,7 +85,10 @@ class OpenAIStub:
                     self._json(reply.status, {"error": {"message": f"scripted {reply.status}", "type": "server_error"}})
                     return
                 if body.get("stream"):
-                    self._stream(reply, body)
+                    try:
+                        self._stream(reply, body)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass  # the client gave up (a read-timeout test): expected
                 else:
                     self._json(200, _completion(reply.text, body.get("model", "stub-model")))
 
