@@ -252,6 +252,35 @@ def cmd_polish(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_REVIEW if result.needs_review else EXIT_OK
 
 
+# ---- eval -----------------------------------------------------------------------------------
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.errors import EmptyCorpusError
+    from drafting.evaluate import load_cases, run_eval
+
+    cases = load_cases(Path(args.cases))
+    if args.limit is not None:
+        if args.limit < 1:
+            raise InputError("--limit 应是正整数，例如 --limit 20。")
+        cases = cases[: args.limit]
+    store = _store(settings)
+    if store.count() == 0:
+        raise EmptyCorpusError()
+    progress = None
+    if sys.stderr.isatty() and not args.json:
+        def progress(done: int, total: int) -> None:
+            sys.stderr.write(f"\r评测中：{done}/{total}")
+            sys.stderr.flush()
+
+    report = run_eval(cases, settings, engine_name=args.engine, store=store, progress=progress)
+    if progress:
+        sys.stderr.write("\n")
+    if args.json:
+        _emit(report.to_json())
+    else:
+        print(report.table_zh())
+    return EXIT_REVIEW if report.metrics()["failed"] else EXIT_OK
+
+
 # ---- parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drafting", description="拟稿助手：检索往年材料，起草、核对公文。")
@@ -303,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_polish)
+
+    s = sub.add_parser("eval", help="用评测用例（JSONL）评测起草效果：数字、ROUGE-L、引用、耗时")
+    s.add_argument("cases", metavar="CASES.jsonl")
+    s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
+    s.add_argument("--limit", type=int, default=None, metavar="N", help="只评测前 N 例")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval)
     return p
 
 

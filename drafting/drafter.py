@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drafting.engines import Engine, EngineError, Message, collect, make_engine
-from drafting.errors import InputError
+from drafting.errors import InputError, StoreError
 from drafting.guard import GuardReport, check_figures, extract_figures
 from drafting.offline import OfflineEngine, bigrams, clean_bullet
 from drafting.prompting import Exemplar, build_messages, render
@@ -24,10 +24,15 @@ from drafting.records import Hit
 from drafting.search import Filters, search
 from drafting.settings import Settings
 from drafting.store import CorpusStore
+from drafting.style import StyleProfile, load_or_build
 from drafting.terms import TermFinding, check_terms
 
 MAX_INPUT_CHARS = 20_000
+OFFICE = "市住房和城乡建设局"
+DEFAULT_HINTS = "多用四字短语，句子简洁。"
+N_CITATIONS = 3
 OnDelta = Callable[[str], None]
+_PROFILES: dict[tuple[str, str], StyleProfile] = {}
 
 
 @dataclass
@@ -162,6 +167,38 @@ def exemplars_for(store: CorpusStore, req: DraftRequest, k: int, exclude: Sequen
     return search(store, query, k=k, filters=Filters(exclude_doc_ids=list(exclude)))
 
 
+def house_style(store: CorpusStore) -> StyleProfile | None:
+    """The store's style profile (None for an empty store), kept in memory per store and corpus state.
+
+    :func:`drafting.style.load_or_build` caches it in ``<store>/style.json``; here it is also kept in
+    memory, keyed by the keyword index's fingerprint (the same hash of the chunk ids), so a draft
+    after the first costs a dictionary lookup.
+    """
+    if store.count() == 0:
+        return None
+    key = (str(store.settings.chroma_url or store.settings.store_path().resolve()), store.keyword().fingerprint)
+    profile = _PROFILES.get(key)
+    if profile is None:
+        profile = _PROFILES[key] = load_or_build(store)
+    return profile
+
+
+def style_hints_of(profile: StyleProfile | None) -> str:
+    return profile.prompt_hints() if profile is not None and profile.chunks else DEFAULT_HINTS
+
+
+def shape_offline(engine: OfflineEngine, profile: StyleProfile | None) -> None:
+    """Give the offline composer the house openers and enumeration habit of the profile."""
+    if profile is None or not profile.chunks:
+        return
+    family = profile.enumerations[0][0] if profile.enumerations else ""
+    engine.adopt(
+        [w for w, _n in profile.openers],
+        enumerates=family in ("", "一是/二是"),
+        sentence_chars=profile.sentence_stat("median"),
+    )
+
+
 def draft(
     req: DraftRequest,
     settings: Settings,
@@ -172,26 +209,30 @@ def draft(
     exclude_doc_ids: Sequence[str] = (),
     style_hints: str = "",
 ) -> DraftResult:
+    """Draft one section; ``style_hints`` overrides the hints taken from the store's style profile."""
     req.validate()
     engine = engine or get_engine(settings)
     store = store or CorpusStore(settings)
     hits = exemplars_for(store, req, 6, exclude_doc_ids)
+    profile = house_style(store)
     notes = [] if hits else ["语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
     provided = req.provided_text()
     if isinstance(engine, OfflineEngine):
+        shape_offline(engine, profile)
         parts = []
-        for part in engine.compose(req.heading, req.bullets, hits, provided):
+        rows = [f.as_text() for f in req.figures]  # the figures table is the writer's too
+        for part in engine.compose(req.heading, [*req.bullets, *rows], hits, provided):
             parts.append(part)
             if on_delta:
                 on_delta(part)
         text = "".join(parts).strip()
-        citations = cite(text, hits, only=engine.used or hits[:3])
+        citations = cite(text, hits, only=engine.used or hits[:N_CITATIONS])
     else:
         exemplars = [
             Exemplar(i + 1, h.chunk.title, " › ".join(h.chunk.heading_path), h.chunk.text) for i, h in enumerate(hits)
         ]
         messages = build_messages(
-            {"office": "市住房和城乡建设局", "doc_type": req.doc_type, "style_hints": style_hints or "多用四字短语，句子简洁。"},
+            {"office": OFFICE, "doc_type": req.doc_type, "style_hints": style_hints or style_hints_of(profile)},
             "draft.j2",
             {
                 "heading": req.heading,
@@ -217,9 +258,14 @@ def refine(
     settings: Settings,
     *,
     engine: Engine | None = None,
+    store: CorpusStore | None = None,
     on_delta: OnDelta | None = None,
 ) -> DraftResult:
-    """One chat turn on an existing draft; the result is guarded like a fresh draft."""
+    """One chat turn on an existing draft; the result is guarded like a fresh draft.
+
+    A model gets the house-style hints of the store's profile in its system prompt; when the store
+    cannot be opened the turn still runs, with the default hints and a note saying so.
+    """
     if not instruction.strip():
         raise InputError("修改要求是空的。请写明怎么改，例如“压缩到300字”或“改成一是二是三是”。")
     if not previous.strip():
@@ -232,8 +278,14 @@ def refine(
         if on_delta:
             on_delta(text)
     else:
+        try:
+            profile = house_style(store or CorpusStore(settings))
+        except StoreError:
+            profile = None
+            notes.append("语料库暂时打不开，本次修改未参考本局文风档案；语料库恢复后再改一次即可。")
+        hints = style_hints_of(profile)
         messages = [
-            Message("system", render("system.j2", office="市住房和城乡建设局", doc_type=req.doc_type, style_hints="")),
+            Message("system", render("system.j2", office=OFFICE, doc_type=req.doc_type, style_hints=hints)),
             Message("user", render("refine.j2", draft=previous, instruction=instruction, figures=req.figures)),
         ]
         text = collect(engine, messages, on_delta=on_delta).strip()

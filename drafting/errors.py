@@ -17,9 +17,11 @@ with code 2; the UI turns it into ``gr.Error``.  Anything else is a bug and prop
     ├── DocumentNotFoundError  – `docs remove` with an unknown id
     ├── EmbeddingError         – the embedding endpoint failed
     ├── InputError             – the writer's input is empty or unusable
-    └── EngineError            – the drafting model failed; ``partial`` keeps any text already streamed
-        ├── EngineUnavailableError – endpoint down / GGUF missing
-        └── EngineTimeoutError     – the endpoint stopped sending
+    ├── EngineError            – the drafting model failed; ``partial`` keeps any text already streamed
+    │   ├── EngineUnavailableError – endpoint down / GGUF missing
+    │   └── EngineTimeoutError     – the endpoint stopped sending
+    ├── HistoryError           – the draft history (SQLite under DRAFTING_DATA_DIR) cannot be opened or written
+    └── ExportError            – a .docx / .md export cannot be written
 """
 
 from __future__ import annotations
@@ -102,3 +104,14 @@ class EngineUnavailableError(EngineError):
 
 class EngineTimeoutError(EngineError):
     help_message = "模型服务长时间没有响应，已停止等待。已生成的部分已保留；请稍后重试，或调大 DRAFTING_LLM_READ_TIMEOUT。"
+
+
+class HistoryError(DraftingError):
+    help_message = (
+        "草稿历史无法保存或读取。请检查 DRAFTING_DATA_DIR 所指的数据目录是否存在、可写，磁盘是否已满；"
+        "问题解决前，请先把当前正文复制保存到别处，以免丢失。"
+    )
+
+
+class ExportError(DraftingError):
+    help_message = "导出文件无法写入。请检查保存位置是否存在、可写，磁盘是否已满，以及同名文件是否正在 Word/WPS 中打开。"

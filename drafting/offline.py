@@ -1,11 +1,19 @@
-"""The ``offline`` engine: a first draft composed from the bureau's own sentences, with no model.
+"""The ``offline`` engine: a first draft composed from the writer's notes and the bureau's own sentences,
+with no model.
 
-For each bullet it looks for an exemplar sentence whose figure slots (numbers, or ``*`` masks in the
-seed reports) have the same units, in the same order, and which talks about the same thing
-(character-bigram overlap); it fills the slots with the writer's figures.  Bullets without such a
-template become house-style sentences (a stock opener where the bullet has none).  The result is
-laid out under a house-style heading as 一是…二是…三是….  It never copies a number from the corpus:
-anything number-like that the writer did not give becomes 【待补充】.
+The writer's bullets are kept word for word: they carry the facts and every figure.  A bullet that
+continues the one before it (``增长10.6％``, ``其中…``, ``是上年的2倍``) joins it with "，"; the resulting
+items are laid out in the house style (the style profile's enumeration habit: ``一是…二是…三是…`` for
+three to seven items, plain sentences otherwise), under the heading, after a short intro when the
+heading names a line of work (``围绕城市更新，重点抓好以下工作：``).  A work item without a verb
+gets one of the house openers (``扎实推进老旧小区改造，完成120个``).  Only a note-like bullet
+(``停车泊位：1.2万个``) is rewritten from an exemplar sentence whose figure slots (numbers, or ``*``
+masks in the seed reports) have the same units in the same order and which talks about the same
+thing; the writer's figures fill the slots.
+
+It never copies a number from the corpus: in text taken from an exemplar, anything number-like the
+writer did not give becomes 【待补充】; and a draft whose digits are not exactly the writer's falls
+back to the bullets themselves, so a writer's figure is never dropped or replaced.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from drafting.structure import heading_level, split_sentences
 
 GAP = "【待补充】"
 ENUM = "一二三四五六七八九十"
+SENTENCE_CHARS = 57  # median body-sentence length of the seed reports; a profile gives its own
 DEFAULT_OPENERS = ("扎实推进", "持续推进", "深入开展", "着力抓好", "全力推进")
 _STOCK_STARTS = (
     "坚持", "深入", "扎实", "加快", "推进", "持续", "全面", "积极", "强化", "完成", "新增", "实施", "开展",
@@ -32,7 +41,7 @@ _STOCK_STARTS = (
 # bigrams too common in figure sentences to say what a sentence is about
 _COMMON = frozenset({"完成", "同比", "比增", "增长", "累计", "共计", "其中", "全年", "全市", "以上", "达到"})
 _MASK = re.compile(r"\*[\*.．]*\s*(?:万|亿|千)?(?:个百分点|平方米|立方米|公里|千米|万元|亿元|元|个|户|套|栋|间|人次|人|家|项|次|件|处|所|座|条|辆|吨|亩|公顷|倍|天|小时|台|张|名|批|场|%|％)?")
-_BULLET_MARK = re.compile(r"^\s*(?:[-•·*＊]|\d+[.、．)）]|[（(]\d+[)）]|[一二三四五六七八九十]+[是、]|第[一二三四五六七八九十]+[，、])\s*")
+_BULLET_MARK = re.compile(r"^\s*(?:[-•·*＊]|\d+(?:[.．](?!\d)|[、)）])|[（(]\d+[)）]|[一二三四五六七八九十]+[是、]|第[一二三四五六七八九十]+[，、])\s*")
 _ACTION = re.compile(r"^(?P<topic>[^，。；\d]{2,14})(?P<verb>完成|新增|新开工|开工|建成|实现|达到|累计|共计|改造|实施|发放|筹集|供应|整治|处置|化解)(?P<rest>.*)$")
 
 
@@ -147,6 +156,137 @@ def enumerate_clauses(clauses: list[str]) -> str:
     return "".join(f"{m}{c}。" for m, c in zip(marks, clauses, strict=True))
 
 
+_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_FOLD = str.maketrans("０１２３４５６７８９．", "0123456789.")
+# a bullet that goes on from the one before: a rate, a share, a comparison, "其中…"
+_CONTINUES = re.compile(
+    r"^(?:同比|环比|比上年|较上年|比去年|较去年|比同期|较同期|比(?!重|例)|较|增长|下降|增幅|提高|降低|减少|增加(?!值)"
+    r"|其中|占|是上年|是20|是(?=\d)|为(?!民|群众|企业)|分别|年均|已|并|均|超过|连续|位居|居全|首次|创历史|且"
+    r"|[一二三]、[二三]产业|惠及|带动|完成率|同口径)"
+)
+_MARKED = re.compile(r"^(?:\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、(?![二三]产业))")
+# a heading that names a line of work (城市更新, 住房保障), not one that states a result (…得到加强)
+_PREDICATE = re.compile(
+    r"得到|取得|保持|加快|持续|不断|进一步|显著|明显|成效|稳步|加强|提升|推进|实现|完成|增长|迈出|开创|加大|深化"
+    r"|扎实|全面|有效|大力|积极|坚持|突出|强化|优化|改善|提高|巩固|发展|迈上|再上|有序|回顾|总结|情况"
+)
+_WORK_NOUN = (
+    "改造", "建设", "整治", "治理", "创建", "更新", "工程", "项目", "行动", "工作", "保障", "攻坚", "服务",
+    "管理", "监管", "审批", "改革", "提升", "修缮", "安置", "征收", "规划", "体检", "检查", "排查",
+    "学习", "教育", "活动", "培训", "宣传", "督查", "巡察", "评估", "整改",
+)
+# work items that one 开展s rather than 推进es
+_CAMPAIGN = ("整治", "行动", "活动", "学习", "教育", "培训", "宣传", "检查", "排查", "督查", "巡察", "体检", "评估")
+_VERBISH = re.compile(
+    r"完成|新增|达|实现|增长|下降|提高|建成|开工|改造|发放|筹集|累计|共|为|是|有|占|惠及|投资|开展|实施|办理|"
+    r"受理|处置|整治|创建|获|评为|举办|召开|培训|检查|排查|拆除|签约|引进|减少|增加|降低|覆盖|供应|交付"
+)
+_NOTE_LIKE = re.compile(r"^(?P<thing>[^，。；：:\d]{2,14})[：:]\s*(?=\S)")
+
+
+def digit_values(text: str) -> set[str]:
+    """Every digit run in ``text`` as a value (``010.50`` → ``10.5``): what a reader counts as a number."""
+    out = set()
+    for m in _DIGITS.finditer(text.translate(_FOLD)):
+        whole, _, frac = m.group().partition(".")
+        whole, frac = whole.lstrip("0") or "0", frac.rstrip("0")
+        out.add(f"{whole}.{frac}" if frac else whole)
+    return out
+
+
+def scrub_digits(text: str, allowed: set[str]) -> str:
+    """Replace every digit run whose value the writer did not give with 【待补充】 (years too)."""
+
+    def repl(m: re.Match[str]) -> str:
+        return m.group() if digit_values(m.group()) <= allowed else GAP
+
+    return re.sub(f"(?:{GAP})+", GAP, _DIGITS.sub(repl, text.translate(_FOLD)))
+
+
+def tidy_bullet(text: str) -> str:
+    """A bullet as the writer meant it: list bullets and 一是 markers off, numbers and 1./（一） kept."""
+    text = re.sub(r"^\s*(?:[-•·*＊]\s*|[一二三四五六七八九十]+是\s*|第[一二三四五六七八九十]+[，、]\s*)+", "", text.strip())
+    return text.strip().rstrip("。；;，,、 ")
+
+
+def group_clauses(bullets: Sequence[str]) -> list[list[str]]:
+    """Bullets in order, a bullet that continues the one before (增长…, 其中…) joined to it."""
+    groups: list[list[str]] = []
+    for b in bullets:
+        if groups and _CONTINUES.match(b) and not _MARKED.match(groups[-1][-1]):
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    return groups
+
+
+def work_topic(heading: str) -> str:
+    """The heading's topic when it names a line of work (``（二）城市更新`` → ``城市更新``); else ""."""
+    topic = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）、.．]\s*", "", heading.strip()).rstrip("。")
+    if not 2 <= len(topic) <= 12 or re.search(r"[\d，。；：、,;:“”]", topic) or _PREDICATE.search(topic):
+        return ""
+    return topic
+
+
+def note_like(bullet: str) -> bool:
+    """A jotted note rather than a clause: ``停车泊位：1.2万个``, ``公共停车泊位1.2万个``."""
+    if not _DIGITS.search(bullet):
+        return False
+    if _NOTE_LIKE.match(bullet):
+        return True
+    words = _DIGITS.split(bullet)[0]
+    return len(bullet) <= 20 and bool(words) and not _VERBISH.search(bullet)
+
+
+def with_opener(clause: str, openers: Sequence[str], n: int = 0) -> str:
+    """A house opener before a work item that has no verb of its own; other clauses stay as written.
+
+    ``老旧小区改造完成120个`` → ``扎实推进老旧小区改造，完成120个``; ``扬尘专项整治`` → ``深入开展扬尘专项整治``.
+    """
+    if clause.startswith(_STOCK_STARTS) or _MARKED.match(clause):
+        return clause
+    m = _ACTION.match(clause)
+    m = m if m and m.group("rest") else None  # 棚户区改造: the "verb" ends the item, it names the work
+    topic = m.group("topic") if m else clause
+    if m and not topic.endswith(_WORK_NOUN):
+        return clause
+    if not m and (_DIGITS.search(clause) or len(clause) > 24 or not clause.endswith(_WORK_NOUN)):
+        return clause
+    verb = "开展" if topic.endswith(_CAMPAIGN) else "推进"
+    fitting = [o for o in openers if o.endswith(verb)] or [o for o in DEFAULT_OPENERS if o.endswith(verb)]
+    opener = fitting[n % len(fitting)]
+    return f"{opener}{topic}，{m.group('verb')}{m.group('rest')}" if m else f"{opener}{clause}"
+
+
+def house_openers(words: Sequence[str]) -> list[str]:
+    """Openers that take a line of work as object (深入推进, 扎实开展), from a profile's top openers."""
+    good = [w for w in words if not _DIGITS.search(w) and 3 <= len(w) <= 4 and w.endswith(("推进", "开展"))]
+    return good[:6] or list(DEFAULT_OPENERS)
+
+
+def sentences_of(items: Sequence[str], target: int) -> list[str]:
+    """Items joined with "，" into sentences of about ``target`` characters (the house sentence length)."""
+    out: list[str] = []
+    for item in items:
+        if out and not _MARKED.match(item) and not _MARKED.match(out[-1]) and len(out[-1]) + len(item) < target:
+            out[-1] += "，" + item
+        else:
+            out.append(item)
+    return out
+
+
+def layout(items: list[str], intro_topic: str, enumerate_items: bool, target: int = SENTENCE_CHARS) -> str:
+    """Items as one paragraph: ``围绕…，重点抓好以下工作：一是…。二是…。`` for 3–7 items when the house
+    enumerates; a longer list is joined into sentences of about the house sentence length; run-in
+    headings (``2.…``) stay apart."""
+    marked = any(_MARKED.match(i) for i in items)
+    if enumerate_items and 3 <= len(items) <= 7 and not marked:
+        body = "".join(f"{ENUM[n]}是{item}。" for n, item in enumerate(items))
+        return (f"围绕{intro_topic}，重点抓好以下工作：" if intro_topic else "") + body
+    sentences = sentences_of(items, target) if len(items) > 7 else items
+    return "".join(f"{item}。" for item in sentences)
+
+
 class OfflineEngine:
     """Composes from retrieved exemplars; see the module docstring."""
 
@@ -154,6 +294,8 @@ class OfflineEngine:
 
     def __init__(self, openers: Sequence[str] = DEFAULT_OPENERS) -> None:
         self.openers = [o for o in openers if o] or list(DEFAULT_OPENERS)
+        self.enumerates = True
+        self.sentence_chars = SENTENCE_CHARS
         self.used: list[Hit] = []
 
     def describe(self) -> str:
@@ -168,29 +310,41 @@ class OfflineEngine:
             "或配置 openai / local 引擎后再试。"
         )
 
+    def adopt(self, openers: Sequence[str] = (), enumerates: bool = True, sentence_chars: float = 0) -> None:
+        """Take the house style from a profile: openers, enumeration habit (一是/二是), sentence length."""
+        self.openers = house_openers(openers) if openers else self.openers
+        self.enumerates = enumerates
+        self.sentence_chars = int(sentence_chars) or SENTENCE_CHARS
+
     def compose(self, heading: str, bullets: Sequence[str], hits: Sequence[Hit], provided: str) -> Iterator[str]:
-        """Yield the draft paragraph by paragraph."""
+        """Yield the draft: the heading line, then the body paragraph (see the module docstring)."""
         self.used = []
-        templates = templates_from(hits)
-        topic = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）、.．]\s*", "", heading.strip()).rstrip("。")
-        yield house_heading(heading) + "\n"
+        notes = [t for t in (tidy_bullet(b) for b in bullets) if t]
+        allowed = digit_values("\n".join([*notes, provided]))
+        templates = templates_from(hits) if any(note_like(b) for b in notes) else []
         clauses: list[str] = []
-        for n, raw in enumerate(b for b in bullets if clean_bullet(b)):
-            bullet = clean_bullet(raw)
-            filled = fill_template(bullet, templates)
-            if filled is not None:
-                clauses.append(filled[0])
+        for bullet in notes:
+            clauses.append(self._from_template(bullet, templates, provided, allowed) if note_like(bullet) else bullet)
+        groups = group_clauses(clauses)
+        items = [with_opener(g[0], self.openers, n) + "".join("，" + c for c in g[1:]) for n, g in enumerate(groups)]
+        yield house_heading(heading) + "\n"
+        body = layout(items, work_topic(heading), self.enumerates, self.sentence_chars) if items else GAP + "。"
+        if not digit_values(body) <= allowed or not digit_values("\n".join(notes)) <= digit_values(body):
+            self.used = []
+            body = "".join(f"{n}。" for n in notes)  # the promise first: the writer's figures, only those
+        yield body
+
+    def _from_template(self, bullet: str, templates: list[Template], provided: str, allowed: set[str]) -> str:
+        """A note rewritten from an exemplar sentence about the same thing, or the note without its colon."""
+        thing = _DIGITS.split(bullet)[0].rstrip("：: ")
+        filled = fill_template(bullet, templates)
+        if filled is not None and _overlap(thing, filled[0]) >= 0.5:
+            text = scrub_digits(scrub(filled[0], provided), allowed)
+            if digit_values(bullet) <= digit_values(text):
                 if filled[1] not in self.used:
                     self.used.append(filled[1])
-            else:
-                clauses.append(house_sentence(bullet, self.openers[n % len(self.openers)]))
-        intro = f"围绕{topic}，坚持问题导向、目标导向，压实责任、细化举措，" if topic else ""
-        body = enumerate_clauses(clauses) if clauses else GAP + "。"
-        if intro and len(clauses) > 1:
-            body = intro + "重点抓好以下工作：" + body
-        elif intro:
-            body = intro + body
-        yield scrub(body, provided)
+                return text
+        return re.sub(r"[：:]\s*", "", bullet, count=1)
 
     # ---- chat refinement: what can honestly be done without a model -------------------------
     def refine(self, draft: str, instruction: str) -> tuple[str, str]:

@@ -670,6 +670,23 @@ def corpus_fingerprint(store: CorpusStore) -> str:
     return fingerprint(row[0] for row in store._iter_rows([]))
 
 
+BUREAU_RE = re.compile(r"住建|住房和城乡建设|住房城乡建设|建设局|建设和管理委员会|建设管理委|建委")
+
+
+def prefer_bureau(chunks: list[Chunk]) -> list[Chunk]:
+    """The bureau's own documents when others outnumber them, else every chunk.
+
+    A document is the bureau's own when its issuer or title names a 住建 body (``市住建局``,
+    ``…住房和城乡建设管理委员会…``).  A corpus that mixes in more government work reports than the
+    bureau's own material would otherwise take their style; a few outside documents do not matter.
+    """
+    own = {c.doc_id for c in chunks if BUREAU_RE.search(f"{c.issuer} {c.title}")}
+    others = {c.doc_id for c in chunks} - own
+    if len(own) >= 2 and len(others) > len(own):
+        return [c for c in chunks if c.doc_id in own]
+    return chunks
+
+
 def load_or_build(store: CorpusStore) -> StyleProfile:
     """The store's profile, cached in ``<store>/style.json`` and rebuilt when the corpus changed.
 
@@ -688,7 +705,7 @@ def load_or_build(store: CorpusStore) -> StyleProfile:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     rows = store._iter_rows(["documents", "metadatas"])
-    profile = build_profile((chunk_from_row(i, t or "", m) for i, t, m in rows), fingerprint=fp)
+    profile = build_profile(prefer_bureau([chunk_from_row(i, t or "", m) for i, t, m in rows]), fingerprint=fp)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{STYLE_FILE}.{os.getpid()}.tmp")
