@@ -262,3 +262,32 @@ def test_profile_prefers_the_bureau_when_outnumbered() -> None:
     assert prefer_bureau(own + others) == own
     assert prefer_bureau(own + others[:2]) == own + others[:2]  # not outnumbered: keep all
     assert prefer_bureau(others) == others
+
+
+# ---- the eval through an LLM engine (real HTTP server on 127.0.0.1) ------------------------------------
+def test_eval_with_the_openai_engine_scores_what_the_model_wrote(mixed: Any) -> None:
+    from tests.openai_stub import OpenAIStub, Reply
+
+    settings, cases, _path = mixed
+    two = cases[:3]
+    stub = OpenAIStub().start()
+    try:
+        faithful = "；".join(two[0]["bullets"]) + "。"
+        invented = "；".join(two[1]["bullets"]) + "，完成投资987.6亿元。"
+        stub.enqueue(Reply(text=faithful), Reply(text=invented), Reply(status=400))  # third case: a failure
+        llm = get_settings(store=settings.store, llm_base_url=stub.base_url, llm_model="stub", llm_retries=0)
+        report = ev.run_eval(two, llm, engine=OpenAIEngine(llm), store=CorpusStore(llm))
+    finally:
+        stub.stop()
+    first, second, third = report.cases
+    assert first.error == "" and first.figure_recall == 1.0 and first.extra_numbers == []
+    assert second.extra_numbers == ["987.6"] and second.guard_agrees  # the guard flags 987.6亿元 too
+    assert third.error and any("\u4e00" <= ch <= "\u9fff" for ch in third.error)
+    m = report.metrics()
+    assert m["failed"] == 1 and m["scored"] == 2
+    assert m["unverified_per_draft"] == pytest.approx(0.5)
+    # what was sent: the case's own document is never among the exemplars
+    own = ev.own_doc_ids(CorpusStore(llm))[0][two[0]["doc"]]
+    sent = stub.requests[0]["body"]["messages"][1]["content"]
+    own_title = next(d.title for d in CorpusStore(llm).documents() if d.doc_id == own)
+    assert own_title not in sent
