@@ -11,6 +11,7 @@ text streamed so far, so nothing already written is lost.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from drafting.style import StyleProfile, load_or_build
 from drafting.terms import TermFinding, check_terms
 
 MAX_INPUT_CHARS = 20_000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 OFFICE = "市住房和城乡建设局"
 DEFAULT_HINTS = "多用四字短语，句子简洁。"
 N_CITATIONS = 3
@@ -74,10 +76,16 @@ class DraftRequest:
             raise InputError("标题和要点都是空的。请至少填写一个标题，并写几条要点（每行一条）。")
         if not bullets and not self.figures:
             raise InputError("要点是空的。请每行写一条要点（含本期数字），再生成初稿。")
-        size = len(self.heading) + sum(map(len, self.bullets))
+        size = len(self.heading) + sum(map(len, self.bullets)) + sum(len(f.as_text()) for f in self.figures)
         if size > MAX_INPUT_CHARS:
             raise InputError(
                 f"输入太长（{size}字，上限{MAX_INPUT_CHARS}字）。要点只需写事实和数字，请精简或分节起草。"
+            )
+        if _LONE_SURROGATE.search(self.heading + self.provided_text()):
+            # text pasted with a broken emoji or character: it cannot be saved (UTF-8) or exported
+            raise InputError(
+                "输入里有无法识别的残缺字符（常见于复制粘贴时损坏的表情或符号）。"
+                "请删去乱码处或重新输入后再试。"
             )
 
 

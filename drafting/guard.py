@@ -35,7 +35,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Literal
 
 from drafting.figures import UNITS as _CHUNK_UNITS
@@ -638,7 +638,10 @@ def _fmt(v: float) -> str:
 
 
 def _round_half_up(v: float, places: int) -> Decimal:
-    return Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    # enough digits for any finite float (up to 1.8e308) with ``places`` decimals: the default
+    # context (28 digits) raises InvalidOperation for a rate of 1e28% or more
+    wide = Context(prec=330 + places)
+    return Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=wide)
 
 
 def _find_pair(draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp: bool) -> _Pair | None:
@@ -708,6 +711,8 @@ def _derived_checks(
                 f"（{_fmt(pair.this)}-{_fmt(pair.last)}）/{_fmt(pair.last)}={computed:.{places + 1}f}%"
             )
             suffix = "%"
+        if not math.isfinite(computed):
+            continue  # inf/nan values (a figure such as 1e308 or "nan"): nothing to check against
         ok = abs(computed - stated) <= 0.5 * 10**-places + 1e-9
         rounded = _round_half_up(abs(computed), places)
         right = f"{'下降' if computed < 0 else '增长'}{rounded}{suffix}"

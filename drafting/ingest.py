@@ -98,7 +98,19 @@ def _tokeniser() -> Executor:
         ctx = multiprocessing.get_context("fork")
     except ValueError:
         return _InlineExecutor()
-    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=textseg.tokenizer)
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init)
+
+
+def _worker_init() -> None:
+    """Die with the parent (Linux): after a kill -9 of the app, no orphan worker lingers."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    textseg.tokenizer()
 
 
 class _InlineExecutor(Executor):
@@ -224,6 +236,11 @@ def ingest(
             min_chars=settings.chunking.min_chars,
         )
         t = timer.add("parse", t)
+        if not chunks:
+            msg = "文件里只有标题或日期，没有正文，未入库。请确认选对了文件，或把正文补全后再导入。"
+            report.failed.append({"path": str(path), "error": msg})
+            report.files.append({"path": str(path), "status": "failed", "error": msg})
+            return
         stale = [d.doc_id for d in previous if d.doc_id != doc_id]
         status = "updated" if stale else "added"
         complete_ids.add(doc_id)

@@ -29,6 +29,10 @@ from drafting.records import LoadedText
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MANIFEST_NAME = "manifest.jsonl"
 TABLE_CELL_SEP = "\t"
+# A .docx may unpack to at most DOCX_UNPACK_RATIO times the file size limit (never less than
+# DOCX_MIN_UNPACKED); more is a zip bomb or a document no writer needs to ingest.
+DOCX_UNPACK_RATIO = 5
+DOCX_MIN_UNPACKED = 100 * 1024 * 1024
 
 _NOT_TEXT = (
     "文件内容不是文字（像是图片、压缩包或其他二进制文件）。请确认选对了文件，或另存为 .txt/.docx 后重试。"
@@ -67,6 +71,10 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedText:
     path = Path(path)
     try:
         size = path.stat().st_size
+    except ValueError as exc:  # a NUL character in the name: no file can have it
+        raise LoaderError(
+            "文件名里有无效字符（如空字符），无法打开。请把文件改成普通的名字后再试。", detail=repr(str(path))
+        ) from exc
     except FileNotFoundError as exc:
         raise LoaderError(f"找不到文件“{path.name}”。请检查路径和文件名是否正确。", detail=str(path)) from exc
     except OSError as exc:
@@ -105,7 +113,7 @@ def load_file(path: Path, *, max_bytes: int) -> LoadedText:
         raise FileTooLargeError(detail=str(path))
 
     if suffix == ".docx":
-        loaded = _load_docx(data)
+        loaded = _load_docx(data, max_unpacked=max(DOCX_MIN_UNPACKED, DOCX_UNPACK_RATIO * max_bytes))
     elif suffix == ".pdf":
         loaded = _load_pdf(data)
     else:
@@ -262,20 +270,52 @@ def _heading_level(style_name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _load_docx(data: bytes) -> LoadedText:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-    from docx.table import Table
-    from lxml.etree import XMLSyntaxError
+def _unpacked_size(data: bytes) -> int | None:
+    """Total uncompressed size the zip's directory declares (None if it is not a readable zip).
 
+    :mod:`zipfile` never inflates an entry beyond its declared size (a lie fails the CRC check), so
+    this bounds what python-docx can unpack.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except Exception:  # noqa: BLE001 - not a zip, or a broken one: python-docx reports it below
+        return None
+
+
+def _load_docx(data: bytes, *, max_unpacked: int) -> LoadedText:
+    import docx
+
+    unpacked = _unpacked_size(data)
+    if unpacked is not None and unpacked > max_unpacked:
+        raise FileTooLargeError(
+            f"Word 文件解压后有 {_human_size(unpacked)}，超过上限 {_human_size(max_unpacked)}"
+            "（可能是压缩炸弹，或内嵌了超大图片），未入库。"
+            "请确认文件来源；若是正常文件，请删去大图片或拆分后另存为 .docx 再试。",
+            detail=f"declared uncompressed size {unpacked}",
+        )
+    # python-docx, zipfile, zlib and lxml raise many kinds of errors on a damaged file (BadZipFile,
+    # zlib.error, NotImplementedError for odd compression, KeyError, XMLSyntaxError …): every one
+    # means the same thing to a writer.
     try:
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, XMLSyntaxError, EOFError) as exc:
+        blocks = list(document.iter_inner_content())
+    except Exception as exc:
         raise CorruptFileError(_BROKEN_DOCX, detail=f"{type(exc).__name__}: {exc}") from exc
+    try:
+        return _docx_text(blocks)
+    except LoaderError:
+        raise
+    except Exception as exc:
+        raise CorruptFileError(_BROKEN_DOCX, detail=f"{type(exc).__name__}: {exc}") from exc
+
+
+def _docx_text(blocks: list[object]) -> LoadedText:
+    from docx.table import Table
 
     lines: list[str] = []
     headings: list[tuple[int, str]] = []
-    for block in document.iter_inner_content():
+    for block in blocks:
         if isinstance(block, Table):
             for row in block.rows:
                 cells: list[str] = []
@@ -303,7 +343,7 @@ def _load_docx(data: bytes) -> LoadedText:
 
 def _load_pdf(data: bytes) -> LoadedText:
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     with warnings.catch_warnings():
@@ -313,10 +353,16 @@ def _load_pdf(data: bytes) -> LoadedText:
             if reader.is_encrypted and not reader.decrypt(""):
                 raise CorruptFileError(_ENCRYPTED_PDF, detail="needs a password")
             pages = [page.extract_text() or "" for page in reader.pages]
+        except LoaderError:
+            raise
         except (FileNotDecryptedError, DependencyError) as exc:
             raise CorruptFileError(_ENCRYPTED_PDF, detail=f"{type(exc).__name__}: {exc}") from exc
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, EOFError) as exc:
-            raise CorruptFileError(_BROKEN_PDF, detail=f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:
+            # a damaged PDF makes pypdf raise anything (PdfReadError, LimitReachedError on reference
+            # loops, ZeroDivisionError, NotImplementedError for an unknown encryption handler …)
+            encrypted = isinstance(exc, NotImplementedError) and "ncryption" in str(exc)
+            message = _ENCRYPTED_PDF if encrypted else _BROKEN_PDF
+            raise CorruptFileError(message, detail=f"{type(exc).__name__}: {exc}") from exc
 
     text = _normalise("\n".join(pages))
     if not text.strip():

@@ -774,19 +774,25 @@ def _pack(counts: list[int], budget: int) -> list[tuple[int, int]]:
     return runs
 
 
+_HARD_SPLIT_CHARS_PER_TOKEN = 8  # a generous bound: cl100k averages ~1 char per token for Chinese
+
+
 def _hard_split(text: str, budget: int) -> list[str]:
     """Largest character prefixes that fit (the unavoidable case: one clause over budget)."""
     enc = encoding()
     out: list[str] = []
     rest = text
     while rest:
-        if len(enc.encode_ordinary(rest)) <= budget:
+        # Only a window of the rest is searched, so a huge unbroken line costs linear time, not
+        # quadratic; a piece cut shorter than it could be still fits and loses nothing.
+        window = rest[: budget * _HARD_SPLIT_CHARS_PER_TOKEN]
+        if len(window) == len(rest) and len(enc.encode_ordinary(rest)) <= budget:
             out.append(rest)
             break
-        lo, hi = 1, len(rest)
+        lo, hi = 1, len(window)
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if len(enc.encode_ordinary(rest[:mid])) <= budget:
+            if len(enc.encode_ordinary(window[:mid])) <= budget:
                 lo = mid
             else:
                 hi = mid - 1
