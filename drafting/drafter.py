@@ -20,7 +20,7 @@ from drafting.engines import Engine, EngineError, Message, collect, make_engine
 from drafting.errors import InputError, StoreError
 from drafting.guard import GuardReport, check_figures, extract_figures
 from drafting.offline import OfflineEngine, bigrams, clean_bullet
-from drafting.prompting import Exemplar, build_messages, render
+from drafting.prompting import Exemplar, build_messages, defuse, render
 from drafting.records import Hit
 from drafting.search import Filters, search
 from drafting.settings import Settings
@@ -240,9 +240,10 @@ def draft(
             Exemplar(i + 1, h.chunk.title, " › ".join(h.chunk.heading_path), h.chunk.text) for i, h in enumerate(hits)
         ]
         messages = build_messages(
-            {"office": OFFICE, "doc_type": req.doc_type, "style_hints": style_hints or style_hints_of(profile)},
+            {"office": OFFICE, "doc_type": req.doc_type},
             "draft.j2",
             {
+                "style_hints": defuse(style_hints or style_hints_of(profile)),
                 "heading": req.heading,
                 "bullets": [clean_bullet(b) for b in req.bullets if clean_bullet(b)],
                 "figures": req.figures,
@@ -293,8 +294,9 @@ def refine(
             notes.append("语料库暂时打不开，本次修改未参考本局文风档案；语料库恢复后再改一次即可。")
         hints = style_hints_of(profile)
         messages = [
-            Message("system", render("system.j2", office=OFFICE, doc_type=req.doc_type, style_hints=hints)),
-            Message("user", render("refine.j2", draft=previous, instruction=instruction, figures=req.figures)),
+            Message("system", render("system.j2", office=OFFICE, doc_type=req.doc_type)),
+            Message("user", render("refine.j2", draft=defuse(previous), instruction=instruction, figures=req.figures,
+                                   style_hints=defuse(hints))),
         ]
         text = collect(engine, messages, on_delta=on_delta).strip()
     guard, terms = check(text, "\n".join([req.provided_text(), _figures_of(previous)]), req.pairs())

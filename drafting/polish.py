@@ -409,7 +409,7 @@ def llm_suggestions(
             for i, h in enumerate(hits_at(a, b))
         ]
         messages = build_messages(
-            {"office": "市住房和城乡建设局", "doc_type": doc_type, "style_hints": "多用四字短语，句子简洁。"},
+            {"office": "市住房和城乡建设局", "doc_type": doc_type},
             "polish.j2",
             {"text": defuse(original)},
             exemplars,

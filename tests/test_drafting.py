@@ -44,10 +44,10 @@ def stub() -> Iterator[OpenAIStub]:
 
 
 SAMPLE = {
-    "system.j2": {"office": "市住建局", "doc_type": "工作总结", "style_hints": "多用四字短语"},
-    "draft.j2": {"heading": "城市更新", "bullets": ["新增泊位1.2万个"], "figures": [FigureRow("泊位", "1.2", "万个", "1")],
+    "system.j2": {"office": "市住建局", "doc_type": "工作总结"},
+    "draft.j2": {"style_hints": "多用四字短语", "heading": "城市更新", "bullets": ["新增泊位1.2万个"], "figures": [FigureRow("泊位", "1.2", "万个", "1")],
                  "target_chars": 300, "form": "一段", "exemplars": [Exemplar(1, "t", "一、x", "正文。")]},
-    "refine.j2": {"draft": "稿件。", "instruction": "压缩", "figures": []},
+    "refine.j2": {"style_hints": "多用四字短语", "draft": "稿件。", "instruction": "压缩", "figures": []},
     "polish.j2": {"text": "原文。", "exemplars": [Exemplar(1, "t", "p", "参考。")]},
 }
 

@@ -244,8 +244,8 @@ def test_profile_shapes_the_prompt_and_the_offline_openers(mixed: Any) -> None:
         stub.enqueue(Reply(text="完成老旧小区改造120个。"))
         llm = get_settings(store=settings.store, llm_base_url=stub.base_url, llm_model="stub", llm_retries=1)
         draft(DraftRequest(heading="城市更新", bullets=["老旧小区改造完成120个"]), llm, engine=OpenAIEngine(llm))
-        system = stub.requests[-1]["body"]["messages"][0]["content"]
-        assert profile.prompt_hints() in system
+        system, user = (m["content"] for m in stub.requests[-1]["body"]["messages"])
+        assert profile.prompt_hints() in user and profile.prompt_hints() not in system
     finally:
         stub.stop()
 
