@@ -4,6 +4,7 @@
     python bench/retrieval.py latency         # in-process hybrid search p50/p95
     python bench/retrieval.py quality         # same_series@5 and MRR vs two peer designs, same embedder
     python bench/retrieval.py scale --factor 100   # synthetic corpus, ingest time and search p95
+    python bench/retrieval.py scale --factor 100 --server   # the same against a `chroma run` server
     python bench/retrieval.py all             # ingest, latency, quality
 """
 
@@ -235,29 +236,67 @@ def make_synthetic(dst: Path, factor: int) -> None:
             (dst / f"{copy:03d}-{p.stem}.txt").write_text(alt, encoding="utf-8")
 
 
-def bench_scale(factor: int) -> None:
+class _ChromaServer:
+    """`chroma run` on a free loopback port, for the server-mode scale run."""
+
+    def __init__(self, data: Path) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        exe = Path(sys.executable).parent / "chroma"
+        self.proc = subprocess.Popen([str(exe), "run", "--path", str(data), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}"
+        import urllib.request
+
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("chroma run did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def bench_scale(factor: int, server: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix="drafting-scale-"))
     rows = []
+    mode = "chroma run (HTTP, 127.0.0.1)" if server else "PersistentClient (in-process)"
+    print(f"Scale, store: {mode}", flush=True)
     try:
         for f in sorted({1, max(1, factor // 10), factor}):
             corpus = work / f"corpus{f}"
             make_synthetic(corpus, f)
             store = work / f"store{f}"
-            t = time.perf_counter()
-            r = run_ingest(store, [corpus])
-            wall = time.perf_counter() - t
-            from drafting.search import search
-            from drafting.settings import get_settings
-            from drafting.store import CorpusStore
-
-            st = CorpusStore(get_settings(store=store))
-            qs = [case_query(c) for c in cases()]
-            search(st, qs[0])
-            times = []
-            for q in qs:
+            srv = _ChromaServer(work / f"server{f}") if server else None
+            if srv is not None:
+                os.environ["DRAFTING_CHROMA_URL"] = srv.url
+            try:
                 t = time.perf_counter()
-                search(st, q, k=5)
-                times.append((time.perf_counter() - t) * 1000)
+                r = run_ingest(store, [corpus])
+                wall = time.perf_counter() - t
+                from drafting.search import search
+                from drafting.settings import get_settings
+                from drafting.store import CorpusStore
+
+                st = CorpusStore(get_settings(store=store))
+                qs = [case_query(c) for c in cases()]
+                search(st, qs[0])
+                times = []
+                for q in qs:
+                    t = time.perf_counter()
+                    search(st, q, k=5)
+                    times.append((time.perf_counter() - t) * 1000)
+            finally:
+                if srv is not None:
+                    srv.stop()
+                    os.environ.pop("DRAFTING_CHROMA_URL", None)
             rows.append([f"{f}x", r["docs"], r["chunks"], wall, wall / f, pct(times, 0.5), pct(times, 0.95)])
             print(table(rows, ["corpus", "docs", "chunks", "ingest s", "s per 1x", "search p50 ms", "search p95 ms"]),
                   flush=True)
@@ -272,6 +311,7 @@ def main() -> None:
     ap.add_argument("store", nargs="?")
     ap.add_argument("--factor", type=int, default=100)
     ap.add_argument("--paths", nargs="*")
+    ap.add_argument("--server", action="store_true", help="scale: store in a `chroma run` server")
     a = ap.parse_args()
     if a.what == "_ingest_child":
         ingest_child(a.store, [Path(p) for p in a.paths] if a.paths else [PUBLIC, SEEDS])
@@ -280,7 +320,7 @@ def main() -> None:
         (bench_quality if a.what == "quality" else bench_latency)(Path(a.store))
         return
     if a.what == "scale":
-        bench_scale(a.factor)
+        bench_scale(a.factor, server=a.server)
         return
     store = bench_ingest() if a.what in ("ingest", "all", "latency", "quality") else None
     assert store is not None
