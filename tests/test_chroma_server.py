@@ -78,3 +78,24 @@ def test_server_down_gives_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailableError) as err:
         CorpusStore(settings)
     assert "chroma run" in err.value.help_message
+
+
+def test_two_app_instances_share_one_chroma_server(chroma_server: str, tmp_path: Path) -> None:
+    """The scale-out path: several app instances (each with its own local keyword index folder)
+    share the team's Chroma server.  Chroma is the source of truth; each instance's keyword index
+    is rebuilt from it when the corpus changed elsewhere."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    a = get_settings(store=tmp_path / "machine-a", chroma_url=chroma_server)
+    b = get_settings(store=tmp_path / "machine-b", chroma_url=chroma_server)
+    ingest([seeds], a)
+    store_b = CorpusStore(b)
+    assert len(store_b.documents()) == 5
+    assert store_b.keyword().fingerprint == fingerprint(store_b.collection.get(include=[])["ids"])
+    hits = search(store_b, "文明城市创建", k=5)
+    assert hits
+    gone = hits[0].chunk.doc_id
+    CorpusStore(a).remove_document(gone)  # an admin on machine A removes a document
+    reopened = CorpusStore(b)  # machine B's next request opens the store again
+    assert gone not in {h.chunk.doc_id for h in search(reopened, "文明城市创建", k=5)}
+    assert reopened.keyword().fingerprint == fingerprint(reopened.collection.get(include=[])["ids"])
