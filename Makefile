@@ -22,7 +22,7 @@ $(VENV)/.test-installed: $(VENV)/.run-installed
 ## make run: venv, install, ingest corpus/, start the UI on 127.0.0.1
 run: $(VENV)/.run-installed
 	$(VENV)/bin/drafting ingest corpus/
-	$(VENV)/bin/drafting search "加快老旧小区改造 提升群众获得感" --k 3
+	DRAFTING_HOST=$(HOST) $(VENV)/bin/python app.py
 
 ## make test: venv with test extras, then every test
 test: $(VENV)/.test-installed

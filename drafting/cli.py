@@ -281,6 +281,34 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_REVIEW if report.metrics()["failed"] else EXIT_OK
 
 
+# ---- serve / users --------------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.ui.app import launch
+
+    update = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    launch(settings.model_copy(update=update))
+    return EXIT_OK
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass
+
+    from drafting.users import add_user
+
+    path = Path(args.file) if args.file else (settings.users_file or settings.data_path() / "users.json")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"为“{args.name}”设置密码：")
+        if getpass.getpass("再输入一次：") != password:
+            raise InputError("两次输入的密码不一致。请重新运行命令。")
+    user = add_user(path, args.name, password, admin=args.admin)
+    print(f"已保存用户“{user.name}”{'（管理员）' if user.admin else ''}到 {path}。")
+    if settings.users_file is None or Path(settings.users_file) != path:
+        print(f"启动界面前请设置 DRAFTING_USERS_FILE={path}")
+    return EXIT_OK
+
+
 # ---- parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drafting", description="拟稿助手：检索往年材料，起草、核对公文。")
@@ -339,6 +367,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=None, metavar="N", help="只评测前 N 例")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("serve", help="启动网页界面（默认只在本机 127.0.0.1 上）")
+    s.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1；对外提供服务须先建立账号）")
+    s.add_argument("--port", type=int, default=None, help="端口（默认 7860）")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("users", help="管理网页界面的账号")
+    s.add_argument("action", choices=["add"])
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--admin", action="store_true", help="管理员：可以修改共享语料库")
+    s.add_argument("--file", default=None, help="用户文件（默认 DRAFTING_USERS_FILE，或数据目录下 users.json）")
+    s.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用）")
+    s.set_defaults(func=cmd_users)
     return p
 
 

@@ -1,0 +1,1 @@
+"""The writers' Gradio app (see :mod:`drafting.ui.app`)."""

@@ -1,0 +1,118 @@
+"""The writers' web app: four tabs (起草 / 润色 / 语料库 / 历史) over the plain ``drafting`` functions.
+
+``build_app(settings)`` returns the Blocks; ``launch(settings)`` serves it on ``settings.host``
+(127.0.0.1 by default), with accounts from ``settings.users_file`` when given, and refuses to bind
+beyond loopback without them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import gradio as gr
+
+from drafting.errors import ConfigError, DraftingError
+from drafting.settings import Settings
+from drafting.ui.common import AppContext, esc
+from drafting.ui.corpus_tab import CorpusTab
+from drafting.ui.draft_tab import DraftTab
+from drafting.ui.history_tab import HistoryTab
+from drafting.ui.polish_tab import PolishTab
+from drafting.ui.theme import CSS, theme
+from drafting.users import require_accounts, verify
+
+TITLE = "拟稿助手"
+CONCURRENCY = 4  # events run at once; a model call holds one slot while it streams
+# Gradio refuses bigger uploads itself (with an English message), so its limit sits well above
+# max_file_mb: a file between the two reaches ingest, which explains the limit in Chinese.
+UPLOAD_LIMIT_MB = 200.0
+UPLOAD_LIMIT_FACTOR = 10
+
+
+def build_app(settings: Settings, ctx: AppContext | None = None) -> gr.Blocks:
+    ctx = ctx or AppContext.create(settings)
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        header = gr.HTML(_header(ctx, None), elem_id="app-header")
+        draft = DraftTab(ctx)
+        polish = PolishTab(ctx, draft.engine_choices(), draft.default_engine())
+        corpus = CorpusTab(ctx)
+        history = HistoryTab(ctx)
+        with gr.Tabs(selected="draft", elem_id="main-tabs") as tabs:
+            with gr.Tab("起草", id="draft", elem_id="tab-draft"):
+                draft.build()
+            with gr.Tab("润色", id="polish", elem_id="tab-polish"):
+                polish.build()
+            with gr.Tab("语料库", id="corpus", elem_id="tab-corpus"):
+                corpus.build()
+            with gr.Tab("历史与导出", id="history", elem_id="tab-history") as history_tab:
+                history.build()
+        draft.wire(demo)
+        polish.wire(demo)
+        corpus.wire(demo)
+        history.wire(demo, history_tab, draft, tabs)
+
+        def who(request: gr.Request) -> str:
+            return _header(ctx, request)
+
+        demo.load(who, None, header, show_progress="hidden")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
+    demo.drafting_ctx = ctx  # type: ignore[attr-defined]
+    return demo
+
+
+def _header(ctx: AppContext, request: gr.Request | None) -> str:
+    try:
+        user = ctx.user(request)
+    except DraftingError:  # not logged in: the page shows the login form instead
+        user = ""
+    role = "（管理员）" if user and ctx.users is not None and ctx.is_admin(user) else ""
+    who = f'<span class="who">当前用户：{esc(user)}{role}</span>' if user else ""
+    return (
+        f'<div class="app-header"><h1>{TITLE}</h1><span class="muted">住建系统公文起草 · 数字核对 · 规范提法 · '
+        f"Word 导出</span>{who}</div>"
+    )
+
+
+def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch`` (shared by :func:`launch` and the browser tests)."""
+    kwargs: dict[str, Any] = {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "theme": theme(),
+        "css": CSS,
+        "footer_links": [],
+        "run_history": False,
+        "ssr_mode": False,
+        "show_error": False,
+        "max_file_size": int(max(UPLOAD_LIMIT_MB, settings.max_file_mb * UPLOAD_LIMIT_FACTOR) * 1024 * 1024),
+        "allowed_paths": [str(settings.data_path().resolve() / "exports")],
+    }
+    if ctx.users is not None:
+        users = ctx.users
+        kwargs["auth"] = lambda name, password: verify(users, name, password)
+        kwargs["auth_message"] = "请用管理员为您建立的账号登录拟稿助手。忘记密码请联系管理员重设。"
+    return kwargs
+
+
+def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
+    """Serve the app; refuses a non-loopback host without a users file (Chinese ConfigError)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    require_accounts(settings.host, settings.users_file)
+    ctx = AppContext.create(settings)
+    threading.Thread(target=ctx.warm_up, name="drafting-warm-up", daemon=True).start()
+    demo = build_app(settings, ctx)
+    kwargs = {**launch_kwargs(settings, ctx), "quiet": True, "prevent_thread_lock": True, **overrides}
+    try:
+        demo.launch(**kwargs)
+    except OSError as exc:
+        raise ConfigError(
+            f"端口 {settings.port} 已被占用或无法监听。请关闭占用该端口的程序，或用 --port（DRAFTING_PORT）换一个端口。",
+            detail=str(exc),
+        ) from exc
+    accounts = "已启用账号登录" if ctx.users is not None else "单用户模式（仅本机）"
+    print(f"拟稿助手已启动：http://{settings.host}:{settings.port}/ （{accounts}；按 Ctrl+C 停止）", flush=True)
+    if not overrides.get("prevent_thread_lock"):
+        demo.block_thread()
+    return demo

@@ -1,0 +1,446 @@
+"""起草: heading + bullets + figures → a streamed draft in a chat, refined turn by turn, checked
+beside the text, editable in place; every version autosaved to the writer's history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from drafting.drafter import (
+    DraftRequest,
+    DraftResult,
+    FigureRow,
+    check,
+    draft,
+    get_engine,
+    house_style,
+    refine,
+)
+from drafting.errors import DraftingError, EngineError, InputError
+from drafting.offline import bigrams
+from drafting.style import conformance
+from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
+from drafting.ui.render import annotated_html, checks_html, citations_html
+
+FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
+TARGETS = [200, 300, 400, 600, 800, 1000, 1500]
+DOC_TYPES = ["工作总结", "半年总结", "汇报材料", "发言材料"]
+ENGINE_LABELS = {"offline": "offline 离线组稿", "openai": "openai 模型服务", "local": "local 本机模型"}
+BULLETS_HINT = "每行一条，写明本期数字，例如：\n老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个"
+REFINE_HINT = "继续修改，如：改成一是二是三是 / 压缩到300字"
+EMPTY_EDITOR = "稿件是空的。请先生成初稿，或把稿件粘贴到编辑框里再检查。"
+CHAT_PLACEHOLDER = "填写左侧的标题和要点，点“生成初稿”。初稿会在这里逐段写出，之后可以在下方输入修改要求。"
+
+
+# ---- plain helpers ----------------------------------------------------------------------------
+def figure_rows(table: Any) -> list[FigureRow]:
+    """Dataframe rows (lists, or a pandas frame) → FigureRow, skipping blank rows."""
+    if table is None:
+        return []
+    rows = table.values.tolist() if hasattr(table, "values") else list(table)
+    out = []
+    for n, row in enumerate(rows, 1):
+        cells = [("" if c is None or str(c) == "nan" else str(c)).strip() for c in list(row)[:4]]
+        cells += [""] * (4 - len(cells))
+        name, value, unit, last = cells
+        if not any(cells):
+            continue
+        if not value:
+            raise InputError(f"数字表第{n}行“{name or '（未填指标）'}”缺少本期数值。请补上数值，或清空这一行。")
+        out.append(FigureRow(name, value, unit, last))
+    return out
+
+
+def build_request(heading: str, bullets: str, table: Any, doc_type: str, target: float) -> DraftRequest:
+    lines = [b.strip() for b in (bullets or "").splitlines() if b.strip()]
+    return DraftRequest(
+        heading=(heading or "").strip(),
+        bullets=lines,
+        figures=figure_rows(table),
+        doc_type=(doc_type or DOC_TYPES[0]).strip(),
+        target_chars=_target(target),
+    )
+
+
+def _target(value: Any) -> int:
+    try:
+        n = int(float(str(value or 400).replace("字", "").strip()))
+    except ValueError as exc:
+        raise InputError(f"目标字数“{value}”不是数字。请填写如 400 这样的字数。") from exc
+    if not 50 <= n <= 5000:
+        raise InputError(f"目标字数{n}超出范围。请填写 50 到 5000 之间的字数。")
+    return n
+
+
+def request_json(req: DraftRequest) -> dict[str, Any]:
+    return {
+        "heading": req.heading,
+        "bullets": list(req.bullets),
+        "figures": [[f.name, f.value, f.unit, f.last] for f in req.figures],
+        "doc_type": req.doc_type,
+        "target_chars": req.target_chars,
+    }
+
+
+def request_from_json(data: dict[str, Any] | None) -> DraftRequest:
+    data = data or {}
+    return DraftRequest(
+        heading=str(data.get("heading", "")),
+        bullets=[str(b) for b in data.get("bullets", [])],
+        figures=[FigureRow(*[str(c) for c in row[:4]]) for row in data.get("figures", []) if row],
+        doc_type=str(data.get("doc_type") or DOC_TYPES[0]),
+        target_chars=int(data.get("target_chars") or 400),
+    )
+
+
+def request_summary(req: DraftRequest) -> str:
+    lines = [f"【标题】{req.heading or '（未填）'}", "【要点】"]
+    lines += [f"· {b}" for b in req.bullets] or ["（无）"]
+    if req.figures:
+        lines.append("【数字表】" + "；".join(f.as_text() for f in req.figures))
+    lines.append(f"【文种】{req.doc_type} · 约{req.target_chars}字")
+    return "\n".join(lines)
+
+
+def relink(text: str, citations: list[dict[str, Any]], threshold: float = 0.12) -> list[dict[str, Any]]:
+    """Citations with their paragraph links recomputed for a changed text (bigram overlap)."""
+    paras = [bigrams(p) for p in text.split("\n") if p.strip()]
+    out = []
+    for c in citations:
+        hg = bigrams(str(c.get("text", "")))
+        linked = [i for i, g in enumerate(paras) if g and len(g & hg) / len(g) >= threshold]
+        out.append({**c, "paragraphs": linked})
+    return out
+
+
+class DraftTab:
+    """The 起草 tab: see the module docstring."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+
+    # ---- layout ---------------------------------------------------------------------------
+    def engine_choices(self) -> list[tuple[str, str]]:
+        names = ["offline"]
+        if self.settings.llm_base_url or self.settings.engine_name() == "openai":
+            names.insert(0, "openai")
+        if self.settings.llm_gguf or self.settings.engine_name() == "local":
+            names.insert(0, "local")
+        return [(ENGINE_LABELS[n], n) for n in names]
+
+    def default_engine(self) -> str:
+        name = self.settings.engine_name()
+        return name if name in {v for _label, v in self.engine_choices()} else "offline"
+
+    def build(self) -> None:
+        with gr.Row(equal_height=False, elem_classes="draft-top"):
+            with gr.Column(scale=3, min_width=300, elem_classes="panel"):
+                gr.Markdown("#### 写什么", elem_classes="panel-title")
+                self.heading = gr.Textbox(label="标题或主题", placeholder="例：（三）城市更新", elem_id="draft-heading")
+                self.bullets = gr.Textbox(label="要点", placeholder=BULLETS_HINT, lines=6, max_lines=14, elem_id="draft-bullets")
+                self.figures = gr.Dataframe(
+                    headers=FIGURE_HEADERS,
+                    value=[["", "", "", ""]],
+                    datatype="str",
+                    type="array",
+                    row_count=1,
+                    column_count=4,
+                    interactive=True,
+                    label="数字表（可选，可加行）",
+                    elem_id="draft-figures",
+                )
+                with gr.Row():
+                    self.doc_type = gr.Dropdown(DOC_TYPES, value=DOC_TYPES[0], label="文种", allow_custom_value=True,
+                                                min_width=120, elem_id="draft-doctype")
+                    self.target = gr.Dropdown(TARGETS, value=400, label="目标字数", allow_custom_value=True,
+                                              min_width=120, elem_id="draft-target")
+                self.engine = gr.Dropdown(self.engine_choices(), value=self.default_engine(), label="起草引擎",
+                                          elem_id="draft-engine")
+                self.engine_info = gr.HTML('<div class="engine-info">正在检查引擎…</div>', elem_id="engine-info")
+                self.generate_btn = gr.Button("生成初稿", variant="primary", elem_id="draft-generate")
+                self.fallback_btn = gr.Button("改用 offline 引擎重新生成", visible=False, elem_id="draft-fallback")
+            with gr.Column(scale=5, min_width=420):
+                self.chat = gr.Chatbot(
+                    label="起草对话",
+                    height=540,
+                    render_markdown=False,
+                    placeholder=CHAT_PLACEHOLDER,
+                    feedback_options=None,
+                    buttons=["copy"],
+                    elem_id="draft-chat",
+                )
+                with gr.Row(equal_height=True):
+                    self.instruction = gr.Textbox(show_label=False, placeholder=REFINE_HINT, scale=5, container=False,
+                                                  elem_id="draft-instruction")
+                    self.send_btn = gr.Button("发送修改", scale=1, min_width=100, elem_id="draft-send")
+                self.status = gr.Markdown("", elem_id="draft-status", elem_classes="draft-status")
+            with gr.Column(scale=4, min_width=320, elem_classes="panel"):
+                gr.Markdown("#### 检查结果", elem_classes="panel-title")
+                self.checks = gr.HTML(checks_html("", None), elem_id="draft-checks")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=360, elem_classes="panel"):
+                gr.Markdown("#### 编辑稿件", elem_classes="panel-title")
+                self.editor = gr.Textbox(show_label=False, lines=12, max_lines=30, placeholder="生成初稿后可在此直接修改。",
+                                         elem_id="draft-editor")
+                self.recheck_btn = gr.Button("重新检查", elem_id="draft-recheck")
+            with gr.Column(scale=1, min_width=360, elem_classes="panel"):
+                gr.Markdown("#### 问题标注（绿色：已核对；红色：需复核；橙色：提法）", elem_classes="panel-title")
+                self.annotated = gr.HTML(annotated_html("", None), elem_id="draft-annotated")
+        with gr.Accordion("参考的往年段落（点“第N段”跳到稿件对应段落）", open=False, elem_id="draft-cites-acc"):
+            self.cites = gr.HTML(citations_html([]), elem_id="draft-cites")
+        self.state = gr.State(None)
+
+    @property
+    def outputs(self) -> list[Any]:
+        return [self.chat, self.editor, self.annotated, self.checks, self.cites, self.state, self.status, self.fallback_btn]
+
+    def wire(self, demo: gr.Blocks) -> None:
+        inputs = [self.heading, self.bullets, self.figures, self.doc_type, self.target]
+        self.generate_btn.click(self.validate, inputs, None, show_progress="hidden").success(
+            self.generate, [*inputs, self.engine], self.outputs, show_progress="hidden"
+        )
+        self.fallback_btn.click(lambda: "offline", None, self.engine, show_progress="hidden").then(
+            self.validate, inputs, None, show_progress="hidden"
+        ).success(self.generate, [*inputs, self.engine], self.outputs, show_progress="hidden")
+        refine_inputs = [self.instruction, self.editor, self.chat, self.state, self.engine]
+        for trigger in (self.send_btn.click, self.instruction.submit):
+            trigger(self.validate_refine, [self.instruction, self.editor], None, show_progress="hidden").success(
+                self.refine_turn, refine_inputs, [*self.outputs, self.instruction], show_progress="hidden"
+            )
+        recheck_outputs = [self.annotated, self.checks, self.cites, self.state, self.status]
+        # leaving the editor autosaves and re-checks too; saves are serialised so a blur and a
+        # click on 重新检查 do not both store the same edit
+        save = {"concurrency_limit": 1, "concurrency_id": "draft-save", "show_progress": "hidden"}
+        self.recheck_btn.click(self.check_editor, self.editor, None, show_progress="hidden").success(
+            self.recheck, [self.editor, self.state], recheck_outputs, **save
+        )
+        self.editor.blur(self.autosave, [self.editor, self.state], recheck_outputs, trigger_mode="always_last", **save)
+        self.engine.change(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
+        demo.load(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
+
+    # ---- handlers -------------------------------------------------------------------------
+    def engine_status(self, name: str) -> str:
+        """Which engine drafts, and whether it can be reached now (never raises)."""
+        try:
+            engine = get_engine(self.settings, name or None)
+            ok, message = engine.health()
+            dot = '<span class="dot ok">●</span>' if ok else '<span class="dot bad">●</span>'
+            return f'<div class="engine-info">{dot}<b>{esc(engine.describe())}</b><br>{esc(message)}</div>'
+        except DraftingError as exc:
+            return f'<div class="engine-info"><span class="dot bad">●</span>{esc(exc.help_message)}</div>'
+
+    @ui_errors
+    def validate(self, heading: str, bullets: str, table: Any, doc_type: str, target: float) -> None:
+        build_request(heading, bullets, table, doc_type, target).validate()
+
+    @ui_errors
+    def check_editor(self, editor: str) -> None:
+        if not (editor or "").strip():
+            raise InputError(EMPTY_EDITOR)
+
+    @ui_errors
+    def validate_refine(self, instruction: str, editor: str) -> None:
+        if not (instruction or "").strip():
+            raise InputError("修改要求是空的。请写明怎么改，例如“压缩到300字”或“改成一是二是三是”。")
+        if not (editor or "").strip():
+            raise InputError("还没有可修改的稿件。请先生成初稿，或把稿件粘贴到“编辑稿件”框里。")
+
+    def _checks(self, text: str, result: DraftResult | None, req: DraftRequest) -> tuple[Any, list[Any], Any, dict]:
+        """(guard, terms, conformance, checks json) for ``text``."""
+        if result is not None:
+            guard, terms = result.figures, result.terms
+        else:
+            guard, terms = check(text, req.provided_text(), req.pairs())
+        try:
+            profile = house_style(self.ctx.store())
+        except DraftingError:
+            profile = None
+        conf = conformance(text, profile) if profile is not None else None
+        status = "ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms) else "needs_review"
+        data = {
+            "status": status,
+            "figures": guard.to_json(),
+            "terms": [t.to_json() for t in terms],
+            "conformance": conf.to_json() if conf is not None else None,
+        }
+        if result is not None:
+            data["reasons"] = result.reasons()
+            data["notes"] = list(result.notes)
+        return guard, terms, conf, data
+
+    def _save(self, user: str, state: dict[str, Any], kind: str, text: str, engine: str, inputs: dict[str, Any],
+              citations: list[dict[str, Any]], checks: dict[str, Any]) -> int:
+        vid = self.ctx.history().save(
+            user,
+            session=state["session"],
+            kind=kind,
+            heading=state["request"].get("heading", ""),
+            text=text,
+            engine=engine,
+            inputs=inputs,
+            citations=citations,
+            checks=checks,
+            parent=state.get("version"),
+        )
+        state.update(version=vid, text=text, engine=engine or state.get("engine", ""), citations=citations)
+        return vid
+
+    def _finish(self, user: str, state: dict[str, Any], kind: str, result: DraftResult, req: DraftRequest,
+                inputs: dict[str, Any], citations: list[dict[str, Any]]) -> tuple[str, str, str, str]:
+        """Check, autosave; return (annotated, checks, citations html, summary line)."""
+        guard, terms, conf, data = self._checks(result.text, result, req)
+        vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data)
+        problems = result.reasons()
+        verdict = f"需要复核 {len(problems)} 处，见右侧“检查结果”" if problems else "检查通过"
+        summary = f"已自动保存为版本 {vid}（{result.engine} 引擎）。{verdict}。"
+        return (
+            annotated_html(result.text, guard, terms),
+            checks_html(result.text, guard, terms, conf, result.notes),
+            citations_html(citations),
+            summary,
+        )
+
+    def _failed(self, user: str, state: dict[str, Any], exc: EngineError, engine: str, inputs: dict[str, Any]) -> str:
+        """Keep what the engine wrote before it failed: save it as a ``partial`` version."""
+        partial = exc.partial or ""
+        saved = ""
+        if partial.strip():
+            vid = self._save(user, state, "partial", partial, engine, {**inputs, "error": exc.help_message}, [], {})
+            saved = f"已写出的部分已保存为版本 {vid}，并保留在下方编辑框中。"
+        gr.Warning(esc(exc.help_message), title="起草模型出错")
+        return f"⚠ **起草模型出错**：{esc(exc.help_message)} {saved}可以点左侧“改用 offline 引擎重新生成”。"
+
+    @ui_errors
+    def generate(
+        self, heading: str, bullets: str, table: Any, doc_type: str, target: float, engine_name: str,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> Iterator[tuple[Any, ...]]:
+        user = self.ctx.user(request)
+        req = build_request(heading, bullets, table, doc_type, target)
+        req.validate()
+        engine = get_engine(self.settings, engine_name or None)
+        inputs = request_json(req)
+        state: dict[str, Any] = {"session": uuid.uuid4().hex, "request": inputs, "text": "", "version": None,
+                                 "engine": engine.name, "citations": []}
+        chat = [{"role": "user", "content": esc(request_summary(req))}, {"role": "assistant", "content": "正在检索往年材料…"}]
+        skip = gr.skip()
+        yield chat, skip, skip, skip, skip, state, f"正在用 {esc(engine.name)} 引擎起草…", gr.update(visible=False)
+        try:
+            for text, result in stream_call(draft, req, self.settings, engine=engine, store=self.ctx.store()):
+                if result is None:
+                    chat[-1]["content"] = esc(text)
+                    yield chat, skip, skip, skip, skip, skip, skip, skip
+        except EngineError as exc:
+            status = self._failed(user, state, exc, engine.name, inputs)
+            chat[-1]["content"] = esc(exc.partial or "") or "（模型没有输出任何文字）"
+            chat.append({"role": "assistant", "content": esc("⚠ " + exc.help_message)})
+            yield (chat, exc.partial or "", annotated_html(exc.partial or "", None), checks_html("", None),
+                   citations_html([]), state, status, gr.update(visible=True))
+            return
+        citations = [c.to_json() for c in result.citations]
+        annotated, checks_panel, cites, summary = self._finish(user, state, "draft", result, req, inputs, citations)
+        chat[-1]["content"] = esc(result.text)
+        chat.append({"role": "assistant", "content": esc(summary)})
+        yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False)
+
+    def adopt_edit(self, user: str, text: str, state: dict[str, Any] | None) -> dict[str, Any]:
+        """The state for ``text`` typed or pasted by the writer, saved as an ``edit`` version if new."""
+        if not state:
+            first = text.strip().split("\n", 1)[0][:40]
+            state = {"session": uuid.uuid4().hex, "request": {"heading": first}, "text": "", "version": None,
+                     "engine": "", "citations": []}
+        if text != state.get("text"):
+            latest = self.ctx.history().list(user, limit=1, session=state["session"])
+            if latest and latest[0].text == text:  # saved already (a blur and a click racing)
+                state.update(version=latest[0].id, text=text)
+                return state
+            req = request_from_json(state["request"])
+            _g, _t, _c, data = self._checks(text, None, req)
+            self._save(user, state, "edit", text, "", state["request"], relink(text, state.get("citations", [])), data)
+        return state
+
+    @ui_errors
+    def refine_turn(
+        self, instruction: str, editor: str, chat_value: Any, state: dict[str, Any] | None, engine_name: str,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> Iterator[tuple[Any, ...]]:
+        user = self.ctx.user(request)
+        state = self.adopt_edit(user, editor or "", state)
+        req = request_from_json(state["request"])
+        engine = get_engine(self.settings, engine_name or None)
+        inputs = {**state["request"], "instruction": instruction}
+        chat = normalise_chat(chat_value)
+        chat += [{"role": "user", "content": esc(instruction)}, {"role": "assistant", "content": "正在修改…"}]
+        skip = gr.skip()
+        yield chat, skip, skip, skip, skip, state, f"正在按“{esc(instruction)}”修改…", skip, skip
+        try:
+            for text, result in stream_call(refine, editor, instruction, req, self.settings, engine=engine,
+                                            store=self.ctx.store()):
+                if result is None:
+                    chat[-1]["content"] = esc(text)
+                    yield chat, skip, skip, skip, skip, skip, skip, skip, skip
+        except EngineError as exc:
+            if not exc.partial:  # nothing written: the draft stays as it was
+                chat[-1]["content"] = esc("⚠ " + exc.help_message)
+                gr.Warning(esc(exc.help_message), title="无法按此修改")
+                yield chat, skip, skip, skip, skip, state, f"⚠ {esc(exc.help_message)}", skip, skip
+                return
+            status = self._failed(user, state, exc, engine.name, inputs)
+            chat[-1]["content"] = esc(exc.partial)
+            chat.append({"role": "assistant", "content": esc("⚠ " + exc.help_message)})
+            yield (chat, exc.partial, annotated_html(exc.partial, None), checks_html("", None), skip, state, status,
+                   gr.update(visible=True), "")
+            return
+        citations = relink(result.text, state.get("citations", []))
+        annotated, checks_panel, cites, summary = self._finish(user, state, "refine", result, req, inputs, citations)
+        chat[-1]["content"] = esc(result.text)
+        chat.append({"role": "assistant", "content": esc(" ".join([*result.notes, summary]))})
+        yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False), ""
+
+    @ui_errors
+    def recheck(
+        self, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        user = self.ctx.user(request)
+        text = editor or ""
+        if not text.strip():
+            raise InputError(EMPTY_EDITOR)
+        changed = not state or text != state.get("text")
+        state = self.adopt_edit(user, text, state)
+        req = request_from_json(state["request"])
+        guard, terms, conf, _data = self._checks(text, None, req)
+        citations = state.get("citations", [])
+        saved = f"修改已自动保存为版本 {state['version']}。" if changed else "稿件未改动。"
+        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf), citations_html(citations),
+                state, f"已重新检查。{saved}")
+
+    @ui_errors
+    def autosave(
+        self, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """On leaving the editor: save and re-check an edited draft; do nothing otherwise."""
+        if not (editor or "").strip() or (state and editor == state.get("text")):
+            return (gr.skip(),) * 5
+        return self.recheck(editor, state, request)
+
+    def open_version(self, version: Any) -> tuple[Any, ...]:
+        """Outputs that load a saved version into this tab (used by the 历史 tab)."""
+        req = request_from_json(version.inputs)
+        guard, terms, conf, _d = self._checks(version.text, None, req)
+        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars")
+                  if k in version.inputs}
+        state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
+                 "version": version.id, "engine": version.engine, "citations": list(version.citations)}
+        chat = [{"role": "assistant", "content": esc(version.text)},
+                {"role": "assistant", "content": esc(f"已打开版本 {version.id}（{version.created}），可继续修改。")}]
+        return (chat, version.text, annotated_html(version.text, guard, terms), checks_html(version.text, guard, terms, conf),
+                citations_html(version.citations), state, f"已打开版本 {version.id}。", gr.update(visible=False))
+
+
+__all__ = ["DraftTab", "build_request", "figure_rows", "relink", "request_json"]

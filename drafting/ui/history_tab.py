@@ -1,0 +1,280 @@
+"""历史: the writer's own autosaved versions (open, compare, restore) and export to Word / Markdown."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from drafting.errors import InputError
+from drafting.export import Section, safe_filename, to_docx, to_markdown
+from drafting.history import diff_versions
+from drafting.structure import heading_level
+from drafting.ui.common import AppContext, esc, ui_errors
+from drafting.ui.render import annotated_html, diff_html
+
+if TYPE_CHECKING:
+    from drafting.ui.draft_tab import DraftTab
+
+KIND_ZH = {"draft": "初稿", "refine": "对话修改", "edit": "手动修改", "partial": "中断稿", "restore": "恢复"}
+VERSION_HEADERS = ["编号", "时间", "类型", "标题", "引擎", "字数", "检查"]
+CURRENT = "current"
+NO_SECTIONS = "请先在“组成全文的各节”里勾选至少一节，再导出。"
+
+
+def _when(created: str) -> str:
+    return created.replace("T", " ")[:16]
+
+
+def version_label(v: Any) -> str:
+    return f"#{v.id} · {_when(v.created)} · {KIND_ZH.get(v.kind, v.kind)} · {v.heading[:20] or '（无标题）'}"
+
+
+def _check_zh(checks: dict[str, Any]) -> str:
+    status = (checks or {}).get("status")
+    return {"ok": "通过", "needs_review": "需复核"}.get(status or "", "—")
+
+
+def sections_for(texts: list[tuple[str, str]]) -> list[Section]:
+    """(heading, text) → export sections; a text that opens with its own heading line keeps it."""
+    out = []
+    for heading, text in texts:
+        first = text.strip().split("\n", 1)[0] if text.strip() else ""
+        out.append(Section("" if heading_level(first) else heading, text))
+    return out
+
+
+class HistoryTab:
+    """The 历史 tab."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def build(self) -> None:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
+                gr.Markdown("#### 我的版本（每次生成、修改都已自动保存；点表格中的一行即可选中）", elem_classes="panel-title")
+                self.table = gr.Dataframe(headers=VERSION_HEADERS, value=[], interactive=False, wrap=True, max_height=380,
+                                          column_widths=["8%", "19%", "13%", "27%", "12%", "9%", "12%"],
+                                          elem_id="history-table")
+                with gr.Row(equal_height=True):
+                    self.pick = gr.Dropdown([], label="选中的版本", scale=4, elem_id="history-pick")
+                    self.refresh_btn = gr.Button("刷新", scale=1, min_width=80, elem_id="history-refresh")
+                with gr.Row():
+                    self.open_btn = gr.Button("查看", elem_id="history-open")
+                    self.restore_btn = gr.Button("恢复到起草页继续修改", variant="primary", elem_id="history-restore")
+                gr.Markdown("#### 比较两个版本", elem_classes="panel-title")
+                with gr.Row(equal_height=True):
+                    self.old = gr.Dropdown([], label="旧版本", elem_id="history-old")
+                    self.new = gr.Dropdown([], label="新版本", elem_id="history-new")
+                self.compare_btn = gr.Button("比较", elem_id="history-compare")
+            with gr.Column(scale=6, min_width=420, elem_classes="panel"):
+                self.meta = gr.Markdown("选中一个版本后点“查看”，或选两个版本后点“比较”。", elem_id="history-meta",
+                                        elem_classes="history-meta")
+                self.view = gr.HTML("", elem_id="history-view")
+        with gr.Column(elem_classes="panel"):
+            gr.Markdown("#### 导出 Word（GB/T 9704 公文格式）或 Markdown", elem_classes="panel-title")
+            with gr.Row():
+                self.title = gr.Textbox(label="文件标题", placeholder="例：市住建局2024年上半年工作总结（不填则用第一节标题）",
+                                        scale=3, elem_id="export-title")
+                self.issuer = gr.Textbox(label="落款单位（可选）", placeholder="例：市住房和城乡建设局", scale=2,
+                                         elem_id="export-issuer")
+                self.date = gr.Textbox(label="成文日期（可选）", placeholder="例：2024年7月10日", scale=1,
+                                       elem_id="export-date")
+            self.sections = gr.CheckboxGroup(
+                [], label="组成全文的各节（按列表顺序；每节取该次起草的最新版本）", elem_id="export-sections",
+            )
+            with gr.Row():
+                self.docx_btn = gr.Button("导出 Word（.docx）", variant="primary", elem_id="export-docx")
+                self.md_btn = gr.Button("导出 Markdown（.md）", elem_id="export-md")
+            self.download = gr.File(label="下载", interactive=False, height=90, elem_id="export-file")
+            self.export_status = gr.Markdown("", elem_id="export-status")
+
+    @property
+    def list_outputs(self) -> list[Any]:
+        return [self.table, self.pick, self.old, self.new, self.sections]
+
+    def wire(self, demo: gr.Blocks, tab: Any, draft: DraftTab, tabs: gr.Tabs) -> None:
+        tab.select(self.refresh, [draft.state], self.list_outputs, show_progress="hidden")
+        self.refresh_btn.click(self.refresh, [draft.state], self.list_outputs, show_progress="minimal")
+        self.table.select(self.select_row, None, [self.pick, self.old, self.new], show_progress="hidden")
+        hidden = {"show_progress": "hidden"}
+        self.open_btn.click(self.check_pick, self.pick, None, **hidden).success(
+            self.open, self.pick, [self.meta, self.view], show_progress="minimal"
+        )
+        self.compare_btn.click(self.check_pair, [self.old, self.new], None, **hidden).success(
+            self.compare, [self.old, self.new], [self.meta, self.view], show_progress="minimal"
+        )
+        self.restore_btn.click(self.check_pick, self.pick, None, **hidden).success(
+            self.restore, self.pick, [*draft.outputs, tabs], show_progress="minimal"
+        ).then(self.refresh, [draft.state], self.list_outputs, **hidden)
+        export_inputs = [self.sections, self.title, self.issuer, self.date, draft.editor, draft.state]
+        for button, fn in ((self.docx_btn, self.export_docx), (self.md_btn, self.export_markdown)):
+            button.click(self.check_sections, self.sections, None, **hidden).success(
+                fn, export_inputs, [self.download, self.export_status], show_progress="minimal"
+            )
+        self.draft = draft
+
+    # ---- handlers -------------------------------------------------------------------------
+    @ui_errors
+    def refresh(
+        self, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        user = self.ctx.user(request)
+        history = self.ctx.history()
+        versions = history.list(user)
+        rows = [[v.id, _when(v.created), KIND_ZH.get(v.kind, v.kind), v.heading or "（无标题）", v.engine or "—",
+                 len(v.text), _check_zh(v.checks)] for v in versions]
+        choices = [(version_label(v), v.id) for v in versions]
+        latest = versions[0].id if versions else None
+        older = versions[1].id if len(versions) > 1 else None
+        sections: list[tuple[str, str]] = []
+        if state and state.get("text"):
+            sections.append((f"当前起草页中的稿件：{str(state.get('request', {}).get('heading', ''))[:24]}", CURRENT))
+        for session, heading, n, last in reversed(history.sessions(user)):
+            if state and session == state.get("session"):
+                continue
+            sections.append((f"{heading[:24] or '（无标题）'} · {n}个版本 · {_when(last)}", session))
+        default = [CURRENT] if state and state.get("text") else ([sections[-1][1]] if sections else [])
+        return (
+            rows,
+            gr.update(choices=choices, value=latest),
+            gr.update(choices=choices, value=older),
+            gr.update(choices=choices, value=latest),
+            gr.update(choices=sections, value=default),
+        )
+
+    @ui_errors
+    def check_pick(self, vid: Any, request: gr.Request = None) -> None:  # type: ignore[assignment]
+        self._get(self.ctx.user(request), vid)
+
+    @ui_errors
+    def check_pair(self, old: Any, new: Any, request: gr.Request = None) -> None:  # type: ignore[assignment]
+        user = self.ctx.user(request)
+        self._get(user, old)
+        self._get(user, new)
+
+    @ui_errors
+    def check_sections(self, picked: list[str] | None) -> None:
+        if not picked:
+            raise InputError(NO_SECTIONS)
+
+    def select_row(self, evt: gr.SelectData) -> tuple[Any, ...]:
+        row = evt.row_value or []
+        vid = int(row[0]) if row and str(row[0]).isdigit() else None
+        if vid is None:
+            return gr.skip(), gr.skip(), gr.skip()
+        return vid, gr.skip(), vid
+
+    def _get(self, user: str, vid: Any) -> Any:
+        if vid in (None, ""):
+            raise InputError("请先选中一个版本（点表格中的一行，或在“选中的版本”里选择）。")
+        version = self.ctx.history().get(user, int(vid))
+        if version is None:
+            raise InputError(f"找不到版本 {vid}。它可能属于其他用户，或已不存在；请点“刷新”后重选。")
+        return version
+
+    @ui_errors
+    def open(
+        self, vid: Any,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[str, str]:
+        user = self.ctx.user(request)
+        v = self._get(user, vid)
+        checks = v.checks or {}
+        reasons = checks.get("reasons") or []
+        meta = (f"**版本 {v.id}** · {esc(_when(v.created))} · {KIND_ZH.get(v.kind, v.kind)} · 引擎 {esc(v.engine or '—')}"
+                f" · {len(v.text)} 字 · 检查：{_check_zh(checks)}")
+        if v.parent:
+            meta += f" · 由版本 {v.parent} 而来"
+        if v.inputs.get("instruction"):
+            meta += f"  \n修改要求：{esc(v.inputs['instruction'])}"
+        if reasons:
+            meta += "  \n需要复核：" + esc("；".join(reasons))
+        return meta, annotated_html(v.text, None)
+
+    @ui_errors
+    def compare(
+        self, old: Any, new: Any,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[str, str]:
+        user = self.ctx.user(request)
+        a, b = self._get(user, old), self._get(user, new)
+        ops = diff_versions(a.text, b.text)
+        ins = sum(len(t) for op, t in ops if op == "insert")
+        dele = sum(len(t) for op, t in ops if op == "delete")
+        meta = (f"**版本 {a.id} → 版本 {b.id}**：新增 {ins} 字（绿色），删去 {dele} 字（红色删除线）"
+                if (ins or dele) else f"**版本 {a.id} 与版本 {b.id} 内容相同。**")
+        return meta, diff_html(ops)
+
+    @ui_errors
+    def restore(
+        self, vid: Any,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        user = self.ctx.user(request)
+        self._get(user, vid)
+        history = self.ctx.history()
+        try:
+            new_id = history.restore(user, int(vid))
+        except KeyError as exc:
+            raise InputError(f"找不到版本 {vid}。请点“刷新”后重选。") from exc
+        restored = history.get(user, new_id)
+        outputs = self.draft.open_version(restored)
+        return (*outputs, gr.Tabs(selected="draft"))
+
+    # ---- export ---------------------------------------------------------------------------
+    def _sections(self, user: str, picked: list[str] | None, editor: str, state: dict[str, Any] | None,
+                  ) -> tuple[list[Section], str]:
+        if not picked:
+            raise InputError(NO_SECTIONS)
+        history = self.ctx.history()
+        parts: list[tuple[str, str]] = []
+        for key in picked:
+            if key == CURRENT:
+                text = editor if (editor or "").strip() else (state or {}).get("text", "")
+                if state and text != state.get("text"):
+                    self.draft.adopt_edit(user, text, dict(state))  # autosave the edit before exporting
+                parts.append((str((state or {}).get("request", {}).get("heading", "")), text))
+            else:
+                versions = history.list(user, limit=1, session=key)
+                if versions:
+                    parts.append((versions[0].heading, versions[0].text))
+        parts = [(h, t) for h, t in parts if (t or "").strip()]
+        if not parts:
+            raise InputError("所选各节都是空的。请先起草或打开一个版本，再导出。")
+        first = parts[0]
+        title = first[0] or first[1].strip().split("\n", 1)[0]
+        return sections_for(parts), title
+
+    def _export(self, fmt: str, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
+                state: dict[str, Any] | None, request: gr.Request | None) -> tuple[str, str]:
+        user = self.ctx.user(request)
+        sections, default_title = self._sections(user, picked, editor, state)
+        title = (title or "").strip() or default_title
+        folder = self.ctx.exports_dir(user) / time.strftime("%Y%m%d-%H%M%S")
+        path = folder / safe_filename(title, fmt)
+        if fmt == "docx":
+            to_docx(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip())
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(to_markdown(title, sections, issuer=(issuer or "").strip(), date=(date or "").strip()),
+                            encoding="utf-8")
+        return str(path), f"已导出 {len(sections)} 节：{esc(Path(path).name)}。点上方文件名即可下载。"
+
+    @ui_errors
+    def export_docx(
+        self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[str, str]:
+        return self._export("docx", picked, title, issuer, date, editor, state, request)
+
+    @ui_errors
+    def export_markdown(
+        self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[str, str]:
+        return self._export("md", picked, title, issuer, date, editor, state, request)

@@ -1,0 +1,152 @@
+"""润色: suggestions on the writer's own text, each a word-level diff with its reason, source and
+flags; accepted or rejected one by one, the result updating live."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gradio as gr
+
+from drafting.drafter import get_engine
+from drafting.errors import InputError
+from drafting.polish import MAX_POLISH_CHARS, Suggestion, apply_suggestions, polish, word_diff
+from drafting.ui.common import AppContext, esc, ui_errors
+from drafting.ui.render import diff_html
+
+KIND_ZH = {"rule": "规则", "corpus": "往年表述", "llm": "模型改写"}
+TEXT_HINT = "粘贴要润色的一句话或一段文字，例如：\n我们大力推进老旧小区改造，完成改造120个，老百姓很满意。"
+
+
+def source_text(source: dict[str, Any] | None) -> str:
+    if not source:
+        return ""
+    if source.get("title"):
+        path = " › ".join(source.get("heading_path") or [])
+        year = f"（{source['year']}）" if source.get("year") else ""
+        line = f"出处：《{source['title']}》{year}" + (f" › {path}" if path else "")
+        if source.get("sentence"):
+            line += f"：“{source['sentence']}”"
+        return line
+    if source.get("basis"):
+        return f"依据：{source['basis']}"
+    return "出处：" + "；".join(f"{k}：{v}" for k, v in source.items() if v)
+
+
+def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = ()) -> str:
+    if not suggestions:
+        return '<div class="cites empty">粘贴文字后点“获取润色建议”，每条建议会在这里以修改痕迹显示。</div>'
+    out = []
+    for s in suggestions:
+        flags = "".join(f'<span class="tag flag">⚑ {esc(f)}</span>' for f in s.flags)
+        cls = "sugg accepted" if s.id in accepted else "sugg"
+        state = "已采纳" if s.id in accepted else "未采纳"
+        source = source_text(s.source)
+        out.append(
+            f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head"><span class="sid">{esc(s.id)}</span>'
+            f'<span class="tag">{KIND_ZH.get(s.kind, esc(s.kind))}</span><span>{state}</span>{flags}</div>'
+            f"{diff_html(word_diff(s.original, s.suggestion))}"
+            f'<div class="reason">理由：{esc(s.reason)}</div>'
+            + (f'<div class="source">{esc(source)}</div>' if source else "")
+            + "</div>"
+        )
+    return "".join(out)
+
+
+def choice_label(s: Suggestion) -> str:
+    mark = " ⚑" if s.flags else ""
+    short = s.suggestion if len(s.suggestion) <= 18 else s.suggestion[:18] + "…"
+    return f"{s.id}：{short}{mark}"
+
+
+class PolishTab:
+    """The 润色 tab."""
+
+    def __init__(self, ctx: AppContext, engine_choices: list[tuple[str, str]], default_engine: str) -> None:
+        self.ctx = ctx
+        self.engine_choices = engine_choices
+        self.default_engine = default_engine
+
+    def build(self) -> None:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=4, min_width=360, elem_classes="panel"):
+                gr.Markdown("#### 原文", elem_classes="panel-title")
+                self.text = gr.Textbox(show_label=False, lines=10, max_lines=30, placeholder=TEXT_HINT,
+                                       elem_id="polish-text")
+                self.engine = gr.Dropdown(self.engine_choices, value=self.default_engine, label="引擎",
+                                          elem_id="polish-engine")
+                self.run_btn = gr.Button("获取润色建议", variant="primary", elem_id="polish-run")
+                self.notes = gr.Markdown("", elem_id="polish-notes")
+                gr.Markdown("#### 润色结果（随勾选实时更新，可直接复制）", elem_classes="panel-title")
+                self.result = gr.Textbox(show_label=False, lines=8, max_lines=30, buttons=["copy"],
+                                         elem_id="polish-result")
+                self.result_diff = gr.HTML("", elem_id="polish-result-diff")
+            with gr.Column(scale=5, min_width=400, elem_classes="panel"):
+                gr.Markdown("#### 建议（⚑ 表示涉及数字或提法，请核对后再采纳）", elem_classes="panel-title")
+                self.accepted = gr.CheckboxGroup([], label="勾选要采纳的建议（不勾即不采纳）", elem_id="polish-accept")
+                with gr.Row():
+                    self.all_btn = gr.Button("全部采纳", size="sm", elem_id="polish-all")
+                    self.none_btn = gr.Button("全部不采纳", size="sm", elem_id="polish-none")
+                self.cards = gr.HTML(cards_html([]), elem_id="polish-cards")
+        self.state = gr.State(None)
+
+    def wire(self, demo: gr.Blocks) -> None:
+        self.run_btn.click(self.check_text, self.text, None, show_progress="hidden").success(
+            self.suggest, [self.text, self.engine],
+            [self.state, self.accepted, self.cards, self.result, self.result_diff, self.notes],
+        )
+        outs = [self.accepted, self.cards, self.result, self.result_diff, self.notes, self.state]
+        self.accepted.input(self.apply, [self.accepted, self.state], outs, show_progress="hidden")
+        self.all_btn.click(self.accept_all, self.state, outs, show_progress="hidden")
+        self.none_btn.click(lambda st: self.apply([], st), self.state, outs, show_progress="hidden")
+
+    # ---- handlers -------------------------------------------------------------------------
+    @ui_errors
+    def check_text(self, text: str) -> None:
+        if not (text or "").strip():
+            raise InputError("要润色的文字是空的。请先粘贴一句话或一段文字，再点“获取润色建议”。")
+        if len(text) > MAX_POLISH_CHARS:
+            raise InputError(f"文字太长（{len(text)}字，上限{MAX_POLISH_CHARS}字）。请分段润色。")
+
+    @ui_errors
+    def suggest(self, text: str, engine_name: str) -> tuple[Any, ...]:
+        engine = get_engine(self.ctx.settings, engine_name or None)
+        result = polish(text or "", self.ctx.settings, engine=engine, store=self.ctx.store())
+        state = {"text": text, "suggestions": result.suggestions, "accepted": []}
+        choices = [(choice_label(s), s.id) for s in result.suggestions]
+        flagged = sum(1 for s in result.suggestions if s.flags)
+        summary = f"共 {len(result.suggestions)} 条建议" + (f"，其中 {flagged} 条涉及数字或提法（⚑）" if flagged else "")
+        notes = "  \n".join([esc(summary + "。逐条勾选即采纳，右侧显示修改痕迹。"), *(esc(n) for n in result.notes)])
+        return (state, gr.update(choices=choices, value=[]), cards_html(result.suggestions), text,
+                diff_html(word_diff(text, text)), notes)
+
+    def apply(self, accepted: list[str] | None, state: dict[str, Any] | None) -> tuple[Any, ...]:
+        """Apply the ticked suggestions; a tick that clashes with an earlier one is undone, with a warning."""
+        if not state:
+            return [], cards_html([]), "", "", "请先粘贴文字并点“获取润色建议”。", state
+        text, suggestions = state["text"], state["suggestions"]
+        previous = [i for i in state.get("accepted", []) if i in (accepted or [])]
+        wanted = previous + [i for i in (accepted or []) if i not in previous]
+        kept: list[str] = []
+        refused: list[str] = []
+        for sid in wanted:
+            try:
+                apply_suggestions(text, suggestions, [*kept, sid])
+                kept.append(sid)
+            except InputError as exc:
+                refused.append(exc.help_message)
+        state = {**state, "accepted": kept}
+        result = apply_suggestions(text, suggestions, kept)
+        note = f"已采纳 {len(kept)} 条，未采纳 {len(suggestions) - len(kept)} 条。"
+        if refused:
+            gr.Warning(esc(refused[0]), title="这条建议不能同时采纳")
+            note += " " + refused[0]
+        order = [s.id for s in suggestions if s.id in kept]
+        return order, cards_html(suggestions, kept), result, diff_html(word_diff(text, result)), esc(note), state
+
+    def accept_all(self, state: dict[str, Any] | None) -> tuple[Any, ...]:
+        ids = [s.id for s in (state or {}).get("suggestions", [])]
+        return self.apply(ids, state)
+
+
+__all__ = ["PolishTab", "cards_html", "source_text"]

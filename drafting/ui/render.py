@@ -1,0 +1,237 @@
+"""HTML for the UI: the annotated draft, the checks panel, citations, search hits and diffs.
+
+Pure functions of plain data; every piece of writer or model text goes through :func:`esc`, so a
+bullet such as ``<script>…`` is shown as text, never run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from drafting.guard import Figure, GuardReport, extract_figures, same_value
+from drafting.terms import TermFinding
+from drafting.ui.common import esc
+
+SEVERITY_CLASS = {"必错": "sev-must", "疑似": "sev-maybe", "提示": "sev-hint"}
+
+
+@dataclass
+class Mark:
+    start: int
+    end: int
+    cls: str
+    title: str
+    priority: int  # higher wins where marks overlap
+
+
+def paragraphs(text: str) -> list[tuple[int, str]]:
+    """(offset, line) of the non-empty lines: the paragraph numbering citations use."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append((pos, line))
+        pos += len(line) + 1
+    return out
+
+
+def found_figures(text: str, guard: GuardReport) -> list[tuple[Figure, list[Figure]]]:
+    """Each provided figure with the places in ``text`` where its value appears."""
+    in_text = extract_figures(text)
+    return [(f, [d for d in in_text if same_value(f, d)]) for f in guard.provided]
+
+
+def paragraph_of(text: str, offset: int | None) -> int | None:
+    if offset is None:
+        return None
+    for n, (start, line) in enumerate(paragraphs(text)):
+        if start <= offset <= start + len(line):
+            return n
+    return None
+
+
+def marks_for(text: str, guard: GuardReport, terms: Sequence[TermFinding]) -> list[Mark]:
+    marks: list[Mark] = []
+    for f, places in found_figures(text, guard):
+        for d in places:
+            if d.start is not None and d.end is not None:
+                marks.append(Mark(d.start, d.end, "m-ok", f"已核对：{f.raw}（{f.thing}）", 1))
+    for f in guard.unverified:
+        if f.start is not None and f.end is not None:
+            marks.append(Mark(f.start, f.end, "m-bad", f"无出处的数字：{f.raw}，要点和数字表里都没有", 3))
+    for d in guard.derived:
+        cls = "m-ok" if d.ok else "m-bad"
+        marks.append(Mark(d.start, d.end, cls, ("推算正确：" if d.ok else "推算有误：") + d.explanation, 2 if d.ok else 4))
+    for t in terms:
+        marks.append(Mark(t.start, t.end, f"m-term {SEVERITY_CLASS.get(t.severity, '')}",
+                          f"提法（{t.severity}）：应为“{t.suggest}”。{t.reason}", 5))
+    return marks
+
+
+def _resolve(marks: list[Mark]) -> list[Mark]:
+    """Drop marks overlapping a higher-priority one; return the rest sorted by position."""
+    kept: list[Mark] = []
+    for m in sorted(marks, key=lambda m: (-m.priority, m.start)):
+        if m.end > m.start and all(m.end <= k.start or m.start >= k.end for k in kept):
+            kept.append(m)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def annotated_html(text: str, guard: GuardReport | None, terms: Sequence[TermFinding] = ()) -> str:
+    """The draft, paragraph by paragraph (anchors ``para-N``), problems marked in place."""
+    if not text.strip():
+        return '<div class="draft-view empty">生成初稿后，稿件会显示在这里，数字和提法问题会直接标在文中。</div>'
+    marks = _resolve(marks_for(text, guard, terms)) if guard is not None else []
+    parts = ['<div class="draft-view">']
+    for n, (start, line) in enumerate(paragraphs(text)):
+        end = start + len(line)
+        pos = start
+        body = []
+        for m in marks:
+            if m.end <= start or m.start >= end:
+                continue
+            a, b = max(m.start, start), min(m.end, end)
+            body.append(esc(text[pos:a]))
+            body.append(f'<mark class="{m.cls}" title="{esc(m.title)}">{esc(text[a:b])}</mark>')
+            pos = b
+        body.append(esc(text[pos:end]))
+        parts.append(f'<p id="para-{n + 1}"><span class="pno">{n + 1}</span>{"".join(body)}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _li(cls: str, icon: str, main: str, note: str = "") -> str:
+    note_html = f'<span class="note">{esc(note)}</span>' if note else ""
+    return f'<li class="{cls}"><span class="icon">{icon}</span><span class="main">{esc(main)}</span>{note_html}</li>'
+
+
+def _where(text: str, places: Iterable[Figure]) -> str:
+    paras = sorted({p for p in (paragraph_of(text, f.start) for f in places) if p is not None})
+    return "见第" + "、".join(str(p + 1) for p in paras) + "段" if paras else "已写入"
+
+
+def checks_html(
+    text: str,
+    guard: GuardReport | None,
+    terms: Sequence[TermFinding] = (),
+    conformance: Any = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The checks panel beside the draft."""
+    if guard is None:
+        return ('<div class="checks empty">生成初稿后，这里逐项显示：数字是否写对、有无无出处的数字、'
+                "增速推算是否正确、规范提法和文风符合度。</div>")
+    missing_keys = {(f.value, f.unit, f.raw) for f in guard.missing}
+    problems = len(guard.missing) + len(guard.unverified) + sum(not d.ok for d in guard.derived)
+    problems += sum(t.severity == "必错" for t in terms)
+    head = (
+        f'<div class="verdict bad">需要复核：{problems} 处问题，已在稿件中标红</div>' if problems
+        else '<div class="verdict ok">检查通过：数字均有出处，未发现必改的提法</div>'
+    )
+    out = ['<div class="checks">', head]
+
+    rows = []
+    for f, places in found_figures(text, guard):
+        label = f"{f.raw}（{f.thing}）" if f.thing else f.raw
+        if (f.value, f.unit, f.raw) in missing_keys:
+            rows.append(_li("bad", "✗", label, "稿中未写：请补上或确认不需要"))
+        elif not places:
+            rows.append(_li("ok", "✓", label, "已用于推算增速"))
+        else:
+            rows.append(_li("ok", "✓", label, _where(text, places)))
+    for f in guard.unverified:
+        para = paragraph_of(text, f.start)
+        where = f"第{para + 1}段" if para is not None else "稿中"
+        rows.append(_li("bad", "？", f"{f.raw}（{f.thing}）" if f.thing else f.raw,
+                        f"{where}：无出处，要点和数字表里都没有，请核实或删去"))
+    counts = (f"提供 {len(guard.provided)} · 漏写 {len(guard.missing)} · 无出处 {len(guard.unverified)}")
+    out.append(f'<h4>数字核对 <span class="count">{counts}</span></h4>')
+    out.append("<ul>" + "".join(rows) + "</ul>" if rows else '<p class="muted">要点和数字表中没有数字。</p>')
+
+    if guard.derived:
+        out.append("<h4>推算核对</h4><ul>")
+        for d in guard.derived:
+            out.append(_li("ok" if d.ok else "bad", "✓" if d.ok else "✗", d.statement, d.explanation))
+        out.append("</ul>")
+
+    out.append(f'<h4>规范提法 <span class="count">{len(terms)} 处</span></h4>')
+    if terms:
+        out.append("<ul>")
+        for t in terms:
+            cls = "bad" if t.severity == "必错" else "warn"
+            out.append(_li(cls, t.severity, f"“{t.found}” → “{t.suggest}”", t.reason))
+        out.append("</ul>")
+    else:
+        out.append('<p class="muted">未发现提法问题。</p>')
+
+    if conformance is not None:
+        score = float(conformance.score)
+        level = "ok" if score >= 85 else ("warn" if score >= 60 else "bad")
+        out.append(
+            f'<h4>文风符合度 <span class="score {level}">{score:.0f} 分</span></h4>'
+            f'<div class="bar"><div class="fill {level}" style="width:{max(0.0, min(100.0, score)):.0f}%"></div></div>'
+        )
+        if conformance.notes:
+            out.append("<ul>" + "".join(_li("warn", "·", n) for n in conformance.notes) + "</ul>")
+        else:
+            out.append('<p class="muted">标题层级、句长、开头用词、列举方式均符合本局习惯。</p>')
+    if notes:
+        out.append("<h4>说明</h4><ul>" + "".join(_li("info", "ℹ", n) for n in notes) + "</ul>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def citations_html(citations: Sequence[Any]) -> str:
+    """Passages the draft drew on; each links to the draft paragraphs that echo it."""
+    if not citations:
+        return '<div class="cites empty">本稿没有直接引用往年材料的段落。</div>'
+    out = ['<ol class="cites">']
+    for c in citations:
+        c = c if isinstance(c, dict) else c.to_json()
+        path = " › ".join(c.get("heading_path") or []) or "（正文开头）"
+        links = "、".join(f'<a href="#para-{p + 1}">第{p + 1}段</a>' for p in c.get("paragraphs") or [])
+        echo = f'<span class="echo">对应稿件：{links}</span>' if links else '<span class="echo muted">仅作参考</span>'
+        out.append(
+            f'<li><div class="cite-head"><b>{esc(c.get("title") or c.get("doc_id", ""))}</b>'
+            f'<span class="path">{esc(path)}</span>{echo}</div>'
+            f'<div class="snippet">{esc(c.get("text", ""))}</div></li>'
+        )
+    out.append("</ol>")
+    return "".join(out)
+
+
+def hits_html(hits: Sequence[Any]) -> str:
+    if not hits:
+        return '<div class="cites empty">没有找到相关段落。可以换个说法再试。</div>'
+    out = ['<ol class="cites">']
+    for h in hits:
+        c = h.chunk
+        path = " › ".join(c.heading_path) or "（正文开头）"
+        year = f"（{c.year}）" if c.year else ""
+        out.append(
+            f'<li><div class="cite-head"><b>{esc(c.title or c.source)}{year}</b>'
+            f'<span class="path">{esc(path)}</span><span class="echo muted">相关度 {h.score:.3f}</span></div>'
+            f'<div class="snippet">{esc(c.text)}</div></li>'
+        )
+    out.append("</ol>")
+    return "".join(out)
+
+
+_INSERT = {"insert", "+", "ins", "added", 1}
+_DELETE = {"delete", "-", "del", "removed", -1}
+
+
+def diff_html(ops: Iterable[tuple[Any, str]]) -> str:
+    """Word-level diff ops → coloured inline HTML (insertions green, deletions red struck through)."""
+    out = ['<div class="diff">']
+    for op, text in ops:
+        t = esc(text).replace("\n", "<br>")
+        if op in _INSERT:
+            out.append(f"<ins>{t}</ins>")
+        elif op in _DELETE:
+            out.append(f"<del>{t}</del>")
+        else:
+            out.append(f"<span>{t}</span>")
+    out.append("</div>")
+    return "".join(out)

@@ -1,0 +1,458 @@
+"""The UI tab handlers called directly (no browser): drafting, refining, checking, autosave,
+engine failure, corpus changes, history per user, export, polish, users and launch refusal."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from drafting.cli import build_parser, main
+from drafting.errors import ConfigError, DraftingError, InputError
+from drafting.ingest import ingest
+from drafting.settings import get_settings
+from drafting.ui.common import AppContext, message_text, normalise_chat, ui_errors
+from drafting.ui.corpus_tab import CorpusTab
+from drafting.ui.draft_tab import DraftTab, figure_rows
+from drafting.ui.history_tab import CURRENT, HistoryTab
+from drafting.ui.polish_tab import PolishTab
+from drafting.users import add_user, hash_password, load_users, require_accounts, verify
+from tests.conftest import SEEDS
+from tests.openai_stub import OpenAIStub, Reply
+
+BULLETS = "老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个\n开展建筑工地扬尘专项整治"
+EMPTY_TABLE = [["", "", "", ""]]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("ui")
+    shutil.copytree(SEEDS, root / "corpus")
+    settings = get_settings(store=root / "store", data_dir=root / "data")
+    ingest([root / "corpus"], settings)
+    return settings
+
+
+@pytest.fixture
+def ctx(seeded: Any, tmp_path: Path) -> AppContext:
+    """Shared store, but a fresh history (data dir) per test."""
+    return AppContext.create(seeded.model_copy(update={"data_dir": tmp_path / "data"}))
+
+
+@pytest.fixture
+def stub() -> Iterator[OpenAIStub]:
+    server = OpenAIStub().start()
+    yield server
+    server.stop()
+
+
+def run(gen: Iterator[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Every yield, snapshotted (a handler may keep mutating the chat list it yielded)."""
+    import copy
+
+    return [copy.deepcopy(step) for step in gen]
+
+
+def draft_once(tab: DraftTab, bullets: str = BULLETS, request: Any = None, table: Any = None) -> tuple[Any, ...]:
+    steps = run(tab.generate("城市更新", bullets, table or EMPTY_TABLE, "工作总结", 400, "offline", request))
+    return steps[-1]
+
+
+# ---- plumbing ------------------------------------------------------------------------------
+def test_ui_errors_converts_only_drafting_errors_and_keeps_the_signature() -> None:
+    @ui_errors
+    def handler(text: str, request: gr.Request = None) -> str:  # type: ignore[assignment]
+        if text == "bad":
+            raise InputError("请填写<标题>。")
+        if text == "bug":
+            raise ValueError("a bug")
+        return text
+
+    @ui_errors
+    def streamer(text: str) -> Iterator[str]:
+        yield "first"
+        raise InputError("流中出错。")
+
+    assert handler("ok") == "ok"
+    with pytest.raises(gr.Error) as info:
+        handler("bad")
+    assert info.value.message == "请填写&lt;标题&gt;。"
+    with pytest.raises(ValueError):
+        handler("bug")
+    assert inspect.isgeneratorfunction(streamer)
+    gen = streamer("x")
+    assert next(gen) == "first"
+    with pytest.raises(gr.Error, match="流中出错"):
+        next(gen)
+    # Gradio injects gr.Request by type hint: the wrapper must expose the original annotations
+    from gradio.utils import get_type_hints
+
+    assert get_type_hints(handler)["request"] is gr.Request
+    assert list(inspect.signature(handler).parameters) == ["text", "request"]
+
+
+def test_chat_messages_in_gradio6_shape_are_normalised() -> None:
+    value = [
+        {"role": "user", "metadata": None, "content": [{"text": "改成一是二是三是", "type": "text"}]},
+        {"role": "assistant", "content": "一、城市更新"},
+        {"role": "assistant", "content": {"type": "text", "text": "已保存"}},
+    ]
+    assert normalise_chat(value) == [
+        {"role": "user", "content": "改成一是二是三是"},
+        {"role": "assistant", "content": "一、城市更新"},
+        {"role": "assistant", "content": "已保存"},
+    ]
+    assert message_text([{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]) == "ab"
+    assert normalise_chat(None) == []
+
+
+def test_figure_table_rows() -> None:
+    import pandas as pd
+
+    rows = figure_rows([["城镇新增就业", "1.5", "万人", "1.2"], ["", "", "", ""], [None, None, None, None]])
+    assert [(r.name, r.value, r.unit, r.last) for r in rows] == [("城镇新增就业", "1.5", "万人", "1.2")]
+    frame = pd.DataFrame([["泊位", "1.2", "万个", ""]], columns=["指标", "本期数值", "单位", "上期数值"])
+    assert figure_rows(frame)[0].value == "1.2"
+    with pytest.raises(InputError, match="缺少本期数值"):
+        figure_rows([["泊位", "", "万个", ""]])
+
+
+# ---- 起草 ----------------------------------------------------------------------------------
+def test_draft_streams_checks_and_autosaves(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    steps = run(tab.generate("城市更新", BULLETS, [["城镇新增就业", "1.5", "万人", "1.2"]], "工作总结", 400, "offline"))
+    assert len(steps) >= 2  # a first yield before the engine finishes, then the result
+    chat, editor, annotated, checks, cites, state, status, fallback = steps[-1]
+    assert "一、城市更新" in editor and "120个" in editor
+    assert chat[0]["role"] == "user" and "城市更新" in chat[0]["content"]
+    assert chat[1]["content"].startswith("一、城市更新")
+    for figure in ("120个", "3.2万户", "1.2万个"):
+        assert figure in checks
+    assert 'class="m-ok"' in annotated and 'id="para-1"' in annotated
+    assert "文风符合度" in checks
+    assert "为版本" in status and fallback["visible"] is False
+    versions = ctx.history().list("本机用户")
+    assert [v.kind for v in versions] == ["draft"]
+    v = versions[0]
+    assert v.text == editor and v.engine == "offline" and v.id == state["version"]
+    assert v.inputs["bullets"][0].startswith("老旧小区") and v.inputs["figures"][0][0] == "城镇新增就业"
+    assert v.checks["figures"]["provided"] and "conformance" in v.checks
+    assert v.citations and "paragraphs" in v.citations[0]
+    assert "对应稿件" in cites
+
+
+def test_user_html_is_escaped_everywhere(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    out = draft_once(tab, BULLETS + "\n<script>alert(1)</script><img src=x onerror=alert(2)>")
+    chat, editor, annotated, checks, cites, _state, status, _f = out
+    assert "<script>" in editor  # the editor holds the plain text
+    for html in (chat[0]["content"], chat[1]["content"], annotated, checks, cites, status):
+        assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in chat[0]["content"] and "&lt;script&gt;" in annotated
+
+
+def test_empty_input_is_refused_in_chinese(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    with pytest.raises(gr.Error, match="标题和要点都是空的"):
+        tab.validate("", "", EMPTY_TABLE, "工作总结", 400)
+    with pytest.raises(gr.Error, match="目标字数"):
+        tab.validate("城市更新", BULLETS, EMPTY_TABLE, "工作总结", "很多")
+    with pytest.raises(gr.Error, match="修改要求是空的"):
+        tab.validate_refine("  ", "一、城市更新")
+    assert ctx.history().count() == 0
+
+
+def test_refine_edit_and_recheck_are_saved_with_parents(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    chat, editor, *_rest, state, _s, _f = draft_once(tab)
+    steps = run(tab.refine_turn("改成一是二是三是", editor, chat, state, "offline"))
+    chat2, editor2, _annotated2, _checks2, _c, state2, _status2, _f2, cleared = steps[-1]
+    assert "一是" in editor2 and "二是" in editor2 and cleared == ""
+    assert chat2[-3]["content"] == "改成一是二是三是" and "列举" in chat2[-1]["content"]
+    edited = editor2 + "\n全年新增口袋公园99个。"
+    annotated3, checks3, _c3, state3, status3 = tab.recheck(edited, state2)
+    assert "99个" in checks3 and "无出处" in checks3
+    assert '<mark class="m-bad"' in annotated3 and "需要复核" in checks3
+    assert "已自动保存" in status3
+    kinds = [(v.kind, v.parent) for v in reversed(ctx.history().list("本机用户"))]
+    ids = [v.id for v in reversed(ctx.history().list("本机用户"))]
+    assert kinds == [("draft", None), ("refine", ids[0]), ("edit", ids[1])]
+    # re-checking the same text again, or leaving the editor unchanged, saves nothing new
+    tab.recheck(edited, state3)
+    tab.recheck(edited, state2)  # a stale state (a blur racing a click): still no duplicate
+    tab.autosave(edited, state3)
+    assert ctx.history().count("本机用户") == 3
+    tab.autosave(edited + "再补一句。", state3)  # leaving the editor after a change autosaves it
+    assert ctx.history().list("本机用户")[0].text.endswith("再补一句。")
+    assert ctx.history().count("本机用户") == 4
+    assert ctx.history().list("本机用户")[1].checks["status"] == "needs_review"
+
+
+def test_an_instruction_offline_cannot_do_is_explained_and_nothing_is_lost(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    chat, editor, *_r, state, _s, _f = draft_once(tab)
+    steps = run(tab.refine_turn("语气再正式一些", editor, chat, state, "offline"))
+    chat2, editor2, *_rest, status, _fallback, instruction = steps[-1]
+    assert "offline 引擎做不到" in chat2[-1]["content"] and "offline 引擎做不到" in status
+    assert isinstance(editor2, dict) and isinstance(instruction, dict)  # gr.skip(): the draft stays as it was
+    assert [v.kind for v in ctx.history().list("本机用户")] == ["draft"]
+
+
+def test_refine_starts_from_the_writers_edits(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    chat, editor, *_r, state, _s, _f = draft_once(tab)
+    edited = editor.replace("城市更新", "城市更新行动", 1)
+    steps = run(tab.refine_turn("改成一是二是三是", edited, chat, state, "offline"))
+    versions = list(reversed(ctx.history().list("本机用户")))
+    assert [v.kind for v in versions] == ["draft", "edit", "refine"]
+    assert versions[1].text == edited and "城市更新行动" in steps[-1][1]
+
+
+def test_engine_failure_keeps_the_partial_text_and_offers_offline(seeded: Any, tmp_path: Path,
+                                                                   stub: OpenAIStub) -> None:
+    settings = seeded.model_copy(update={"data_dir": tmp_path / "data", "llm_base_url": stub.base_url,
+                                         "llm_model": "stub", "llm_retries": 0})
+    ctx = AppContext.create(settings)
+    tab = DraftTab(ctx)
+    assert ("openai 模型服务", "openai") in tab.engine_choices()
+    text = "一、城市更新\n围绕城市更新，扎实推进老旧小区改造，完成120个。新增公共停车泊位1.2万个。"
+    stub.enqueue(Reply(text=text, chunk_chars=4, cut_after=3, delay=0.05))
+    steps = run(tab.generate("城市更新", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai"))
+    chat, editor, _annotated, _checks, _c, _state, status, fallback = steps[-1]
+    partial = text[:12]
+    assert editor == partial and chat[1]["content"] == partial
+    assert "断开" in chat[-1]["content"] and "起草模型出错" in status
+    assert fallback["visible"] is True
+    saved = ctx.history().list("本机用户")
+    assert [v.kind for v in saved] == ["partial"] and saved[0].text == partial
+    assert saved[0].inputs["error"]
+    # streaming was visible: an intermediate yield held less than the partial text
+    shown = [s[0][1]["content"] for s in steps[1:-1]]
+    assert any(0 < len(t) < len(partial) for t in shown)
+
+
+def test_openai_draft_streams_into_the_chat(seeded: Any, tmp_path: Path, stub: OpenAIStub) -> None:
+    settings = seeded.model_copy(update={"data_dir": tmp_path / "data", "llm_base_url": stub.base_url,
+                                         "llm_model": "stub", "llm_retries": 0})
+    tab = DraftTab(AppContext.create(settings))
+    text = "一、城市更新\n坚持问题导向，扎实推进老旧小区改造，完成120个，惠及居民3.2万户；新增公共停车泊位1.2万个。"
+    stub.enqueue(Reply(text=text, chunk_chars=3, delay=0.05))
+    steps = run(tab.generate("城市更新", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai"))
+    contents = [s[0][1]["content"] for s in steps[1:-1]]
+    assert len({c for c in contents if c and c != "正在检索往年材料…"}) >= 2
+    assert steps[-1][1] == text and "openai" in steps[-1][6]
+    assert stub.requests and stub.requests[-1]["body"]["stream"] is True
+
+
+def test_engine_status_never_raises(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    assert "offline" in tab.engine_status("offline") and "dot ok" in tab.engine_status("offline")
+    assert "DRAFTING_LLM_BASE_URL" in tab.engine_status("openai")
+
+
+# ---- 语料库 --------------------------------------------------------------------------------
+def test_corpus_upload_remove_and_admin_only(tmp_path: Path) -> None:
+    users = tmp_path / "users.json"
+    add_user(users, "管理员", "secret-pass-1", admin=True)
+    add_user(users, "写手", "secret-pass-2")
+    settings = get_settings(store=tmp_path / "store", data_dir=tmp_path / "data", users_file=users, max_file_mb=0.01)
+    ctx = AppContext.create(settings)
+    tab = CorpusTab(ctx)
+    admin, writer = SimpleNamespace(username="管理员"), SimpleNamespace(username="写手")
+    src = tmp_path / "in"
+    src.mkdir()
+    good = src / "二〇二三年城建工作总结.txt"
+    good.write_text("市住建局2023年城建工作总结\n一、城市更新\n扎实推进老旧小区改造，完成改造*个。\n", encoding="utf-8")
+    big = src / "太大.txt"
+    big.write_text("很长的材料。" * 3000, encoding="utf-8")
+    calls: list[Any] = []
+
+    def progress(*args: Any, **kwargs: Any) -> None:
+        calls.append((args, kwargs))
+
+    with pytest.raises(gr.Error, match="不是管理员"):
+        tab.upload([str(good)], writer, progress)
+    for precheck in (lambda: tab.check_upload([str(good)], writer), lambda: tab.check_admin(writer),
+                     lambda: tab.check_remove("x", writer)):
+        with pytest.raises(gr.Error, match="不是管理员"):
+            precheck()
+    tab.check_upload([str(good)], admin)
+    tab.check_admin(admin)
+    with pytest.raises(gr.Error, match="还没有选择文件"):
+        tab.check_upload([], admin)
+    with pytest.raises(gr.Error, match="还没有选择文件"):
+        tab.upload([], admin, progress)
+    rows, line, docs, _pick, style, openers, _verbs, cleared = tab.upload([str(good), str(big)], admin, progress)
+    by_name = {r[0]: r for r in rows}
+    assert by_name[good.name][1] == "新增" and by_name[big.name][1] == "失败"
+    assert "超过上限" in by_name[big.name][3]
+    assert "新增 1 篇" in line and "失败 1 篇" in line and cleared is None
+    assert calls and any("正在导入" in str(kw.get("desc")) for _a, kw in calls)
+    assert len(docs) == 1 and docs[0][4] >= 1  # chunk count
+    assert (settings.data_path() / "uploads" / good.name).is_file()
+    assert "文风档案" in style and list(openers.columns) == ["开头词", "次数"]
+    rows2, *_ = tab.upload([str(good)], admin, progress)
+    assert rows2[0][1] == "未变"
+    doc_id = docs[0][0]
+    with pytest.raises(gr.Error, match="不是管理员"):
+        tab.remove(doc_id, writer)
+    with pytest.raises(gr.Error, match="不是管理员"):
+        tab.reindex(writer, progress)
+    message, docs_after, *_ = tab.remove(doc_id, admin)
+    assert "已删除" in message and docs_after == []
+
+
+def test_corpus_search_and_reindex(ctx: AppContext) -> None:
+    tab = CorpusTab(ctx)
+    html = tab.search("老旧小区改造", 3)
+    assert html.count("<li>") == 3 and "相关度" in html
+    with pytest.raises(gr.Error, match="检索内容是空的"):
+        tab.search(" ", 3)
+    message, docs, *_ = tab.reindex(None, lambda *a, **k: None)
+    assert "重新索引完成：5 个文件" in message and "未变 5 篇" in message and len(docs) == 5
+
+
+# ---- 历史与导出 ------------------------------------------------------------------------------
+def test_history_is_per_user_and_restores(tmp_path: Path, seeded: Any) -> None:
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "password-a")
+    add_user(users, "bob", "password-b")
+    ctx = AppContext.create(seeded.model_copy(update={"data_dir": tmp_path / "data", "users_file": users}))
+    draft, history = DraftTab(ctx), HistoryTab(ctx)
+    history.draft = draft
+    alice, bob = SimpleNamespace(username="alice"), SimpleNamespace(username="bob")
+    with pytest.raises(gr.Error, match="登录已失效"):
+        draft_once(draft)  # accounts on, no user: refused
+    _chat, editor, *_r, state, _s, _f = draft_once(draft, request=alice)
+    rows_a, *_ = history.refresh(state, alice)
+    rows_b, pick_b, *_ = history.refresh(None, bob)
+    assert len(rows_a) == 1 and rows_b == [] and pick_b["choices"] == []
+    vid = rows_a[0][0]
+    with pytest.raises(gr.Error, match="找不到版本"):
+        history.open(vid, bob)
+    with pytest.raises(gr.Error, match="找不到版本"):
+        history.restore(vid, bob)
+    meta, view = history.open(vid, alice)
+    assert f"版本 {vid}" in meta and "城市更新" in view
+    *draft_outputs, tabs = history.restore(vid, alice)
+    assert tabs.selected == "draft"
+    assert draft_outputs[1] == editor and draft_outputs[5]["version"] != vid
+    versions = ctx.history().list("alice")
+    assert [v.kind for v in versions] == ["restore", "draft"] and versions[0].parent == vid
+    meta, _diff = history.compare(versions[1].id, versions[0].id, alice)
+    assert "内容相同" in meta
+
+
+def test_compare_colours_changes(ctx: AppContext) -> None:
+    draft, history = DraftTab(ctx), HistoryTab(ctx)
+    history.draft = draft
+    _chat, editor, *_r, state, _s, _f = draft_once(draft)
+    draft.recheck(editor.replace("120个", "130个"), state)
+    new, old = [v.id for v in ctx.history().list("本机用户")]
+    meta, diff = history.compare(old, new, None)
+    assert "<del>" in diff and "<ins>" in diff and "新增" in meta
+
+
+def test_export_docx_and_markdown(ctx: AppContext) -> None:
+    from docx import Document
+
+    draft, history = DraftTab(ctx), HistoryTab(ctx)
+    history.draft = draft
+    _c, _editor1, *_r, state1, _s, _f = draft_once(draft)
+    steps = run(draft.generate("住房保障", "新开工保障性租赁住房1500套", EMPTY_TABLE, "工作总结", 400, "offline"))
+    state2 = steps[-1][5]
+    _rows, _p, _o, _n, sections = history.refresh(state2, None)
+    keys = [v for _label, v in sections["choices"]]
+    assert keys[0] == CURRENT and state1["session"] in keys
+    with pytest.raises(gr.Error, match="勾选至少一节"):
+        history.export_docx([], "", "", "", steps[-1][1], state2)
+    path, message = history.export_docx([state1["session"], CURRENT], "市住建局2024年工作总结", "市住房和城乡建设局",
+                                         "2024年7月10日", steps[-1][1], state2)
+    assert Path(path).suffix == ".docx" and Path(path).is_file() and "已导出 2 节" in message
+    text = "\n".join(p.text for p in Document(path).paragraphs)
+    assert "市住建局2024年工作总结" in text and "120个" in text and "1500套" in text
+    md_path, _m = history.export_markdown([CURRENT], "", "", "", steps[-1][1] + "\n补充一句。", state2)
+    md = Path(md_path).read_text(encoding="utf-8")
+    assert "1500套" in md and "补充一句" in md
+    assert ctx.history().list("本机用户")[0].kind == "edit"  # the unsaved edit was saved first
+
+
+# ---- 润色 ----------------------------------------------------------------------------------
+def test_polish_accept_and_reject_each_suggestion(ctx: AppContext) -> None:
+    tab = PolishTab(ctx, [("offline 离线组稿", "offline")], "offline")
+    text = "我们大力推进老旧小区改造，老百姓很满意。深入学习习近平新时代中国特色思想。"
+    state, choices, cards, result, _diff, _notes = tab.suggest(text, "offline")
+    ids = [v for _label, v in choices["choices"]]
+    assert len(ids) >= 2 and result == text and "<del>" in cards and "理由" in cards
+    term = next(s for s in state["suggestions"] if "社会主义" in s.suggestion)
+    accepted, cards2, result2, diff2, _n, state = tab.apply([term.id], state)
+    assert "习近平新时代中国特色社会主义思想" in result2 and "<ins>社会主义</ins>" in diff2
+    assert accepted == [term.id] and "已采纳" in cards2
+    accepted, _c, result3, _d, _n, state = tab.apply([], state)
+    assert result3 == text and accepted == []
+    _a, _c, result4, _d, note, state = tab.accept_all(state)
+    assert result4 != text and "已采纳" in note
+    with pytest.raises(gr.Error, match="要润色的文字是空的"):
+        tab.suggest("  ", "offline")
+
+
+def test_polish_refuses_two_overlapping_suggestions(ctx: AppContext) -> None:
+    from drafting.polish import Suggestion
+
+    tab = PolishTab(ctx, [("offline 离线组稿", "offline")], "offline")
+    text = "老百姓很满意。"
+    suggestions = [Suggestion("rule", 0, 3, "老百姓", "群众", "文风"), Suggestion("rule", 0, 7, text, "群众满意。", "x")]
+    suggestions[0].id, suggestions[1].id = "s1", "s2"
+    state = {"text": text, "suggestions": suggestions, "accepted": ["s1"]}
+    accepted, _c, result, _d, note, _st = tab.apply(["s1", "s2"], state)
+    assert accepted == ["s1"] and result == "群众很满意。" and "只能接受其中一条" in note
+
+
+# ---- users and launch ----------------------------------------------------------------------
+def test_users_file_hashes_and_verifies(tmp_path: Path) -> None:
+    path = tmp_path / "users.json"
+    add_user(path, "张三", "correct horse", admin=True)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert raw["users"][0]["name"] == "张三" and "correct horse" not in path.read_text(encoding="utf-8")
+    users = load_users(path)
+    assert users["张三"].admin and verify(users, "张三", "correct horse")
+    assert not verify(users, "张三", "wrong") and not verify(users, "李四", "correct horse")
+    with pytest.raises(InputError, match="密码太短"):
+        hash_password("short")
+    path.write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="users"):
+        load_users(path)
+    with pytest.raises(ConfigError, match="找不到用户文件"):
+        load_users(tmp_path / "none.json")
+
+
+def test_users_cli_and_serve_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import sys
+
+    path = tmp_path / "u.json"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
+    assert main(["users", "add", "王五", "--admin", "--file", str(path), "--password-stdin"]) == 0
+    assert verify(load_users(path), "王五", "a-long-password") and load_users(path)["王五"].admin
+    assert "王五" in capsys.readouterr().out
+    args = build_parser().parse_args(["serve", "--host", "127.0.0.1", "--port", "8123"])
+    assert args.port == 8123 and args.host == "127.0.0.1"
+
+
+def test_refuses_to_serve_beyond_loopback_without_accounts(tmp_path: Path) -> None:
+    from drafting.ui.app import launch
+
+    require_accounts("127.0.0.1", None)
+    with pytest.raises(ConfigError, match="没有设置用户文件"):
+        require_accounts("0.0.0.0", None)
+    with pytest.raises(DraftingError, match="没有设置用户文件"):
+        launch(get_settings(store=tmp_path / "s", data_dir=tmp_path / "d", host="0.0.0.0"))
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
