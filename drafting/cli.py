@@ -43,6 +43,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if sys.stderr.isatty() and not args.json:
         from tqdm import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: ingest forks its worker only from a single-threaded process
         bar = tqdm(total=0, unit="个文件", desc="导入", file=sys.stderr)
 
         def progress(done: int, total: int, name: str) -> None:

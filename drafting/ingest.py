@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -94,8 +95,11 @@ def _tokeniser() -> Executor:
     """A one-process pool that loads jieba and segments text while this process parses, embeds
     and writes to Chroma (the GIL would serialise a thread).  Falls back to in-process work where
     ``fork`` is unavailable."""
+    # fork is fast (jieba and numpy already imported), but forking a process that runs other
+    # threads (the web app) can deadlock the child on a lock held by one of them: spawn there.
+    method = "fork" if threading.active_count() == 1 else "spawn"
     try:
-        ctx = multiprocessing.get_context("fork")
+        ctx = multiprocessing.get_context(method)
     except ValueError:
         return _InlineExecutor()
     return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init)
@@ -251,6 +255,7 @@ def ingest(
 
     dim = store.embedder.dim if isinstance(store.embedder, HashedChineseEmbedding) else None
     tokeniser = _tokeniser()
+    finished = False
     try:
         for n, path in enumerate(files):
             read_one(n, path)
@@ -258,8 +263,11 @@ def ingest(
         while in_flight:
             collect(*in_flight.pop(0))
         write()
+        finished = True
     finally:
-        tokeniser.shutdown(wait=False, cancel_futures=True)
+        # After a clean run the idle worker exits at once; waiting also ends the pool's manager
+        # thread, so the next ingest in this process still sees a single-threaded process.
+        tokeniser.shutdown(wait=finished, cancel_futures=True)
     if progress:
         progress(len(files), len(files), "")
     t = time.perf_counter()

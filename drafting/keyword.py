@@ -61,6 +61,11 @@ class KeywordIndex:
     def build(cls, facts: ChunkFacts, tokens: list[list[str]]) -> KeywordIndex:
         retriever = None
         if facts.ids:
+            from tqdm import tqdm
+
+            # bm25s makes (disabled) tqdm bars, which start tqdm's monitor thread; a threaded process
+            # then has to spawn, not fork, the next ingest's worker.  No monitor, no thread.
+            tqdm.monitor_interval = 0
             retriever = bm25s.BM25()
             retriever.index([t if t else ["∅"] for t in tokens], show_progress=False)
         return cls(retriever, facts, tokens)

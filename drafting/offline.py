@@ -372,7 +372,12 @@ def _split_heading(draft: str) -> tuple[str, str]:
 def to_enumeration(draft: str) -> str:
     heading, body = _split_heading(draft)
     body = re.sub(r"[一二三四五六七八九十]+是", "", body)
-    sentences = [s.strip().rstrip("。；;") for s in split_sentences(body) if s.strip().rstrip("。；;")]
+    sentences: list[str] = []
+    for s in split_sentences(body):
+        # "围绕…，重点抓好以下工作：扎实推进…" — the lead-in up to the colon is not an item
+        head, colon, rest = s.partition("：")
+        sentences += [head + colon, rest] if colon and rest.strip() else [s]
+    sentences = [s.strip().rstrip("。；;") for s in sentences if s.strip().rstrip("。；;")]
     intro = [s for s in sentences if s.endswith("：")]
     items = [s for s in sentences if not s.endswith("：")]
     text = "".join(f"{s}" for s in intro) + enumerate_clauses(items)

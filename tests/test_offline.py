@@ -59,3 +59,15 @@ def test_embedding_endpoint(tmp_path: Path) -> None:
 
 def test_no_foreign_connection_so_far() -> None:
     assert BLOCKED == []
+
+
+def test_enumeration_keeps_the_lead_in_out_of_the_items() -> None:
+    from drafting.offline import to_enumeration
+
+    draft = ("（一）城市更新\n围绕城市更新，重点抓好以下工作：一是扎实推进老旧小区改造，完成120个。"
+             "二是新增公共停车泊位1.2万个。三是开展建筑工地扬尘专项整治。")
+    out = to_enumeration(draft)
+    assert out.startswith("（一）城市更新\n围绕城市更新，重点抓好以下工作：一是扎实推进")
+    assert out.count("一是") == 1 and "三是开展" in out
+    flat = to_enumeration("（一）城市更新\n扎实推进老旧小区改造，完成120个。新增公共停车泊位1.2万个。")
+    assert flat == "（一）城市更新\n一是扎实推进老旧小区改造，完成120个。二是新增公共停车泊位1.2万个。"

@@ -11,6 +11,7 @@ import pytest
 from drafting.ingest import ingest
 from drafting.keyword import fingerprint
 from drafting.search import Filters, search
+from drafting.settings import get_settings
 from drafting.store import CorpusStore
 from tests.conftest import PUBLIC, SEEDS
 
@@ -170,3 +171,30 @@ def test_search_errors_are_chinese(settings: Any) -> None:
         search(store, "住房保障")
     with pytest.raises(InputError):
         search(store, "   ")
+
+
+def test_ingest_from_a_threaded_process_spawns_its_worker(tmp_path: Path, seed_dir: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The web app runs ingest in a worker thread; forking a threaded process can deadlock the
+    child, so the tokeniser worker is spawned there (and forked from the single-threaded CLI)."""
+    import multiprocessing
+    import threading
+
+    from drafting import ingest as ingest_mod
+
+    methods: list[str | None] = []
+    real = multiprocessing.get_context
+
+    def spy(method: str | None = None) -> Any:
+        methods.append(method)
+        return real(method)
+
+    monkeypatch.setattr(ingest_mod.multiprocessing, "get_context", spy)
+    out: dict[str, Any] = {}
+    t = threading.Thread(target=lambda: out.update(r=ingest([seed_dir], get_settings(store=tmp_path / "threaded"))))
+    t.start()
+    t.join(timeout=300)
+    assert not t.is_alive() and out["r"].added == 5 and out["r"].failed == []
+    single = ingest([seed_dir], get_settings(store=tmp_path / "single"))
+    assert methods == ["spawn", "fork"]
+    assert out["r"].chunks == single.chunks
