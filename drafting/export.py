@@ -5,7 +5,7 @@ Word layout (GB/T 9704-2012, the points in ../shared/docs/PRODUCT.md):
 * A4; margins top 37 mm, bottom 35 mm, left (binding side) 28 mm, right 26 mm, so the text block is
   156 × 225 mm.  Every paragraph has an exact line spacing of 579 twips (28.95 pt): 22 lines fill
   225 mm (22 × 579 = 12738 ≤ 12756 twips; 580 would leave room for only 21).  ``docGrid`` carries
-  the same pitch and a character pitch giving 28 characters a line.
+  the same line pitch; 16 pt runs are condensed by 0.4 pt so that 28 characters fill a line.
 * Title 2号 (22 pt) 方正小标宋简体, centred, followed by an empty line.  Body 3号 (16 pt)
   仿宋_GB2312, justified, first line indented two characters.  Heading lines (structure
   :func:`~drafting.structure.heading_level`): ``一、`` 黑体, ``（一）`` 楷体_GB2312, ``1.`` and ``（1）``
@@ -40,7 +40,7 @@ from docx.text.run import Run
 from .errors import ExportError
 from .structure import heading_level
 
-__all__ = ["Section", "normalize_date", "safe_filename", "to_docx", "to_markdown"]
+__all__ = ["Section", "build_docx", "normalize_date", "safe_filename", "to_docx", "to_markdown", "write_markdown"]
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -53,6 +53,12 @@ MARGIN_TOP_MM, MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_RIGHT_MM = 37, 35, 28, 2
 LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
 LINE_TWIPS = 579  # floor(225 mm / 22) in twips = 28.95 pt
 CHAR_TWIPS = BODY_PT * 20  # one body character (3号) for indents
+# 28 characters of 16 pt need 448 pt but the text block is 442.2 pt wide: 16 pt runs are condensed by
+# 0.4 pt (28 × 15.6 = 436.8 pt; 29 would need 452.4), justification spreads the rest.  Word's
+# alternative, a docGrid character pitch, makes LibreOffice give every 16 pt character two grid
+# cells (14 characters a line).  A tighter 0.25 pt makes LibreOffice 7.4 drop a 。 or ， hanging at
+# the end of a full justified line (seen in the PDF), 0.4 pt does not.
+CONDENSE_TWIPS = -8
 FOOTER_DISTANCE_MM = 22  # puts the page number about 7 mm under the text block
 
 HEAD_MAX = 40  # a run-in heading ends at a stop within this many characters
@@ -156,19 +162,31 @@ def _set(el, **attrs: str) -> None:  # type: ignore[no-untyped-def]
         el.set(qn(f"w:{k}"), v)
 
 
+# schema order of the children we add (Word refuses a document whose pPr/rPr children are out of order)
+_ORDER = {
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr "
+    "shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+    "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+    "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof "
+    "snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText "
+    "vertAlign rtl cs em lang eastAsianLayout specVanish oMath",
+}
+
+
 def _child(parent, tag: str):  # type: ignore[no-untyped-def]
+    """The ``tag`` child of ``parent``, created at its schema position when missing."""
     el = parent.find(qn(tag))
     if el is None:
         el = OxmlElement(tag)
-        parent.append(el)
+        order = [f"w:{t}" for t in _ORDER.get(parent.tag.rsplit("}", 1)[-1], "").split()]
+        later = order[order.index(tag) + 1 :] if tag in order else []
+        parent.insert_element_before(el, *later)
     return el
 
 
 def _fonts(rpr, name: str) -> None:  # type: ignore[no-untyped-def]
-    rfonts = rpr.find(qn("w:rFonts"))
-    if rfonts is None:
-        rfonts = OxmlElement("w:rFonts")
-        rpr.insert(0, rfonts)
+    rfonts = _child(rpr, "w:rFonts")
     for theme in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         rfonts.attrib.pop(qn(f"w:{theme}"), None)
     _set(rfonts, ascii=name, hAnsi=name, eastAsia=name, cs=name)
@@ -181,6 +199,8 @@ def _style_run(run: Run, font: str, size_pt: float) -> Run:
     _fonts(run._element.get_or_add_rPr(), font)
     rpr = run._element.get_or_add_rPr()
     _set(_child(rpr, "w:szCs"), val=str(int(size_pt * 2)))
+    if size_pt == BODY_PT:
+        _set(_child(rpr, "w:spacing"), val=str(CONDENSE_TWIPS))
     return run
 
 
@@ -211,10 +231,8 @@ def _setup_document(doc: DocxDocument) -> None:
     sec.gutter = Mm(0)
     sec.header_distance = Mm(15)
     sec.footer_distance = Mm(FOOTER_DISTANCE_MM)
-    text_w = Mm(PAGE_W_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM).pt
-    char_space = round((text_w / CHARS_PER_LINE - BODY_PT) * 4096)
     grid = _child(sec._sectPr, "w:docGrid")
-    _set(grid, type="linesAndChars", linePitch=str(LINE_TWIPS), charSpace=str(char_space))
+    _set(grid, type="lines", linePitch=str(LINE_TWIPS))
     doc.settings.odd_and_even_pages_header_footer = True
 
     # document defaults: body font and size, Chinese language, exact 22-line spacing, no widow control
@@ -294,7 +312,12 @@ def _add_signature(doc: DocxDocument, issuer: str, date: str) -> None:
         if right_d < 2:
             right_d = 2.0
             right_i = right_d + w_d + 2 - w_i
-    doc.add_paragraph()
+    body = doc.paragraphs
+    if body:  # the signature never stands alone on the last page: keep the last line with it
+        body[-1].paragraph_format.keep_with_next = True
+    blank = doc.add_paragraph()
+    _exact_lines(blank)
+    blank.paragraph_format.keep_with_next = True
     for text, right in ((issuer, right_i), (date, right_d)):
         if not text:
             continue
@@ -303,6 +326,7 @@ def _add_signature(doc: DocxDocument, issuer: str, date: str) -> None:
         _exact_lines(p)
         _indent_chars(p, right=right, char_twips=CHAR_TWIPS)
         _style_run(p.add_run(text), BODY_FONT, BODY_PT)
+        p.paragraph_format.keep_with_next = text == issuer and bool(date)
 
 
 def build_docx(title: str, sections: list[Section], *, issuer: str = "", date: str = "") -> DocxDocument:
@@ -330,24 +354,33 @@ def build_docx(title: str, sections: list[Section], *, issuer: str = "", date: s
     return doc
 
 
-def to_docx(title: str, sections: list[Section], path: Path, *, issuer: str = "", date: str = "") -> Path:
-    """Write a GB/T 9704-2012 .docx to ``path`` (atomically: a reader never sees half a file)."""
-    doc = build_docx(title, sections, issuer=issuer, date=date)
+def _atomic_write(path: Path, data: bytes) -> Path:
+    """Write via a temporary file in the same folder and ``os.replace``; OSError → :class:`ExportError`."""
     path = Path(path)
-    buf = io.BytesIO()
-    doc.save(buf)
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
+            fh.write(data)
         os.replace(tmp, path)
     except OSError as exc:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         raise ExportError(detail=f"{path}：{exc.strerror or exc}") from exc
     return path
+
+
+def to_docx(title: str, sections: list[Section], path: Path, *, issuer: str = "", date: str = "") -> Path:
+    """Write a GB/T 9704-2012 .docx to ``path`` (atomically: a reader never sees half a file)."""
+    buf = io.BytesIO()
+    build_docx(title, sections, issuer=issuer, date=date).save(buf)
+    return _atomic_write(path, buf.getvalue())
+
+
+def write_markdown(title: str, sections: list[Section], path: Path, *, issuer: str = "", date: str = "") -> Path:
+    """:func:`to_markdown` written to ``path`` (UTF-8, atomically; :class:`ExportError` on failure)."""
+    return _atomic_write(path, to_markdown(title, sections, issuer=issuer, date=date).encode("utf-8"))
 
 
 # --------------------------------------------------------------------------------------------
