@@ -195,6 +195,19 @@ def test_ingest_from_a_threaded_process_spawns_its_worker(tmp_path: Path, seed_d
     t.start()
     t.join(timeout=300)
     assert not t.is_alive() and out["r"].added == 5 and out["r"].failed == []
-    single = ingest([seed_dir], get_settings(store=tmp_path / "single"))
-    assert methods == ["spawn", "fork"]
-    assert out["r"].chunks == single.chunks
+    assert methods == ["spawn"]
+    # a single-threaded process (the CLI) forks: checked in a fresh interpreter, since this test
+    # session runs helper threads of its own
+    import subprocess
+    import sys
+
+    code = (
+        "import multiprocessing, sys; from pathlib import Path; sys.path.insert(0, {!r})\n"
+        "seen = []; real = multiprocessing.get_context\n"
+        "multiprocessing.get_context = lambda m=None: (seen.append(m), real(m))[1]\n"
+        "from drafting.ingest import ingest; from drafting.settings import get_settings\n"
+        "r = ingest([Path({!r})], get_settings(store=Path({!r})))\n"
+        "print(seen, r.chunks)"
+    ).format(str(Path(__file__).resolve().parent.parent), str(seed_dir), str(tmp_path / "single"))
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert printed.split() == ["['fork']", str(out["r"].chunks)]
