@@ -38,14 +38,14 @@ class Settings(BaseSettings):
 
     embed_base_url: str | None = Field(None, description="OpenAI-compatible embedding endpoint")
     embed_model: str | None = None
-    embed_api_key: str | None = None
+    embed_api_key: str | None = Field(None, repr=False)  # never in a repr, log line or error detail
     embed_dim: int = Field(768, description="dimension of the built-in hashed embedder")
 
     engine: str | None = Field(None, description="offline | openai | local; default: openai if an LLM URL is set, "
                                "else local if a GGUF is set, else offline")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible chat endpoint, e.g. http://127.0.0.1:8080/v1")
     llm_model: str | None = None
-    llm_api_key: str | None = None
+    llm_api_key: str | None = Field(None, repr=False)  # never in a repr, log line or error detail
     llm_gguf: Path | None = Field(None, description="GGUF file for the in-process `local` engine")
     llm_context_tokens: int = Field(8192, description="model context window; prompts are trimmed to fit")
     llm_max_tokens: int = Field(1200, description="upper bound on generated tokens")

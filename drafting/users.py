@@ -9,9 +9,15 @@ Without a users file the UI runs for one local user (``LOCAL_USER``) and only on
 from __future__ import annotations
 
 import json
+import math
 import os
+import threading
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 
@@ -20,6 +26,7 @@ from drafting.errors import ConfigError, InputError
 LOCAL_USER = "本机用户"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIN_PASSWORD = 8
+BCRYPT_ROUNDS = 12  # cost factor: about a quarter of a second per check on one core
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class User:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InputError(f"密码太短：至少{MIN_PASSWORD}位。请换一个更长的密码。")
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
 
 
 def load_users(path: Path) -> dict[str, User]:
@@ -57,9 +64,18 @@ def load_users(path: Path) -> dict[str, User]:
     return users
 
 
+_DUMMY_HASH: bytes | None = None  # checked for unknown names, so they take as long to refuse as known ones
+
+
 def verify(users: dict[str, User], name: str, password: str) -> bool:
+    global _DUMMY_HASH
     user = users.get(name)
-    if user is None or not password:
+    if not password:
+        return False
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = bcrypt.hashpw(b"drafting-dummy", bcrypt.gensalt(rounds=BCRYPT_ROUNDS))
+        bcrypt.checkpw(password.encode("utf-8"), _DUMMY_HASH)
         return False
     try:
         return bcrypt.checkpw(password.encode("utf-8"), user.password_hash.encode("ascii"))
@@ -96,3 +112,136 @@ def require_accounts(host: str, users_file: Path | None) -> None:
             "请先运行 drafting users add 用户名 --admin 建立账号，并设置 DRAFTING_USERS_FILE 指向该文件；"
             "或改用 127.0.0.1 只在本机使用。"
         )
+
+
+# ---- login rate limit ------------------------------------------------------------------------
+@dataclass
+class _Failures:
+    count: int = 0  # attempts since the last lock (an attempt counts until it succeeds)
+    level: int = 0  # locks so far: the next one lasts base_lock * 2**level
+    locked_until: float = 0.0
+    last: float = 0.0
+
+
+class LoginLimiter:
+    """Failed-login counters per user name and per client address, with a doubling lock.
+
+    ``max_failures`` failed attempts for one name (``ip_max_failures`` for one address) lock it
+    for ``base_lock`` seconds, the next lock twice as long, up to ``max_lock``.  A quiet
+    ``reset_after`` seconds after the last failure forgets a counter.  An attempt counts as a
+    failure from :meth:`acquire` until :meth:`succeeded`, so parallel guesses cannot slip past the
+    limit while the password check runs.  Thread-safe; ``clock`` is injectable for tests.
+    """
+
+    def __init__(
+        self, *, max_failures: int = 5, ip_max_failures: int = 20, base_lock: float = 60.0, max_lock: float = 3600.0,
+        reset_after: float = 900.0, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = {"user": max_failures, "ip": ip_max_failures}
+        self.base_lock, self.max_lock, self.reset_after = base_lock, max_lock, reset_after
+        self.max_keys = max_keys
+        self.clock = clock
+        self._state: dict[tuple[str, str], _Failures] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _keys(name: str, ip: str | None) -> list[tuple[str, str]]:
+        return [("user", name.strip())] + ([("ip", ip)] if ip else [])
+
+    def _get(self, key: tuple[str, str], now: float) -> _Failures:
+        f = self._state.get(key)
+        if f is not None and now >= f.locked_until and now - max(f.last, f.locked_until) > self.reset_after:
+            f = None  # quiet long enough: forgotten
+        if f is None:
+            if len(self._state) >= self.max_keys:
+                self._prune(now)
+            f = self._state[key] = _Failures()
+        return f
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, f in self._state.items() if f.locked_until <= now]:
+            del self._state[key]
+        if len(self._state) >= self.max_keys:  # all locked: drop the oldest
+            for key in sorted(self._state, key=lambda k: self._state[k].last)[: len(self._state) // 2]:
+                del self._state[key]
+
+    def acquire(self, name: str, ip: str | None = None) -> float:
+        """0 when an attempt may go ahead (it counts as a failure until :meth:`succeeded`); else the
+        seconds until the name or address may try again (nothing is counted)."""
+        with self._lock:
+            now = self.clock()
+            states = [(kind, self._get((kind, value), now)) for kind, value in self._keys(name, ip)]
+            wait = 0.0
+            for kind, f in states:
+                if f.locked_until > now:
+                    wait = max(wait, f.locked_until - now)
+                elif f.count >= self.limits[kind]:  # the quota is taken by attempts still running
+                    wait = max(wait, self._duration(f.level))
+            if wait:
+                return wait
+            for _kind, f in states:
+                f.count += 1
+                f.last = now
+            return 0.0
+
+    def failed(self, name: str, ip: str | None = None) -> None:
+        """The attempt let in by :meth:`acquire` had a wrong password: lock what reached its limit."""
+        with self._lock:
+            now = self.clock()
+            for kind, value in self._keys(name, ip):
+                f = self._get((kind, value), now)
+                f.last = now
+                if f.count >= self.limits[kind]:
+                    f.locked_until = now + self._duration(f.level)
+                    f.level += 1
+                    f.count = 0
+
+    def succeeded(self, name: str, ip: str | None = None) -> None:
+        """A right password: the name starts afresh; the address gets its attempt back."""
+        with self._lock:
+            now = self.clock()
+            keys = self._keys(name, ip)
+            self._state.pop(keys[0], None)
+            for key in keys[1:]:
+                f = self._get(key, now)
+                f.count = max(0, f.count - 1)
+
+    def _duration(self, level: int) -> float:
+        return float(min(self.max_lock, self.base_lock * 2 ** min(level, 32)))
+
+
+def locked_message(seconds: float) -> str:
+    """The Chinese refusal while a name or address is locked."""
+    wait = max(1, math.ceil(seconds))
+    when = f"{wait}秒" if wait < 120 else f"{math.ceil(wait / 60)}分钟"
+    return f"登录失败次数过多，已暂停登录。请在{when}后再试；忘记密码请联系管理员重设。"
+
+
+# The client address of the HTTP request being served, for the limiter: Gradio hands its ``auth``
+# callable only the name and password, so :class:`ClientAddress` (an ASGI middleware) records it.
+_client_ip: ContextVar[str | None] = ContextVar("drafting_client_ip", default=None)
+
+
+def client_ip() -> str | None:
+    return _client_ip.get()
+
+
+class ClientAddress:
+    """ASGI middleware: remember each HTTP request's client address (see :func:`client_ip`).
+
+    Behind a reverse proxy this is the proxy's address unless uvicorn trusts its
+    ``X-Forwarded-For`` (by default only from 127.0.0.1)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        token = _client_ip.set(str(client[0]) if client else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _client_ip.reset(token)

@@ -7,11 +7,16 @@ beyond loopback without them.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import gradio as gr
+from fastapi import HTTPException
+from starlette.middleware import Middleware
 
 from drafting.errors import ConfigError, DraftingError
 from drafting.settings import Settings
@@ -21,7 +26,15 @@ from drafting.ui.draft_tab import DraftTab
 from drafting.ui.history_tab import HistoryTab
 from drafting.ui.polish_tab import PolishTab
 from drafting.ui.theme import CSS, theme
-from drafting.users import require_accounts, verify
+from drafting.users import (
+    ClientAddress,
+    LoginLimiter,
+    User,
+    client_ip,
+    locked_message,
+    require_accounts,
+    verify,
+)
 
 TITLE = "拟稿助手"
 CONCURRENCY = 4  # events run at once; a model call holds one slot while it streams
@@ -90,10 +103,31 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
         "allowed_paths": [str(settings.data_path().resolve() / "exports")],
     }
     if ctx.users is not None:
-        users = ctx.users
-        kwargs["auth"] = lambda name, password: verify(users, name, password)
-        kwargs["auth_message"] = "请用管理员为您建立的账号登录拟稿助手。忘记密码请联系管理员重设。"
+        kwargs["auth"] = login_check(ctx.users, LoginLimiter())
+        kwargs["auth_message"] = (
+            "请用管理员为您建立的账号登录拟稿助手。忘记密码请联系管理员重设。"
+            "连续输错5次密码，该账号将暂停登录1分钟（再错则加倍）。"
+        )
+        kwargs["app_kwargs"] = {"middleware": [Middleware(ClientAddress)]}  # the limiter needs the client address
     return kwargs
+
+
+def login_check(users: dict[str, User], limiter: LoginLimiter) -> Callable[[str, str], Awaitable[bool]]:
+    """Gradio's ``auth`` callable: bcrypt in a worker thread (the event loop keeps serving), rate-limited
+    per name and per client address.  A locked name or address is refused before any password check,
+    with HTTP 400 (what Gradio's login form reports as wrong credentials) and a Chinese ``detail``."""
+
+    async def auth(name: str, password: str) -> bool:
+        ip = client_ip()
+        wait = limiter.acquire(name, ip)
+        if wait:
+            raise HTTPException(status_code=400, detail=locked_message(wait),
+                                headers={"Retry-After": str(math.ceil(wait))})
+        ok = await asyncio.to_thread(verify, users, name, password)
+        (limiter.succeeded if ok else limiter.failed)(name, ip)
+        return ok
+
+    return auth
 
 
 def launch(settings: Settings, **overrides: Any) -> gr.Blocks:

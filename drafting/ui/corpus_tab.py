@@ -3,6 +3,7 @@ search directly, and read the house-style profile (with charts)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import pandas as pd
 from drafting.drafter import house_style
 from drafting.errors import InputError
 from drafting.ingest import IngestReport, ingest
+from drafting.loaders import _human_size
 from drafting.search import search
 from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.render import hits_html
@@ -28,6 +30,7 @@ NOTE_ZH = {
     "unchanged": "与库中相同，已跳过",
 }
 Progress = Callable[..., Any]
+MAX_NAME_BYTES = 180  # well under the 255-byte limit of common file systems
 NO_FILES = "还没有选择文件。请先点上方的文件框选择 docx、pdf、txt 或 md 文件，再点“导入语料库”。"
 NO_DOC = "请先在“选择文档”中选出要删除的文档。"
 NO_QUERY = "检索内容是空的。请输入关键词或一句话，例如“老旧小区改造”。"
@@ -47,6 +50,23 @@ def report_line(report: IngestReport) -> str:
         f"导入完成：新增 {report.added} 篇，更新 {report.updated} 篇，未变 {report.unchanged} 篇，"
         f"失败 {len(report.failed)} 篇；本次写入 {report.chunks} 个段落。"
     )
+
+
+def safe_upload_name(name: str) -> str:
+    """A file name safe to create in the uploads folder, whatever the browser or an API client sent:
+    the last path part only (``/`` or ``\\``), no control or invisible characters (NUL, RTL
+    override), no leading dots, portable characters, at most ``MAX_NAME_BYTES`` UTF-8 bytes with the
+    extension kept."""
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = "".join(ch if ch.isprintable() else "" for ch in base)
+    base = re.sub(r'[<>:"|?*]', "_", base).strip().lstrip(".").strip()
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    ext = ext[:16]
+    budget = MAX_NAME_BYTES - len(ext.encode("utf-8")) - 1
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").strip() or "上传文件"
+    return f"{stem}.{ext}" if ext else stem
 
 
 def _empty_chart(label: str) -> pd.DataFrame:
@@ -127,7 +147,7 @@ class CorpusTab:
         # covers the document list with an error overlay
         self.upload_btn.click(self.check_upload, self.files, None, show_progress="hidden").success(
             self.upload, self.files, [self.results, self.upload_status, *self.view_outputs, self.files],
-            concurrency_limit=1, concurrency_id="corpus-write",
+            concurrency_limit=1, concurrency_id="corpus-write", api_name="upload",
         )
         self.remove_btn.click(self.check_remove, self.doc_pick, None, show_progress="hidden").success(
             self.remove, self.doc_pick, [self.docs_status, *self.view_outputs],
@@ -135,7 +155,7 @@ class CorpusTab:
         )
         self.reindex_btn.click(self.check_admin, None, None, show_progress="hidden").success(
             self.reindex, None, [self.docs_status, *self.view_outputs],
-            concurrency_limit=1, concurrency_id="corpus-write",
+            concurrency_limit=1, concurrency_id="corpus-write", api_name="reindex",
         )
         self.refresh_btn.click(self.view, None, self.view_outputs, show_progress="minimal")
         for trigger in (self.search_btn.click, self.query.submit):
@@ -199,24 +219,54 @@ class CorpusTab:
         if not files:
             raise InputError(NO_FILES)
         folder = self.uploads_dir()
-        paths = []
+        paths, refused = [], []
         for f in files:
-            src = Path(f)
-            dest = folder / src.name
-            if src.resolve() != dest.resolve():
-                shutil.copyfile(src, dest)
-            paths.append(dest)
+            dest, reason = self._stage_upload(Path(f), folder)
+            if dest is None:
+                refused.append((safe_upload_name(Path(f).name), reason))
+            else:
+                paths.append(dest)
 
         def tick(done: int, total: int, name: str) -> None:
             progress((done, max(total, 1)), desc=f"正在导入 {name}" if name else "正在更新检索索引…", unit="个文件")
 
         progress(0, desc="正在读取文件…")
         with self.ctx.corpus_lock:
-            report = ingest(paths, self.settings, progress=tick, store=self.ctx.store())
+            report = ingest(paths, self.settings, progress=tick, store=self.ctx.store()) if paths else IngestReport()
+        for name, reason in refused:
+            report.failed.append({"path": name, "error": reason})
+            report.files.append({"path": name, "status": "failed", "error": reason})
         line = report_line(report)
         if report.failed:
             line += " 失败的文件见下表“说明”列。"
         return (report_rows(report), esc(line), *self.view(), None)
+
+    def _stage_upload(self, src: Path, folder: Path) -> tuple[Path | None, str]:
+        """Copy one uploaded file to ``folder`` under a sanitised name; ``(None, reason)`` when refused.
+
+        Type and size are checked before copying, so a refused file never lands in the uploads folder."""
+        name = safe_upload_name(src.name)
+        suffix = Path(name).suffix.lower()
+        if suffix not in FORMATS:
+            return None, f"不支持 {suffix or '（无扩展名）'} 格式的文件。请转换为 .docx、.pdf、.txt 或 .md 后再上传。"
+        try:
+            size = src.stat().st_size if src.is_file() else -1
+        except (OSError, ValueError):
+            size = -1
+        if size < 0:
+            return None, "读取不到上传的文件。请重新选择文件再上传。"
+        limit = self.settings.max_file_mb * 1024 * 1024
+        if size > limit:
+            return None, (f"文件大小 {_human_size(size)}，超过上限 {_human_size(int(limit))}，未入库。"
+                          "请拆分后再上传，或请管理员调大 DRAFTING_MAX_FILE_MB。")
+        dest = folder / name
+        if dest.resolve().parent != folder.resolve():  # never outside uploads/, whatever the name
+            return None, "文件名不合规。请改用普通文件名后再上传。"
+        if dest.is_symlink():
+            dest.unlink()
+        if src.resolve() != dest.resolve():
+            shutil.copyfile(src, dest)
+        return dest, ""
 
     @ui_errors
     def remove(

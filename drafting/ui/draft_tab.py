@@ -201,7 +201,7 @@ class DraftTab:
     def wire(self, demo: gr.Blocks) -> None:
         inputs = [self.heading, self.bullets, self.figures, self.doc_type, self.target]
         self.generate_btn.click(self.validate, inputs, None, show_progress="hidden").success(
-            self.generate, [*inputs, self.engine], self.outputs, show_progress="hidden"
+            self.generate, [*inputs, self.engine], self.outputs, show_progress="hidden", api_name="draft"
         )
         self.fallback_btn.click(lambda: "offline", None, self.engine, show_progress="hidden").then(
             self.validate, inputs, None, show_progress="hidden"
@@ -209,7 +209,8 @@ class DraftTab:
         refine_inputs = [self.instruction, self.editor, self.chat, self.state, self.engine]
         for trigger in (self.send_btn.click, self.instruction.submit):
             trigger(self.validate_refine, [self.instruction, self.editor], None, show_progress="hidden").success(
-                self.refine_turn, refine_inputs, [*self.outputs, self.instruction], show_progress="hidden"
+                self.refine_turn, refine_inputs, [*self.outputs, self.instruction], show_progress="hidden",
+                api_name="refine",
             )
         recheck_outputs = [self.annotated, self.checks, self.cites, self.state, self.status]
         # leaving the editor autosaves and re-checks too; saves are serialised so a blur and a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,7 +99,8 @@ class HistoryTab:
 
     def wire(self, demo: gr.Blocks, tab: Any, draft: DraftTab, tabs: gr.Tabs) -> None:
         tab.select(self.refresh, [draft.state], self.list_outputs, show_progress="hidden")
-        self.refresh_btn.click(self.refresh, [draft.state], self.list_outputs, show_progress="minimal")
+        self.refresh_btn.click(self.refresh, [draft.state], self.list_outputs, show_progress="minimal",
+                               api_name="history")
         self.table.select(self.select_row, None, [self.pick, self.old, self.new], show_progress="hidden")
         hidden = {"show_progress": "hidden"}
         self.open_btn.click(self.check_pick, self.pick, None, **hidden).success(
@@ -111,9 +113,11 @@ class HistoryTab:
             self.restore, self.pick, [*draft.outputs, tabs], show_progress="minimal"
         ).then(self.refresh, [draft.state], self.list_outputs, **hidden)
         export_inputs = [self.sections, self.title, self.issuer, self.date, draft.editor, draft.state]
-        for button, fn in ((self.docx_btn, self.export_docx), (self.md_btn, self.export_markdown)):
+        exports = ((self.docx_btn, self.export_docx, "export_docx"),
+                   (self.md_btn, self.export_markdown, "export_markdown"))
+        for button, fn, api in exports:
             button.click(self.check_sections, self.sections, None, **hidden).success(
-                fn, export_inputs, [self.download, self.export_status], show_progress="minimal"
+                fn, export_inputs, [self.download, self.export_status], show_progress="minimal", api_name=api
             )
         self.draft = draft
 
@@ -255,7 +259,9 @@ class HistoryTab:
         user = self.ctx.user(request)
         sections, default_title = self._sections(user, picked, editor, state)
         title = (title or "").strip() or default_title
-        folder = self.ctx.exports_dir(user) / time.strftime("%Y%m%d-%H%M%S")
+        # a random part makes the folder unguessable: Gradio serves everything under exports/ (allowed_paths)
+        # to any logged-in user who knows the path, and the user slug and the time are guessable
+        folder = self.ctx.exports_dir(user) / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(8)}"
         path = folder / safe_filename(title, fmt)
         if fmt == "docx":
             to_docx(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip())

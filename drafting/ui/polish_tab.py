@@ -93,7 +93,7 @@ class PolishTab:
     def wire(self, demo: gr.Blocks) -> None:
         self.run_btn.click(self.check_text, self.text, None, show_progress="hidden").success(
             self.suggest, [self.text, self.engine],
-            [self.state, self.accepted, self.cards, self.result, self.result_diff, self.notes],
+            [self.state, self.accepted, self.cards, self.result, self.result_diff, self.notes], api_name="polish",
         )
         outs = [self.accepted, self.cards, self.result, self.result_diff, self.notes, self.state]
         self.accepted.input(self.apply, [self.accepted, self.state], outs, show_progress="hidden")

@@ -1,0 +1,566 @@
+"""Security (issue #5): binding and accounts, bcrypt, login rate limit (unit and over HTTP),
+history separation through Gradio's HTTP API, upload names/types/sizes, and API keys that never
+reach logs, output, the history file, exports or the vector store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from drafting.ingest import ingest
+from drafting.settings import Settings, get_settings
+from drafting.ui.common import AppContext
+from drafting.ui.corpus_tab import MAX_NAME_BYTES, CorpusTab, safe_upload_name
+from drafting.ui.history_tab import CURRENT, HistoryTab
+from drafting.users import BCRYPT_ROUNDS, LoginLimiter, add_user, load_users, locked_message, verify
+from tests.conftest import ROOT, SEEDS
+from tests.openai_stub import OpenAIStub, Reply
+
+BULLETS = "老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个"
+EMPTY_TABLE = [["", "", "", ""]]
+PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-22", "carol": "carol-password-333"}
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---- binding and accounts ------------------------------------------------------------------
+def test_serve_beyond_loopback_without_accounts_exits_2_in_chinese(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAFTING_")}
+    env.update(DRAFTING_DATA_DIR=str(tmp_path / "data"), DRAFTING_STORE=str(tmp_path / "store"))
+    port = free_port()
+    proc = subprocess.run(
+        [sys.executable, "-m", "drafting.cli", "serve", "--host", "0.0.0.0", "--port", str(port)],
+        check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "用户文件" in proc.stderr and "127.0.0.1" in proc.stderr and HAN.search(proc.stderr)
+    with socket.socket() as s:  # nothing was left listening
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_default_host_is_loopback() -> None:
+    assert Settings.model_fields["host"].default == "127.0.0.1"
+
+
+def test_passwords_are_bcrypt_cost_12_and_never_stored_in_plain(tmp_path: Path) -> None:
+    path = tmp_path / "users.json"
+    add_user(path, "alice", PASSWORDS["alice"], admin=True)
+    add_user(path, "bob", PASSWORDS["bob"])
+    raw = path.read_bytes()
+    for pw in PASSWORDS.values():
+        assert pw.encode() not in raw
+    for row in json.loads(raw)["users"]:
+        assert set(row) == {"name", "password_hash", "admin"}
+        m = re.fullmatch(r"\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}", row["password_hash"])
+        assert m and int(m.group(1)) >= 12
+    assert BCRYPT_ROUNDS >= 12
+    assert path.stat().st_mode & 0o077 == 0  # readable by its owner only
+    users = load_users(path)
+    assert verify(users, "alice", PASSWORDS["alice"])
+    assert not verify(users, "alice", PASSWORDS["bob"])
+    assert not verify(users, "nobody", PASSWORDS["alice"])
+    assert not verify(users, "alice", "")
+
+
+# ---- login rate limit (fake clock) ---------------------------------------------------------
+def fail(limiter: LoginLimiter, name: str, ip: str | None = "10.0.0.1", n: int = 1) -> None:
+    for _ in range(n):
+        assert limiter.acquire(name, ip) == 0
+        limiter.failed(name, ip)
+
+
+def test_limiter_locks_after_five_failures_and_doubles() -> None:
+    clock = FakeClock()
+    lim = LoginLimiter(clock=clock)
+    fail(lim, "alice", n=4)
+    assert lim.acquire("alice", "10.0.0.1") == 0  # the 5th attempt may still try…
+    lim.failed("alice", "10.0.0.1")  # …and fails: locked for 60 s
+    assert lim.acquire("alice", "10.0.0.1") == pytest.approx(60)
+    assert lim.acquire("alice", "10.9.9.9") == pytest.approx(60)  # the name is locked from anywhere
+    clock.now += 59
+    assert lim.acquire("alice", None) == pytest.approx(1)
+    clock.now += 1.5
+    fail(lim, "alice", n=5)
+    assert lim.acquire("alice", None) == pytest.approx(120)  # the second lock is twice as long
+    clock.now += 121
+    fail(lim, "alice", n=5)
+    assert lim.acquire("alice", None) == pytest.approx(240)
+    assert lim.acquire("bob", "10.0.0.2") == 0  # other names and addresses are not affected
+
+
+def test_limiter_success_resets_the_name_and_quiet_time_forgets() -> None:
+    clock = FakeClock()
+    lim = LoginLimiter(clock=clock)
+    fail(lim, "alice", n=4)
+    assert lim.acquire("alice", "10.0.0.1") == 0
+    lim.succeeded("alice", "10.0.0.1")
+    fail(lim, "alice", n=4)  # a fresh count: four more failures do not lock
+    assert lim.acquire("alice", "10.0.0.1") == 0
+    lim.succeeded("alice", "10.0.0.1")
+    fail(lim, "bob", n=4)
+    clock.now += 901  # quiet for longer than reset_after: forgotten
+    fail(lim, "bob", n=4)
+    assert lim.acquire("bob", None) == 0
+
+
+def test_limiter_per_address_across_names() -> None:
+    clock = FakeClock()
+    lim = LoginLimiter(clock=clock, ip_max_failures=20)
+    for n in range(20):
+        fail(lim, f"guess{n}", ip="203.0.113.7")
+    assert lim.acquire("alice", "203.0.113.7") == pytest.approx(60)  # spraying names locks the address
+    assert lim.acquire("alice", "198.51.100.1") == 0
+    lim.succeeded("alice", "198.51.100.1")
+
+
+def test_limiter_parallel_attempts_cannot_pass_the_limit() -> None:
+    lim = LoginLimiter(clock=FakeClock())
+    barrier = threading.Barrier(40)
+    let_in: list[float] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        let_in.append(lim.acquire("alice", "10.0.0.1"))
+
+    threads = [threading.Thread(target=attempt) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(1 for w in let_in if w == 0) == 5  # only five guesses run before any of them answered
+
+
+def test_limiter_memory_is_bounded() -> None:
+    clock = FakeClock()
+    lim = LoginLimiter(clock=clock, max_keys=100)
+    for n in range(1000):
+        fail(lim, f"spray{n}", ip=None)
+        clock.now += 0.01
+    assert len(lim._state) <= 100
+
+
+def test_locked_message_is_chinese_and_says_when() -> None:
+    assert "60秒" in locked_message(59.2) and "管理员" in locked_message(1)
+    assert "4分钟" in locked_message(240)
+
+
+def test_launch_kwargs_auth_is_rate_limited(tmp_path: Path) -> None:
+    from fastapi import HTTPException
+
+    from drafting.ui.app import launch_kwargs
+
+    users = tmp_path / "users.json"
+    add_user(users, "alice", PASSWORDS["alice"])
+    settings = get_settings(store=tmp_path / "store", data_dir=tmp_path / "data", users_file=users)
+    kwargs = launch_kwargs(settings, AppContext.create(settings))
+    auth = kwargs["auth"]
+    assert asyncio.run(auth("alice", PASSWORDS["alice"])) is True
+    for _ in range(5):
+        assert asyncio.run(auth("alice", "wrong-password")) is False
+    with pytest.raises(HTTPException) as info:
+        asyncio.run(auth("alice", PASSWORDS["alice"]))
+    assert info.value.status_code == 400 and "登录失败次数过多" in str(info.value.detail)
+    assert "连续输错5次" in kwargs["auth_message"]
+
+
+# ---- the served app (accounts on, 127.0.0.1) -------------------------------------------------
+@dataclass
+class Served:
+    url: str
+    settings: Settings
+    demo: Any
+    clock: FakeClock
+    limiter: LoginLimiter
+
+    def api(self, fn: Any) -> str:
+        """The API name of the event whose function is ``fn`` (a bound handler)."""
+        names = [d.api_name for d in self.demo.fns.values() if d.fn == fn and d.api_name]
+        assert names, f"no API endpoint for {fn}"
+        return "/" + str(names[0])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    from drafting.ui.app import build_app, launch_kwargs, login_check
+
+    root = tmp_path_factory.mktemp("security")
+    shutil.copytree(SEEDS, root / "corpus")
+    store = root / "store"
+    ingest([root / "corpus"], get_settings(store=store))
+    users = root / "users.json"
+    for name, pw in PASSWORDS.items():
+        add_user(users, name, pw, admin=name == "alice")
+    settings = get_settings(store=store, data_dir=root / "data", users_file=users, engine="offline",
+                            host="127.0.0.1", port=free_port())
+    ctx = AppContext.create(settings)
+    demo = build_app(settings, ctx)
+    kwargs = launch_kwargs(settings, ctx)
+    clock = FakeClock()
+    limiter = LoginLimiter(clock=clock)
+    kwargs["auth"] = login_check(ctx.users or {}, limiter)  # the real check, with a clock the test moves
+    demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
+    yield Served(f"http://127.0.0.1:{settings.port}/", settings, demo, clock, limiter)
+    demo.close()
+
+
+def login(url: str, name: str, password: str) -> httpx.Response:
+    return httpx.post(url + "login", data={"username": name, "password": password}, timeout=60)
+
+
+def test_http_login_is_locked_after_five_wrong_passwords(served: Served) -> None:
+    assert login(served.url, "carol", PASSWORDS["carol"]).status_code == 200
+    for _ in range(5):
+        r = login(served.url, "carol", "wrong-password")
+        assert r.status_code == 400 and "登录失败次数过多" not in r.text
+    r = login(served.url, "carol", PASSWORDS["carol"])  # the right password, but locked
+    assert r.status_code == 400
+    assert "登录失败次数过多" in r.json()["detail"] and int(r.headers["retry-after"]) == 60
+    assert "access-token" not in r.headers.get("set-cookie", "")
+    assert login(served.url, "bob", PASSWORDS["bob"]).status_code == 200  # others still log in
+    served.clock.now += 61
+    assert login(served.url, "carol", PASSWORDS["carol"]).status_code == 200
+
+
+def test_http_login_limit_sees_the_client_address(served: Served) -> None:
+    for n in range(20):
+        assert login(served.url, f"spray{n}", "wrong-password").status_code == 400
+    assert ("ip", "127.0.0.1") in served.limiter._state
+    r = login(served.url, "alice", PASSWORDS["alice"])  # the address is locked for every name
+    assert r.status_code == 400 and "登录失败次数过多" in r.json()["detail"]
+    served.clock.now += 61
+    assert login(served.url, "alice", PASSWORDS["alice"]).status_code == 200
+
+
+def test_api_needs_login(served: Served) -> None:
+    r = httpx.get(served.url + "gradio_api/info", timeout=60)
+    assert r.status_code == 401
+    from gradio_client import Client
+
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types
+        Client(served.url, auth=("alice", "wrong-password"), verbose=False)
+
+
+# ---- separation through the HTTP API ---------------------------------------------------------
+def _client(served: Served, name: str) -> Any:
+    from gradio_client import Client
+
+    served.clock.now += 10_000  # whatever earlier tests did to the limiter is long over
+    return Client(served.url, auth=(name, PASSWORDS[name]), verbose=False, download_files=False)
+
+
+def test_one_user_cannot_read_another_users_history_over_http(served: Served) -> None:
+    from gradio_client.exceptions import AppError
+
+    demo = served.demo
+    draft_tab = next(d.fn.__self__ for d in demo.fns.values() if getattr(d.fn, "__name__", "") == "generate")
+    history: HistoryTab = draft_tab_history(demo)
+    a = _client(served, "alice")
+    a.predict("（三）城市更新", BULLETS, {"headers": ["指标", "本期数值", "单位", "上期数值"], "data": EMPTY_TABLE},
+              "工作总结", 400, "offline", api_name=served.api(draft_tab.generate))
+    a.predict("（四）扬尘治理", "开展建筑工地扬尘专项整治\n检查工地86个",
+              {"headers": ["指标", "本期数值", "单位", "上期数值"], "data": EMPTY_TABLE},
+              "工作总结", 400, "offline", api_name=served.api(draft_tab.generate))
+    rows_a, *_ = a.predict(api_name=served.api(history.refresh))
+    ids_a = [int(r[0]) for r in rows_a["data"]]
+    assert len(ids_a) == 2
+    texts_a = [served_history(served).get("alice", i).text for i in ids_a]
+    sessions_a = [s for s, *_ in served_history(served).sessions("alice")]
+    # the owner can open, compare, restore and export through the same endpoints
+    markers = ["检查工地86个", "3.2万户"]  # from A's bullets: in A's texts, so in any leak of them
+    assert markers[0] in texts_a[0] and markers[1] in texts_a[1]
+    meta, view = a.predict(ids_a[0], api_name=served.api(history.open))
+    assert markers[0] in view
+    meta, _view = a.predict(ids_a[1], ids_a[0], api_name=served.api(history.compare))
+    assert f"版本 {ids_a[1]}" in meta
+    out_a = a.predict([sessions_a[-1]], "城市更新", "", "", "", api_name=served.api(history.export_docx))
+    assert "已导出" in out_a[1]
+    restored = a.predict(ids_a[0], api_name=served.api(history.restore))
+    assert markers[0] in json.dumps(restored, ensure_ascii=False)
+    n_alice = served_history(served).count("alice")
+
+    b = _client(served, "bob")
+    secrets_a = [*markers, "城市更新", "扬尘治理", *sessions_a]
+    seen: list[str] = []
+
+    def call(*args: Any, api_name: str) -> None:
+        try:
+            seen.append(json.dumps(b.predict(*args, api_name=api_name), ensure_ascii=False, default=str))
+        except AppError as exc:
+            seen.append(str(exc))
+
+    rows_b, pick_b, *_rest = b.predict(api_name=served.api(history.refresh))
+    seen.append(json.dumps([rows_b, pick_b, *_rest], ensure_ascii=False, default=str))
+    assert rows_b["data"] in ([], [[]]) or all(not any(str(c) for c in row) for row in rows_b["data"])
+    for vid in ids_a:
+        call(vid, api_name=served.api(history.check_pick))
+        call(vid, api_name=served.api(history.open))
+        call(vid, api_name=served.api(history.restore))
+    call(ids_a[0], ids_a[1], api_name=served.api(history.check_pair))
+    call(ids_a[0], ids_a[1], api_name=served.api(history.compare))
+    for fn in (history.export_docx, history.export_markdown):
+        call(sessions_a, "", "", "", "", api_name=served.api(fn))
+        call([CURRENT, *sessions_a], "", "", "", "", api_name=served.api(fn))
+    # Gradio refuses a value outside the session's choices and echoes it back: drop B's own input
+    blob = re.sub(r"Value: .*? is not in the list of choices:", "", "\n".join(seen))
+    for secret in secrets_a:
+        assert secret not in blob
+    for vid in ids_a:  # B's answers carry none of A's ids (choices, values, table rows)
+        assert not re.search(rf"(?<![\d.]){vid}(?![\d.])", re.sub(r"找不到版本 \d+", "", blob))
+    # behind Gradio's choice check, the handlers themselves filter by the logged-in user
+    from gradio import Error
+
+    bob = SimpleNamespace(username="bob")
+    for vid in ids_a:
+        for fn in (history.open, history.restore, history.check_pick):
+            with pytest.raises(Error, match="找不到版本") as info:
+                fn(vid, bob)
+            assert not any(m in str(info.value) for m in markers)
+        with pytest.raises(Error, match="找不到版本"):
+            history.compare(vid, vid, bob)
+    for fn in (history.export_docx, history.export_markdown):
+        with pytest.raises(Error, match="所选各节都是空的"):
+            fn(sessions_a, "", "", "", "", None, bob)
+    assert served_history(served).count("alice") == n_alice  # B's restore attempts wrote nothing to A
+    assert served_history(served).count("bob") == 0
+    assert not list((served.settings.data_path() / "exports").glob(f"{served_ctx(served).exports_dir('bob').name}/*/*"))
+
+
+def test_exports_folder_is_not_guessable(served: Served) -> None:
+    """Gradio serves everything under allowed_paths (the exports folder) to any logged-in user
+    who knows the path: the user's folder name is a hash of the name and the time is guessable, so
+    every export folder carries 64 random bits."""
+    ctx = served_ctx(served)
+    history = draft_tab_history(served.demo)
+    a = _client(served, "alice")
+    draft_tab = next(d.fn.__self__ for d in served.demo.fns.values() if getattr(d.fn, "__name__", "") == "generate")
+    a.predict("（五）住房保障", "发放租赁补贴1.2万户", {"headers": ["指标", "本期数值", "单位", "上期数值"],
+              "data": EMPTY_TABLE}, "工作总结", 400, "offline", api_name=served.api(draft_tab.generate))
+    a.predict(api_name=served.api(history.refresh))
+    for _ in range(2):  # two exports in the same second still get different folders
+        a.predict([CURRENT], "住房保障", "", "", "", api_name=served.api(history.export_docx))
+    folders = sorted(p.name for p in ctx.exports_dir("alice").iterdir())
+    assert len(folders) >= 2
+    assert folders and all(re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{16}", f) for f in folders)
+    exported = next(ctx.exports_dir("alice").glob("*/*.docx"))
+    guess = exported.parent.parent / exported.parent.name[:15] / exported.name  # what B could construct
+    r = httpx.get(served.url + f"gradio_api/file={exported}", cookies=a.cookies, timeout=60)
+    assert r.status_code == 200 and r.content[:2] == b"PK"  # the route serves the folder: only the name protects it
+    b = _client(served, "bob")
+    cookies = b.cookies
+    r = httpx.get(served.url + f"gradio_api/file={guess}", cookies=cookies, timeout=60)
+    assert r.status_code in (403, 404)
+    r = httpx.get(served.url + f"gradio_api/file={exported.parent.parent}", cookies=cookies, timeout=60)
+    assert r.status_code != 200 or exported.name not in r.text
+
+
+def draft_tab_history(demo: Any) -> HistoryTab:
+    return next(d.fn.__self__ for d in demo.fns.values() if getattr(d.fn, "__name__", "") == "compare")
+
+
+def served_ctx(served: Served) -> AppContext:
+    return served.demo.drafting_ctx  # type: ignore[no-any-return]
+
+
+def served_history(served: Served) -> Any:
+    return served_ctx(served).history()
+
+
+# ---- uploads ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../x.txt", "x.txt"),
+        ("/etc/passwd.md", "passwd.md"),
+        ("C:\\Windows\\报告.docx", "报告.docx"),
+        ("a\x00b.txt", "ab.txt"),
+        ("..", "上传文件"),
+        ("", "上传文件"),
+        (".bashrc.txt", "bashrc.txt"),
+        ("report\u202etxt.exe", "reporttxt.exe"),
+        ('a<b>:c"|?*.md', "a_b__c____.md"),
+    ],
+)
+def test_safe_upload_name(name: str, expected: str) -> None:
+    assert safe_upload_name(name) == expected
+
+
+def test_safe_upload_name_long_names_keep_the_extension() -> None:
+    for name in ("x" * 1000 + ".docx", "报告" * 300 + ".pdf"):
+        safe = safe_upload_name(name)
+        assert len(safe.encode("utf-8")) <= MAX_NAME_BYTES
+        assert Path(safe).suffix == Path(name).suffix
+        assert "/" not in safe and "\x00" not in safe
+
+
+def test_upload_handler_never_writes_outside_uploads(tmp_path: Path) -> None:
+    settings = get_settings(store=tmp_path / "store", data_dir=tmp_path / "data", max_file_mb=0.04)
+    tab = CorpusTab(AppContext.create(settings))
+    src = tmp_path / "in" / "deep"
+    src.mkdir(parents=True)
+    good = src / "市住建局2023年上半年工作总结.txt"
+    shutil.copyfile(SEEDS / good.name, good)
+    exe = src / "tool.exe"
+    exe.write_bytes(b"MZ" + b"\x00" * 100)
+    big = src / "big.txt"
+    big.write_text("住建" * 10_000, encoding="utf-8")  # 60 KB > 0.04 MB
+    hidden = src / ".env.md"
+    hidden.write_text("# 说明\n正文内容。", encoding="utf-8")
+    files = [
+        str(good), str(exe), str(big), str(hidden),
+        str(src / ".."),  # a folder
+        str(src / "../../escape.txt"),  # does not exist
+        str(src / "nul\x00byte.txt"),
+        str(src / ("长" * 200 + ".txt")),  # too long for the file system
+        "/etc/passwd",
+    ]
+    rows, line, *_rest = tab.upload(files, None, progress=lambda *a, **k: None)
+    outcome = {r[0]: r[1] for r in rows}
+    assert outcome[good.name] == "新增"
+    assert sum(1 for r in rows if r[1] == "失败") == len(files) - 2  # good and hidden are taken
+    reasons = " ".join(str(r[3]) for r in rows)
+    assert "不支持 .exe" in reasons and "超过上限" in reasons and "读取不到" in reasons
+    assert all(HAN.search(str(r[3])) for r in rows if r[1] == "失败")
+    uploads = (settings.data_path() / "uploads").resolve()
+    stored = sorted(p.name for p in uploads.iterdir())
+    assert stored == sorted([good.name, "env.md"])  # refused files were never copied
+    assert all(p.resolve().parent == uploads for p in uploads.iterdir())
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "in" / "escape.txt").exists()
+    assert "失败" in line
+
+
+def test_upload_refused_for_non_admin(tmp_path: Path) -> None:
+    from gradio import Error
+
+    users = tmp_path / "users.json"
+    add_user(users, "bob", PASSWORDS["bob"])
+    settings = get_settings(store=tmp_path / "store", data_dir=tmp_path / "data", users_file=users)
+    tab = CorpusTab(AppContext.create(settings))
+    good = tmp_path / "a.txt"
+    good.write_text("正文", encoding="utf-8")
+    with pytest.raises(Error, match="不是管理员"):
+        tab.upload([str(good)], SimpleNamespace(username="bob"), progress=lambda *a, **k: None)
+    assert not (settings.data_path() / "uploads" / "a.txt").exists()
+
+
+# ---- API keys ------------------------------------------------------------------------------
+LLM_KEY = "sk-secret-XYZ-llm-0123456789"
+EMBED_KEY = "sk-secret-XYZ-embed-9876543210"
+
+
+def _contains_key(data: bytes) -> bool:
+    return any(k.encode() in data or k.encode("utf-16-le") in data for k in (LLM_KEY, EMBED_KEY, "sk-secret-XYZ"))
+
+
+def _file_bytes(root: Path) -> bytes:
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            data = p.read_bytes()
+            out.append(data)
+            if p.suffix == ".docx":
+                with zipfile.ZipFile(p) as z:
+                    out.extend(z.read(n) for n in z.namelist())
+    return b"\n".join(out)
+
+
+def test_api_keys_never_logged_shown_or_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from drafting.ui.draft_tab import DraftTab
+
+    stub = OpenAIStub().start()
+    try:
+        monkeypatch.setenv("DRAFTING_LLM_API_KEY", LLM_KEY)
+        monkeypatch.setenv("DRAFTING_EMBED_API_KEY", EMBED_KEY)
+        caplog.set_level(logging.DEBUG)
+        for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "langchain", "chromadb", "drafting",
+                     "gradio"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        settings = get_settings(
+            store=tmp_path / "store", data_dir=tmp_path / "data", engine="openai", llm_base_url=stub.base_url,
+            llm_model="stub-model", llm_retries=0, embed_base_url=stub.base_url, embed_model="stub-embed",
+        )
+        assert settings.llm_api_key == LLM_KEY and settings.embed_api_key == EMBED_KEY  # the keys are in play
+        assert not _contains_key(repr(settings).encode()) and not _contains_key(str(settings).encode())
+        corpus = tmp_path / "corpus"
+        corpus.mkdir()
+        for p in sorted(SEEDS.glob("*.txt"))[:2]:
+            shutil.copyfile(p, corpus / p.name)
+        report = ingest([corpus], settings)
+        assert report.added == 2
+        assert any(r["path"].endswith("/embeddings") for r in stub.requests)  # the endpoint embedder was used
+
+        ctx = AppContext.create(settings)
+        draft, history = DraftTab(ctx), HistoryTab(ctx)
+        outputs: list[Any] = [draft.engine_status("openai"), draft.engine_status("offline")]
+        stub.enqueue(Reply(text="全市老旧小区改造完成120个，惠及居民3.2万户。新增公共停车泊位1.2万个。"))
+        steps = list(draft.generate("城市更新", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai", None))
+        outputs += steps
+        state = steps[-1][5]
+        assert state["version"] and "120个" in state["text"]
+        stub.enqueue(Reply(status=500))
+        failed = list(draft.generate("扬尘治理", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai", None))
+        outputs += failed
+        assert "出错" in str(failed[-1][6])  # the failure reached the writer
+        stub.enqueue(Reply(text="半截", cut_after=1))
+        outputs += list(draft.generate("扬尘治理", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai", None))
+        outputs.append(history.refresh(state, None))
+        outputs.append(history.export_docx([CURRENT], "城市更新", "市住建局", "", state["text"], state, None))
+        outputs.append(history.export_markdown([CURRENT], "城市更新", "市住建局", "", state["text"], state, None))
+        for v in ctx.history().list("本机用户"):
+            outputs.append(history.open(v.id, None))
+        # the store: Chroma's collection config for the endpoint embedder
+        store = ctx.store()
+        config = store.collection.configuration_json
+        outputs.append(config)
+        ef_conf = json.dumps(config, ensure_ascii=False, default=str)
+        assert "drafting-endpoint" in ef_conf and stub.base_url in ef_conf
+        ef = store.embedder
+        assert set(ef.get_config()) == {"base_url", "model"}
+    finally:
+        stub.stop()
+
+    rendered = json.dumps(outputs, ensure_ascii=False, default=str)
+    assert "120个" in rendered
+    assert not _contains_key(rendered.encode())
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+    names = {r.name for r in caplog.records}
+    assert "openai._base_client" in names and any(n.startswith("httpcore") for n in names)  # DEBUG was captured
+    assert caplog.records and not _contains_key(logged.encode())
+    out, err = capfd.readouterr()
+    assert not _contains_key((out + err).encode())
+    history_db = _file_bytes(tmp_path / "data")
+    assert list((tmp_path / "data").rglob("history.sqlite3")) and list((tmp_path / "data").rglob("*.docx"))
+    assert list((tmp_path / "data").rglob("*.md"))
+    assert not _contains_key(history_db)
+    assert not _contains_key(_file_bytes(tmp_path / "store"))
