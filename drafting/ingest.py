@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -102,11 +103,13 @@ def _tokeniser() -> Executor:
         ctx = multiprocessing.get_context(method)
     except ValueError:
         return _InlineExecutor()
-    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init)
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
 
 
-def _worker_init() -> None:
-    """Die with the parent (Linux): after a kill -9 of the app, no orphan worker lingers."""
+def _worker_init(parent: int | None = None) -> None:
+    """Die with the parent (Linux): after a kill -9 of the app, no orphan worker lingers.  A spawned
+    worker imports for a while before it gets here; if the parent died meanwhile, the death signal
+    will never come (the worker holds its own queue's write end, so it would wait forever): exit."""
     try:
         import ctypes
         import signal
@@ -114,6 +117,8 @@ def _worker_init() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
     textseg.tokenizer()
 
 
@@ -273,4 +278,17 @@ def ingest(
     t = time.perf_counter()
     store.sync_keyword(fresh_tokens)
     timer.add("keyword", t)
+    fresh_tokens.clear()  # the closures above keep these names alive until ingest returns
+    _release_memory()
     return report
+
+
+def _release_memory() -> None:
+    """Hand freed heap back to the OS after a big ingest: the web app is long-lived, and glibc keeps
+    freed arenas (measured: 1× corpus, RSS 305 → 201 MB)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

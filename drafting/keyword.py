@@ -42,10 +42,14 @@ class ChunkFacts:
 
 
 class KeywordIndex:
-    def __init__(self, retriever: bm25s.BM25 | None, facts: ChunkFacts, tokens: list[list[str]]) -> None:
+    def __init__(self, retriever: bm25s.BM25 | None, facts: ChunkFacts, tokens: list[list[str]] | None,
+                 source: Path | None = None) -> None:
         self.retriever = retriever
         self.facts = facts
-        self.tokens = tokens
+        # Each chunk's tokens are kept only until saved; afterwards they are read back from
+        # ``source/tokens.txt`` when a rebuild wants them (at 100× they are gigabytes of objects).
+        self._tokens = tokens
+        self._source = source
         self.fingerprint = fingerprint(facts.ids)
         self._doc_ids = np.asarray(facts.doc_ids, dtype=object)
         self._years = np.asarray(facts.years, dtype=np.int32)
@@ -89,7 +93,7 @@ class KeywordIndex:
             }
             (gen / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             with open(gen / "tokens.txt", "w", encoding="utf-8") as fh:
-                fh.writelines(" ".join(t) + "\n" for t in self.tokens)
+                fh.writelines(" ".join(t) + "\n" for t in self._token_lists())
             tmp = folder / "CURRENT.tmp"
             tmp.write_text(gen.name, encoding="utf-8")
             os.replace(tmp, folder / "CURRENT")
@@ -98,6 +102,7 @@ class KeywordIndex:
         for old in folder.glob("gen-*"):
             if old != gen:
                 shutil.rmtree(old, ignore_errors=True)
+        self._tokens, self._source = None, gen
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
@@ -106,18 +111,31 @@ class KeywordIndex:
             gen = folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
             meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
             with open(gen / "tokens.txt", encoding="utf-8") as fh:
-                tokens = [line.rstrip("\n").split(" ") if line.strip() else [] for line in fh]
+                lines = sum(1 for _ in fh)
             facts = ChunkFacts(meta["ids"], meta["doc_ids"], meta["years"], meta["issuers"], meta["doc_types"])
-            if len(tokens) != len(facts.ids):
+            if lines != len(facts.ids):
                 return None
             retriever = bm25s.BM25.load(str(gen / "bm25")) if facts.ids else None
         except (OSError, ValueError, KeyError):
             return None
-        index = cls(retriever, facts, tokens)
+        index = cls(retriever, facts, None, source=gen)
         return index if index.fingerprint == meta["fingerprint"] else None
 
+    def _token_lists(self) -> list[list[str]]:
+        if self._tokens is not None:
+            return self._tokens
+        if self._source is None:
+            return []
+        with open(self._source / "tokens.txt", encoding="utf-8") as fh:
+            return [line.rstrip("\n").split(" ") if line.strip() else [] for line in fh]
+
     def cached_tokens(self) -> dict[str, list[str]]:
-        return dict(zip(self.facts.ids, self.tokens, strict=True))
+        """Tokens of every chunk indexed, by chunk id (for an incremental rebuild); {} if unreadable."""
+        try:
+            lists = self._token_lists()
+        except OSError:
+            return {}
+        return dict(zip(self.facts.ids, lists, strict=True)) if len(lists) == len(self.facts.ids) else {}
 
     # ---- query -----------------------------------------------------------------------------
     def mask(
