@@ -279,9 +279,10 @@ class OpenAIEngine:
         url = _safe_url(self.base_url)
         after = f"已重试 {tries - 1} 次仍未成功。" if tries > 1 else ""
         if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+            kept = "已生成的部分已保留；" if partial else ""
             return EngineTimeoutError(
                 f"模型服务 {url} 超过 {self.settings.llm_read_timeout:g} 秒没有发送任何内容，已停止等待。"
-                "已生成的部分已保留；请确认模型服务没有卡住（查看其日志），稍后重试，或调大 DRAFTING_LLM_READ_TIMEOUT。",
+                f"{kept}请确认模型服务没有卡住（查看其日志），稍后重试，或调大 DRAFTING_LLM_READ_TIMEOUT。",
                 detail=detail, partial=partial,
             )
         if isinstance(exc, _Truncated) or (partial and isinstance(exc, (openai.APIConnectionError,
@@ -290,7 +291,7 @@ class OpenAIEngine:
         if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
             return EngineUnavailableError(
                 f"连接不上起草模型服务 {url}。{after}请确认模型服务已启动，并检查 DRAFTING_LLM_BASE_URL 的地址和端口；"
-                "也可以先改用 offline 引擎（--engine offline）。",
+                "也可以先改用 offline 引擎（界面上选“offline 离线组稿”，命令行加 --engine offline）。",
                 detail=detail, partial=partial,
             )
         if isinstance(exc, openai.RateLimitError):

@@ -98,7 +98,7 @@ class EngineError(DraftingError):
 class EngineUnavailableError(EngineError):
     help_message = (
         "连接不上起草模型。请检查 DRAFTING_LLM_BASE_URL 所指的模型服务是否已启动、地址和端口是否正确；"
-        "也可以先改用 offline 引擎（--engine offline）。"
+        "也可以先改用 offline 引擎（界面上选“offline 离线组稿”，命令行加 --engine offline）。"
     )
 
 
