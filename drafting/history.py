@@ -240,6 +240,32 @@ class History:
         with self._write() as conn:
             return self._insert(conn, user, values)
 
+    def update(
+        self,
+        user: str,
+        version_id: int,
+        *,
+        kind: str,
+        text: str,
+        engine: str = "",
+        inputs: dict[str, Any] | None = None,
+        citations: list[Any] | None = None,
+        checks: dict[str, Any] | None = None,
+    ) -> bool:
+        """Rewrite one of the user's versions in one transaction (a streaming draft's checkpoint row
+        becoming the finished draft).  Returns False when the id is not the user's."""
+        _need_user(user)
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        with self._write() as conn:
+            cur = conn.execute(
+                "UPDATE versions SET kind = ?, text = ?, engine = ?, inputs = ?, citations = ?, checks = ? "
+                "WHERE id = ? AND user = ?",
+                (kind, text, engine, _dumps(inputs or {}), _dumps(list(citations or [])), _dumps(checks or {}),
+                 int(version_id), user),
+            )
+            return cur.rowcount == 1
+
     def get(self, user: str, version_id: int) -> Version | None:
         """The version, or ``None`` when it does not exist or belongs to someone else."""
         _need_user(user)

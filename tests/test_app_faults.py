@@ -198,3 +198,50 @@ def test_the_fallback_button_switches_the_engine_to_offline_and_drafts(store: Pa
     generate = next(f for f in fns if f.trigger_after == validate._id)
     assert generate.trigger_only_on_success and generate.fn.__name__ == "generate"
     assert engine._id in [i._id for i in generate.inputs]
+
+
+# ---- checkpoints: a streaming draft is saved while it streams -------------------------------------------
+def _watch(tab: DraftTab, gen: Iterator[tuple[Any, ...]], history: Any) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    """Run the handler, recording the history rows seen after every streamed step."""
+    steps, seen = [], []
+    for step in gen:
+        steps.append(copy.deepcopy(step))
+        seen.append([(v.id, v.kind, v.text) for v in history.list(USER)])
+    return steps, seen
+
+
+def test_a_streaming_draft_is_checkpointed_and_the_checkpoint_becomes_the_draft(
+    store: Path, stub: OpenAIStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drafting.ui import draft_tab
+
+    monkeypatch.setattr(draft_tab, "CHECKPOINT_SECONDS", 0.3)
+    stub.enqueue(Reply(text=GOOD, chunk_chars=3, delay=0.1))  # about 2.5 s of streaming
+    ctx = AppContext.create(_settings(store, stub.base_url, tmp_path))
+    tab, history = DraftTab(ctx), ctx.history()
+    _steps, seen = _watch(tab, tab.generate("城市更新", BULLETS, TABLE, "工作总结", 400, "openai"), history)
+    during = [rows for rows in seen[:-1] if rows]
+    assert during, "no checkpoint was saved while the draft streamed"
+    ids = {rows[0][0] for rows in during}
+    assert len(ids) == 1  # one row, rewritten in place, not one row per checkpoint
+    assert all(rows[0][1] == "partial" and GOOD.startswith(rows[0][2]) for rows in during)
+    assert len({rows[0][2] for rows in during}) > 1  # it grew as the text arrived
+    final = history.list(USER)
+    assert [(v.id, v.kind, v.text) for v in final] == [(ids.pop(), "draft", GOOD)]
+    assert "streaming" not in final[0].inputs and final[0].checks
+
+
+def test_a_stream_cut_after_a_checkpoint_keeps_one_partial_row(
+    store: Path, stub: OpenAIStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drafting.ui import draft_tab
+
+    monkeypatch.setattr(draft_tab, "CHECKPOINT_SECONDS", 0.2)
+    stub.enqueue(Reply(text=GOOD, chunk_chars=3, delay=0.1, cut_after=12))
+    ctx = AppContext.create(_settings(store, stub.base_url, tmp_path))
+    tab, history = DraftTab(ctx), ctx.history()
+    _steps, seen = _watch(tab, tab.generate("城市更新", BULLETS, TABLE, "工作总结", 400, "openai"), history)
+    assert any(seen[:-1])
+    rows = history.list(USER)
+    assert [(v.kind, v.text) for v in rows] == [("partial", GOOD[:36])]
+    assert "error" in rows[0].inputs

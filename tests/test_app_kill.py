@@ -211,13 +211,20 @@ def test_kill_9_mid_draft_loses_no_saved_draft_and_leaves_no_half_row(tmp_path: 
         # one more draft, streaming slowly; kill -9 the app while the text is arriving
         stub.enqueue(Reply(text=SLOW, chunk_chars=4, delay=0.2))
         job = client.submit("城市更新", BULLETS, TABLE, "工作总结", 400, "openai", api_name="/draft")
-        shown = _wait(lambda: len(_streamed_text(job)) >= 8 and _streamed_text(job), STEP_TIMEOUT,
+        # 60 characters take 3 s at this pace: past the first 2-second checkpoint of the stream
+        shown = _wait(lambda: len(_streamed_text(job)) >= 60 and _streamed_text(job), STEP_TIMEOUT,
                       "the slow draft to stream", app.proc)
         assert SLOW.startswith(shown) and len(shown) < len(SLOW)  # mid-stream
         app.kill9()
 
         after = history_rows(tmp_path / "data")
-        assert after == before  # every saved version, byte for byte; nothing half-written added
+        assert after[: len(before)] == before  # every saved version, byte for byte
+        # the draft that was streaming is there up to its last checkpoint, as one complete row
+        assert len(after) == len(before) + 1
+        streamed = after[-1]
+        assert streamed["kind"] == "partial" and json.loads(streamed["inputs"])["streaming"] is True
+        assert streamed["text"] and SLOW.startswith(streamed["text"]) and len(streamed["text"]) <= len(shown)
+        before = after
 
         # restart on the same folders: everything is there, and a new draft works and is saved
         client = app.start()
@@ -229,7 +236,7 @@ def test_kill_9_mid_draft_loses_no_saved_draft_and_leaves_no_half_row(tmp_path: 
         final = history_rows(tmp_path / "data")
         assert final[: len(before)] == before and len(final) == len(before) + 1
         assert final[-1]["text"] == TEXTS[0] and final[-1]["kind"] == "draft"
-        print(f"\ndrafts: before kill {len(before)}, after kill {len(after)}, after restart + 1 draft {len(final)};"
+        print(f"\ndrafts: before kill {len(before) - 1}, after kill {len(after)} (incl. the checkpoint), after restart + 1 draft {len(final)};"
               f" streamed {len(shown)}/{len(SLOW)} chars at the kill; history tab lists {len(listed['data'])}")
     finally:
         stub.stop()

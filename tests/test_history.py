@@ -302,3 +302,16 @@ def test_diff_reconstructs_both_sides(a: str, b: str) -> None:
     assert _sides(ops) == (a, b)
     assert all(tag in ("equal", "insert", "delete") and text for tag, text in ops)
     assert all(x[0] != y[0] for x, y in itertools.pairwise(ops))  # neighbours merged
+
+
+def test_update_rewrites_only_the_owners_row(hist: History) -> None:
+    vid = hist.save("alice", session="s", kind="partial", heading="h", text="扎实推进", engine="openai")
+    assert hist.update("bob", vid, kind="draft", text="bob 的字") is False
+    assert hist.get("alice", vid).text == "扎实推进"  # type: ignore[union-attr]
+    assert hist.update("alice", vid, kind="draft", text="扎实推进老旧小区改造。", engine="openai",
+                       checks={"status": "ok"}) is True
+    got = hist.get("alice", vid)
+    assert got is not None and (got.kind, got.text, got.checks) == ("draft", "扎实推进老旧小区改造。", {"status": "ok"})
+    assert hist.count("alice") == 1
+    with pytest.raises(ValueError):
+        hist.update("alice", vid, kind="nonsense", text="x")

@@ -3,6 +3,7 @@ beside the text, editable in place; every version autosaved to the writer's hist
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -36,6 +37,9 @@ CHAT_PLACEHOLDER = "填写左侧的标题和要点，点“生成初稿”。初
 
 
 # ---- plain helpers ----------------------------------------------------------------------------
+CHECKPOINT_SECONDS = 2.0  # a streaming draft is saved at least this often
+
+
 def figure_rows(table: Any) -> list[FigureRow]:
     """Dataframe rows (lists, or a pandas frame) → FigureRow, skipping blank rows."""
     if table is None:
@@ -273,8 +277,30 @@ class DraftTab:
             data["notes"] = list(result.notes)
         return guard, terms, conf, data
 
+    def _checkpoint(self, user: str, state: dict[str, Any], ck: dict[str, Any], text: str, engine: str,
+                    inputs: dict[str, Any]) -> None:
+        """While a model streams, save what has arrived every :data:`CHECKPOINT_SECONDS` as one
+        ``partial`` row, rewritten in place: a crash or kill mid-stream loses at most that much."""
+        now = time.monotonic()
+        if not text.strip() or now - ck["at"] < CHECKPOINT_SECONDS:
+            return
+        ck["at"] = now
+        history = self.ctx.history()
+        marked = {**inputs, "streaming": True}
+        if ck["id"] is None:
+            ck["id"] = history.save(user, session=state["session"], kind="partial",
+                                    heading=state["request"].get("heading", ""), text=text, engine=engine,
+                                    inputs=marked, parent=state.get("version"))
+        else:
+            history.update(user, ck["id"], kind="partial", text=text, engine=engine, inputs=marked)
+
     def _save(self, user: str, state: dict[str, Any], kind: str, text: str, engine: str, inputs: dict[str, Any],
-              citations: list[dict[str, Any]], checks: dict[str, Any]) -> int:
+              citations: list[dict[str, Any]], checks: dict[str, Any], replace: int | None = None) -> int:
+        if replace is not None:  # the stream's checkpoint row becomes the finished version
+            self.ctx.history().update(user, replace, kind=kind, text=text, engine=engine, inputs=inputs,
+                                      citations=citations, checks=checks)
+            state.update(version=replace, text=text, engine=engine or state.get("engine", ""), citations=citations)
+            return replace
         vid = self.ctx.history().save(
             user,
             session=state["session"],
@@ -291,10 +317,11 @@ class DraftTab:
         return vid
 
     def _finish(self, user: str, state: dict[str, Any], kind: str, result: DraftResult, req: DraftRequest,
-                inputs: dict[str, Any], citations: list[dict[str, Any]]) -> tuple[str, str, str, str]:
+                inputs: dict[str, Any], citations: list[dict[str, Any]],
+                replace: int | None = None) -> tuple[str, str, str, str]:
         """Check, autosave; return (annotated, checks, citations html, summary line)."""
         guard, terms, conf, data = self._checks(result.text, result, req)
-        vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data)
+        vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data, replace=replace)
         problems = result.reasons()
         verdict = f"需要复核 {len(problems)} 处，见右侧“检查结果”" if problems else "检查通过"
         summary = f"已自动保存为版本 {vid}（{result.engine} 引擎）。{verdict}。"
@@ -305,12 +332,14 @@ class DraftTab:
             summary,
         )
 
-    def _failed(self, user: str, state: dict[str, Any], exc: EngineError, engine: str, inputs: dict[str, Any]) -> str:
+    def _failed(self, user: str, state: dict[str, Any], exc: EngineError, engine: str, inputs: dict[str, Any],
+                replace: int | None = None) -> str:
         """Keep what the engine wrote before it failed: save it as a ``partial`` version."""
         partial = exc.partial or ""
         saved = ""
         if partial.strip():
-            vid = self._save(user, state, "partial", partial, engine, {**inputs, "error": exc.help_message}, [], {})
+            vid = self._save(user, state, "partial", partial, engine, {**inputs, "error": exc.help_message}, [], {},
+                             replace=replace)
             saved = f"已写出的部分已保存为版本 {vid}，并保留在下方编辑框中。"
         gr.Warning(esc(exc.help_message), title="起草模型出错")
         return f"⚠ **起草模型出错**：{esc(exc.help_message)} {saved}可以点左侧“改用 offline 引擎重新生成”。"
@@ -330,20 +359,23 @@ class DraftTab:
         chat = [{"role": "user", "content": esc(request_summary(req))}, {"role": "assistant", "content": "正在检索往年材料…"}]
         skip = gr.skip()
         yield chat, skip, skip, skip, skip, state, f"正在用 {esc(engine.name)} 引擎起草…", gr.update(visible=False)
+        ck: dict[str, Any] = {"id": None, "at": time.monotonic()}
         try:
             for text, result in stream_call(draft, req, self.settings, engine=engine, store=self.ctx.store()):
                 if result is None:
                     chat[-1]["content"] = esc(text)
+                    self._checkpoint(user, state, ck, text, engine.name, inputs)
                     yield chat, skip, skip, skip, skip, skip, skip, skip
         except EngineError as exc:
-            status = self._failed(user, state, exc, engine.name, inputs)
+            status = self._failed(user, state, exc, engine.name, inputs, replace=ck["id"])
             chat[-1]["content"] = esc(exc.partial or "") or "（模型没有输出任何文字）"
             chat.append({"role": "assistant", "content": esc("⚠ " + exc.help_message)})
             yield (chat, exc.partial or "", annotated_html(exc.partial or "", None), checks_html("", None),
                    citations_html([]), state, status, gr.update(visible=True))
             return
         citations = [c.to_json() for c in result.citations]
-        annotated, checks_panel, cites, summary = self._finish(user, state, "draft", result, req, inputs, citations)
+        annotated, checks_panel, cites, summary = self._finish(user, state, "draft", result, req, inputs, citations,
+                                                               replace=ck["id"])
         chat[-1]["content"] = esc(result.text)
         chat.append({"role": "assistant", "content": esc(summary)})
         yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False)
@@ -378,11 +410,13 @@ class DraftTab:
         chat += [{"role": "user", "content": esc(instruction)}, {"role": "assistant", "content": "正在修改…"}]
         skip = gr.skip()
         yield chat, skip, skip, skip, skip, state, f"正在按“{esc(instruction)}”修改…", skip, skip
+        ck: dict[str, Any] = {"id": None, "at": time.monotonic()}
         try:
             for text, result in stream_call(refine, editor, instruction, req, self.settings, engine=engine,
                                             store=self.ctx.store()):
                 if result is None:
                     chat[-1]["content"] = esc(text)
+                    self._checkpoint(user, state, ck, text, engine.name, inputs)
                     yield chat, skip, skip, skip, skip, skip, skip, skip, skip
         except EngineError as exc:
             if not exc.partial:  # nothing written: the draft stays as it was
@@ -390,14 +424,15 @@ class DraftTab:
                 gr.Warning(esc(exc.help_message), title="无法按此修改")
                 yield chat, skip, skip, skip, skip, state, f"⚠ {esc(exc.help_message)}", skip, skip
                 return
-            status = self._failed(user, state, exc, engine.name, inputs)
+            status = self._failed(user, state, exc, engine.name, inputs, replace=ck["id"])
             chat[-1]["content"] = esc(exc.partial)
             chat.append({"role": "assistant", "content": esc("⚠ " + exc.help_message)})
             yield (chat, exc.partial, annotated_html(exc.partial, None), checks_html("", None), skip, state, status,
                    gr.update(visible=True), "")
             return
         citations = relink(result.text, state.get("citations", []))
-        annotated, checks_panel, cites, summary = self._finish(user, state, "refine", result, req, inputs, citations)
+        annotated, checks_panel, cites, summary = self._finish(user, state, "refine", result, req, inputs, citations,
+                                                               replace=ck["id"])
         chat[-1]["content"] = esc(result.text)
         chat.append({"role": "assistant", "content": esc(" ".join([*result.notes, summary]))})
         yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False), ""
