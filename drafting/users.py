@@ -123,6 +123,9 @@ class _Failures:
     last: float = 0.0
 
 
+BUSY_RETRY = 3.0  # seconds to wait when the address's quota is held by logins still being checked
+
+
 class LoginLimiter:
     """Failed-login counters per user name and per client address, with a doubling lock.
 
@@ -134,7 +137,7 @@ class LoginLimiter:
     """
 
     def __init__(
-        self, *, max_failures: int = 5, ip_max_failures: int = 20, base_lock: float = 60.0, max_lock: float = 3600.0,
+        self, *, max_failures: int = 5, ip_max_failures: int = 50, base_lock: float = 60.0, max_lock: float = 3600.0,
         reset_after: float = 900.0, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = {"user": max_failures, "ip": ip_max_failures}
@@ -176,7 +179,7 @@ class LoginLimiter:
                 if f.locked_until > now:
                     wait = max(wait, f.locked_until - now)
                 elif f.count >= self.limits[kind]:  # the quota is taken by attempts still running
-                    wait = max(wait, self._duration(f.level))
+                    wait = max(wait, BUSY_RETRY)  # not a lock: colleagues behind one address log in together
             if wait:
                 return wait
             for _kind, f in states:

@@ -160,6 +160,17 @@ def test_limiter_parallel_attempts_cannot_pass_the_limit() -> None:
     assert sum(1 for w in let_in if w == 0) == 5  # only five guesses run before any of them answered
 
 
+def test_colleagues_behind_one_address_logging_in_together_are_not_locked() -> None:
+    clock = FakeClock()
+    lim = LoginLimiter(clock=clock)
+    waits = [lim.acquire(f"writer{n}", "192.0.2.10") for n in range(60)]  # 60 logins at 9 a.m., one NAT
+    assert waits[:50] == [0.0] * 50
+    assert all(0 < w <= 5 for w in waits[50:])  # "busy, try again in a few seconds", not a lock
+    for n in range(50):
+        lim.succeeded(f"writer{n}", "192.0.2.10")
+    assert lim.acquire("writer55", "192.0.2.10") == 0.0
+
+
 def test_limiter_memory_is_bounded() -> None:
     clock = FakeClock()
     lim = LoginLimiter(clock=clock, max_keys=100)
@@ -226,7 +237,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     demo = build_app(settings, ctx)
     kwargs = launch_kwargs(settings, ctx)
     clock = FakeClock()
-    limiter = LoginLimiter(clock=clock)
+    limiter = LoginLimiter(clock=clock, ip_max_failures=20)
     kwargs["auth"] = login_check(ctx.users or {}, limiter)  # the real check, with a clock the test moves
     demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
     yield Served(f"http://127.0.0.1:{settings.port}/", settings, demo, clock, limiter)

@@ -37,7 +37,14 @@ from drafting.users import (
 )
 
 TITLE = "拟稿助手"
-CONCURRENCY = 4  # events run at once; a model call holds one slot while it streams
+# Queue: at most CONCURRENCY runs of *each* event listener at once (Gradio gives every listener its
+# own concurrency group, so 4 drafts + 4 refinements + 4 polishes can run together); a streaming
+# model call holds its slot until the stream ends.  Chosen on purpose from bench/load.py (20 writers,
+# 2 cores, docs/reliability.md "Load"): 1 queues every draft behind the others (draft p50 9-13 s);
+# 8 adds only GIL/CPU contention to the CPU-bound offline engine (all ops slower, throughput down);
+# 4 gave the best throughput and p95 offline, and the same throughput as 8-16 on a fast model stub.
+# max_size: beyond 64 waiting events a new request is refused at once instead of waiting minutes.
+CONCURRENCY = 4
 # Gradio refuses bigger uploads itself (with an English message), so its limit sits well above
 # max_file_mb: a file between the two reaches ingest, which explains the limit in Chinese.
 UPLOAD_LIMIT_MB = 200.0
