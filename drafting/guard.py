@@ -41,6 +41,7 @@ from typing import Literal
 from drafting.figures import UNITS as _CHUNK_UNITS
 
 __all__ = [
+    "UNIT_ALIASES",
     "DerivedCheck",
     "Figure",
     "GuardReport",
@@ -98,7 +99,7 @@ _LATIN_UNITS: dict[str, str] = {
     "m": "米",
     "t": "吨",
 }
-_UNIT_ALIASES: dict[str, str] = {
+UNIT_ALIASES: dict[str, str] = {
     "％": "%",
     "百分点": "个百分点",
     "平米": "平方米",
@@ -344,7 +345,7 @@ def _cn_value(s: str) -> int | None:
 
 
 def _norm_unit(unit: str) -> str:
-    return _UNIT_ALIASES.get(unit, unit)
+    return UNIT_ALIASES.get(unit, unit)
 
 
 _THING_TRAIL = (
@@ -742,7 +743,7 @@ def _derived_checks(
 def _split_unit(unit: str) -> tuple[int, str]:
     """``万个`` -> (10000, "个"); ``千米`` -> (1, "公里"); ``%`` -> (1, "%")."""
     unit = unit.strip().translate(_FULLWIDTH)
-    if unit in _BASE_UNITS or unit in _UNIT_ALIASES:
+    if unit in _BASE_UNITS or unit in UNIT_ALIASES:
         return 1, _norm_unit(unit)
     for mag, mult in _MAGNITUDES.items():
         if unit.startswith(mag):

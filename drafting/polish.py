@@ -33,7 +33,7 @@ from drafting import textseg
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
 from drafting.figures import UNITS
-from drafting.guard import compare_suggestion, extract_figures
+from drafting.guard import UNIT_ALIASES, compare_suggestion, extract_figures
 from drafting.offline import GAP, OfflineEngine, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
 from drafting.records import Hit
@@ -88,14 +88,6 @@ _GENERIC = frozenset({"完成", "同比", "比增", "增长", "累计", "共计"
 _MASK = re.compile(
     r"\*[*.．]*\s*(?P<mag>万亿|亿|万)?(?P<unit>" + "|".join(re.escape(u) for u in UNITS) + ")?"
 )
-_UNIT_ALIASES = {
-    "％": "%",
-    "百分点": "个百分点",
-    "平米": "平方米",
-    "平方千米": "平方公里",
-    "千米": "公里",
-    "千克": "公斤",
-}
 # numbers the guard does not count as figures but that still belong to a past report:
 # digits (years, dates), 二〇二二年, and durations or rounds such as 连续四年, 三个月, 十届
 _NUMBERS = re.compile(
@@ -281,7 +273,7 @@ def _slots(sentence: str) -> list[tuple[int, int, str]]:
     ]
     for m in _MASK.finditer(sentence):
         unit = m.group("unit") or ""
-        slots.append((m.start(), m.end(), _UNIT_ALIASES.get(unit, unit)))
+        slots.append((m.start(), m.end(), UNIT_ALIASES.get(unit, unit)))
     return sorted(slots)
 
 

@@ -66,3 +66,27 @@ def settings(tmp_path: Path) -> Any:
     from drafting.settings import get_settings
 
     return get_settings(store=tmp_path / "store")
+
+
+def ingested_seeds(factory: pytest.TempPathFactory, name: str) -> Any:
+    """Settings whose store holds the five seed reports, ingested for real into a fresh folder."""
+    import shutil
+
+    from drafting.ingest import ingest
+    from drafting.settings import get_settings
+
+    root = factory.mktemp(name)
+    shutil.copytree(SEEDS, root / "corpus")
+    settings = get_settings(store=root / "store")
+    ingest([root / "corpus"], settings)
+    return settings
+
+
+@pytest.fixture
+def stub() -> Any:
+    """A real OpenAI-compatible HTTP server on 127.0.0.1, scripted per test (tests/openai_stub.py)."""
+    from tests.openai_stub import OpenAIStub
+
+    server = OpenAIStub().start()
+    yield server
+    server.stop()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,12 +21,11 @@ from typing import Any
 
 import pytest
 
-from drafting.ingest import ingest
 from drafting.settings import Settings, get_settings
 from drafting.ui.app import build_app
 from drafting.ui.common import AppContext
 from drafting.ui.draft_tab import DraftTab
-from tests.conftest import SEEDS
+from tests.conftest import ingested_seeds
 from tests.openai_stub import OpenAIStub, Reply
 
 USER = "本机用户"
@@ -85,18 +83,8 @@ def _stub_on(port: int) -> OpenAIStub:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("app-faults")
-    shutil.copytree(SEEDS, root / "corpus")
-    settings = get_settings(store=root / "store")
-    ingest([root / "corpus"], settings)
+    settings = ingested_seeds(tmp_path_factory, "app-faults")
     return settings.store
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    yield server
-    server.stop()
 
 
 def _settings(store: Path, base_url: str, tmp_path: Path) -> Settings:

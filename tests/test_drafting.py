@@ -4,8 +4,6 @@ the draft/check CLI."""
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +14,11 @@ from drafting.drafter import DraftRequest, FigureRow, draft, refine
 from drafting.engines import OpenAIEngine
 from drafting.errors import EngineError, InputError
 from drafting.guard import extract_figures
-from drafting.ingest import ingest
 from drafting.offline import GAP, OfflineEngine, scrub
 from drafting.prompting import Exemplar, build_messages, fit_exemplars, render, template_names
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, ingested_seeds
 from tests.openai_stub import OpenAIStub, Reply
 
 BULLETS = ["老旧小区改造完成120个，惠及居民3.2万户", "新增公共停车泊位1.2万个", "开展建筑工地扬尘专项整治"]
@@ -29,18 +26,8 @@ BULLETS = ["老旧小区改造完成120个，惠及居民3.2万户", "新增公�
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    root = tmp_path_factory.mktemp("drafting")
-    shutil.copytree(SEEDS, root / "corpus")
-    settings = get_settings(store=root / "store")
-    ingest([root / "corpus"], settings)
+    settings = ingested_seeds(tmp_path_factory, "drafting")
     return settings
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    yield server
-    server.stop()
 
 
 SAMPLE = {

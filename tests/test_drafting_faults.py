@@ -6,8 +6,6 @@ Engine-level behaviour (backoff, timeouts) is in test_engines.py; here the whole
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,9 +13,8 @@ import pytest
 from drafting.drafter import DraftRequest, draft, refine
 from drafting.engines import OpenAIEngine
 from drafting.errors import EngineError
-from drafting.ingest import ingest
 from drafting.settings import Settings, get_settings
-from tests.conftest import SEEDS
+from tests.conftest import ingested_seeds
 from tests.openai_stub import OpenAIStub, Reply
 
 BULLETS = ["老旧小区改造完成120个，惠及居民3.2万户", "新增公共停车泊位1.2万个"]
@@ -26,18 +23,8 @@ GOOD = "（一）城市更新\n扎实推进老旧小区改造，完成120个，�
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    root = tmp_path_factory.mktemp("faults")
-    shutil.copytree(SEEDS, root / "corpus")
-    settings = get_settings(store=root / "store")
-    ingest([root / "corpus"], settings)
+    settings = ingested_seeds(tmp_path_factory, "faults")
     return settings.store
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    yield server
-    server.stop()
 
 
 def _settings(store: Any, stub: OpenAIStub, **kw: Any) -> Settings:

@@ -7,8 +7,6 @@ import io
 import itertools
 import json
 import re
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +18,6 @@ from drafting.cli import main
 from drafting.engines import OpenAIEngine
 from drafting.errors import EngineError, InputError
 from drafting.guard import extract_figures, same_value
-from drafting.ingest import ingest
 from drafting.offline import GAP, OfflineEngine
 from drafting.polish import (
     HOUSE_STYLE,
@@ -36,7 +33,7 @@ from drafting.records import Chunk, Hit
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
 from drafting.terms import check_terms
-from tests.conftest import SEEDS
+from tests.conftest import ingested_seeds
 from tests.openai_stub import OpenAIStub, Reply
 
 PROJECTS = "局系统谋划实施的15个基础设施项目全部开工建设，累计完成投资8.6亿元。"
@@ -45,18 +42,8 @@ PARAGRAPH = "上半年，我们局搞好了老旧小区改造，完成120个，�
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    root = tmp_path_factory.mktemp("polish")
-    shutil.copytree(SEEDS, root / "corpus")
-    settings = get_settings(store=root / "store")
-    ingest([root / "corpus"], settings)
+    settings = ingested_seeds(tmp_path_factory, "polish")
     return settings
-
-
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    yield server
-    server.stop()
 
 
 def _numbers(text: str) -> set[str]:

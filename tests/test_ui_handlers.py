@@ -46,13 +46,6 @@ def ctx(seeded: Any, tmp_path: Path) -> AppContext:
     return AppContext.create(seeded.model_copy(update={"data_dir": tmp_path / "data"}))
 
 
-@pytest.fixture
-def stub() -> Iterator[OpenAIStub]:
-    server = OpenAIStub().start()
-    yield server
-    server.stop()
-
-
 def run(gen: Iterator[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Every yield, snapshotted (a handler may keep mutating the chat list it yielded)."""
     import copy
