@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import numpy as np
@@ -183,7 +184,9 @@ def ingest(
         report.timings["embed"] = report.timings.get("embed", 0.0) + embed_seconds
         t = timer.add("worker wait", t)
         for c, ws in zip(chunks, word_lists, strict=True):
-            fresh_tokens[c.chunk_id] = [w for w in ws if w not in textseg.STOPWORDS]
+            # interned: the worker's words arrive as new objects; one shared string per word keeps a
+            # large ingest's token table to pointers (about a tenth of the memory at 10x)
+            fresh_tokens[c.chunk_id] = [intern(w) for w in ws if w not in textseg.STOPWORDS]
         if embeddings is None:  # an embedding endpoint: called from here, not from the worker
             embeddings = np.asarray(store.embedder([c.index_text() for c in chunks]), dtype=np.float32)
             t = timer.add("embed", t)
