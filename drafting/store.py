@@ -275,6 +275,12 @@ class CorpusStore:
             self._keyword = self.sync_keyword()
         return self._keyword
 
+    def refresh(self) -> None:
+        """Pick up what another process changed (a second app instance on a shared Chroma server, or
+        the CLI): re-sync the keyword index when the collection's size no longer matches it."""
+        if self._keyword is not None and len(self._keyword) != self.count():
+            self.sync_keyword()
+
     def sync_keyword(self, fresh_tokens: dict[str, list[str]] | None = None) -> KeywordIndex:
         """Load the saved keyword index, or rebuild it from the collection if it is stale."""
         folder = self.settings.keyword_path()

@@ -211,3 +211,24 @@ def test_ingest_from_a_threaded_process_spawns_its_worker(tmp_path: Path, seed_d
     ).format(str(Path(__file__).resolve().parent.parent), str(seed_dir), str(tmp_path / "single"))
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert printed.split() == ["['fork']", str(out["r"].chunks)]
+
+
+def test_a_long_lived_store_picks_up_documents_added_by_another_process(settings: Any, seed_dir: Path,
+                                                                       tmp_path: Path) -> None:
+    """The web app keeps one store open; the CLI (or another app instance) ingests meanwhile."""
+    import os
+    import subprocess
+    import sys
+
+    ingest([seed_dir], settings)
+    app_store = CorpusStore(settings)
+    before = app_store.keyword().fingerprint
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    shutil.copy(min(PUBLIC.glob("*.txt")), extra / "one.txt")
+    subprocess.run([sys.executable, "-m", "drafting.cli", "ingest", str(extra)], check=True, capture_output=True,
+                   env={**os.environ, "DRAFTING_STORE": str(settings.store)})
+    assert app_store.keyword().fingerprint == before  # stale until refreshed
+    app_store.refresh()
+    assert app_store.keyword().fingerprint == fingerprint(app_store.collection.get(include=[])["ids"])
+    assert app_store.keyword().fingerprint != before

@@ -75,6 +75,8 @@ class AppContext:
                 from drafting.store import CorpusStore
 
                 self._store = CorpusStore(self.settings)
+            else:
+                self._store.refresh()
             return self._store
 
     def history(self) -> Any:
