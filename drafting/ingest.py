@@ -36,6 +36,7 @@ Progress = Callable[[int, int, str], None]  # (done, total, current file)
 BATCH_DOCS = 8  # documents per worker job: small, so the worker starts early and stays busy
 MAX_IN_FLIGHT = 8  # worker jobs queued before the oldest is collected (bounds memory)
 WRITE_RECORDS = 1000  # chunks per Chroma write: each call has a fixed cost
+WORKERS = 1  # tokeniser/embedder processes; 2 measured 6 % faster cold (7.8 vs 8.3 s) for a second jieba copy
 
 
 @dataclass
@@ -104,7 +105,7 @@ def _tokeniser() -> Executor:
         ctx = multiprocessing.get_context(method)
     except ValueError:
         return _InlineExecutor()
-    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
 
 
 def _worker_init(parent: int | None = None) -> None:
