@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from drafting.errors import InputError
-from drafting.export import Section, safe_filename, to_docx, to_markdown
+from drafting.export import Section, safe_filename, to_docx, write_markdown
 from drafting.history import diff_versions
 from drafting.structure import heading_level
 from drafting.ui.common import AppContext, esc, ui_errors
@@ -263,12 +263,8 @@ class HistoryTab:
         # to any logged-in user who knows the path, and the user slug and the time are guessable
         folder = self.ctx.exports_dir(user) / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(8)}"
         path = folder / safe_filename(title, fmt)
-        if fmt == "docx":
-            to_docx(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip())
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(to_markdown(title, sections, issuer=(issuer or "").strip(), date=(date or "").strip()),
-                            encoding="utf-8")
+        write = to_docx if fmt == "docx" else write_markdown  # both atomic; ExportError on failure
+        write(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip())
         return str(path), f"已导出 {len(sections)} 节：{esc(Path(path).name)}。点上方文件名即可下载。"
 
     @ui_errors
