@@ -278,8 +278,8 @@ class OpenAIEngine:
         detail = _detail(exc)
         url = _safe_url(self.base_url)
         after = f"已重试 {tries - 1} 次仍未成功。" if tries > 1 else ""
+        kept = "已生成的部分已保留；" if partial else ""
         if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
-            kept = "已生成的部分已保留；" if partial else ""
             return EngineTimeoutError(
                 f"模型服务 {url} 超过 {self.settings.llm_read_timeout:g} 秒没有发送任何内容，已停止等待。"
                 f"{kept}请确认模型服务没有卡住（查看其日志），稍后重试，或调大 DRAFTING_LLM_READ_TIMEOUT。",
@@ -328,7 +328,7 @@ class OpenAIEngine:
             )
         if isinstance(exc, openai.APIError):
             return EngineError(
-                "模型服务在输出中报告了错误，已生成的部分已保留。请查看模型服务的日志后重试，或改用 offline 引擎。",
+                f"模型服务在输出中报告了错误，{kept}请查看模型服务的日志后重试，或改用 offline 引擎。",
                 detail=detail, partial=partial,
             )
         return EngineError(_GARBAGE_HELP, detail=detail, partial=partial)
