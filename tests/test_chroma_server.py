@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +16,7 @@ from drafting.keyword import fingerprint
 from drafting.search import search
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
+from tests.chroma_server import ChromaServer
 from tests.conftest import SEEDS
 
 pytestmark = pytest.mark.slow
@@ -33,27 +30,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    exe = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen(
-        [str(exe), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    srv = ChromaServer(tmp_path / "server-data").start()
+    yield srv.url
+    srv.stop()
 
 
 def test_ingest_and_search_through_chroma_server(chroma_server: str, tmp_path: Path) -> None:

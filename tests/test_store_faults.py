@@ -10,11 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from drafting.keyword import fingerprint
 from drafting.search import search
 from drafting.settings import Settings, get_settings
 from drafting.store import CorpusStore
+from tests.chroma_server import ChromaServer
 from tests.conftest import PUBLIC, ROOT, SEEDS
 
 pytestmark = pytest.mark.slow
@@ -46,39 +45,6 @@ def assert_consistent(settings: Settings, expect_docs: int) -> CorpusStore:
     assert store.keyword().fingerprint == fingerprint(ids)
     assert sum(d.chunks for d in docs) == len(ids)
     return store
-
-
-# ---- a real `chroma run` that can be stopped and restarted on the same port and data ----------------
-class ChromaServer:
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ChromaServer:
-        exe = Path(sys.executable).parent / "chroma"
-        self.proc = subprocess.Popen(
-            [str(exe), "run", "--path", str(self.data), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail("chroma run did not start within 60 s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()  # as abrupt as a crash
-            self.proc.wait(timeout=20)
-        self.proc = None
 
 
 @pytest.fixture
