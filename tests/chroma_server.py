@@ -3,7 +3,6 @@ restart on the same port and data folder."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port
+
 
 class ChromaServer:
     def __init__(self, data: Path) -> None:
         self.data = data
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -68,6 +68,13 @@ def settings(tmp_path: Path) -> Any:
     return get_settings(store=tmp_path / "store")
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def ingested_seeds(factory: pytest.TempPathFactory, name: str) -> Any:
     """Settings whose store holds the five seed reports, ingested for real into a fresh folder."""
     import shutil

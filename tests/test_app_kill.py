@@ -26,7 +26,7 @@ import pytest
 
 from drafting.history import FILE_NAME, KINDS
 from drafting.settings import get_settings
-from tests.conftest import PUBLIC, ROOT, SEEDS
+from tests.conftest import PUBLIC, ROOT, SEEDS, free_port
 from tests.openai_stub import OpenAIStub, Reply
 from tests.test_store_faults import _alive, assert_consistent
 
@@ -56,12 +56,6 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait(predicate: Any, timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,7 +81,7 @@ class App:
     def start(self) -> Any:
         from gradio_client import Client
 
-        self.port = _free_port()
+        self.port = free_port()
         env = {**self.env, "DRAFTING_PORT": str(self.port)}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,

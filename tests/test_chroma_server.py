@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,9 @@ from drafting.search import search
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
 from tests.chroma_server import ChromaServer
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -53,7 +46,7 @@ def test_ingest_and_search_through_chroma_server(chroma_server: str, tmp_path: P
 
 
 def test_server_down_gives_clear_error(tmp_path: Path) -> None:
-    settings: Any = get_settings(store=tmp_path / "local", chroma_url=f"http://127.0.0.1:{_free_port()}")
+    settings: Any = get_settings(store=tmp_path / "local", chroma_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StoreUnavailableError) as err:
         CorpusStore(settings)
     assert "chroma run" in err.value.help_message

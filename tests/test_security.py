@@ -30,7 +30,7 @@ from drafting.ui.common import AppContext
 from drafting.ui.corpus_tab import MAX_NAME_BYTES, CorpusTab, safe_upload_name
 from drafting.ui.history_tab import CURRENT, HistoryTab
 from drafting.users import BCRYPT_ROUNDS, LoginLimiter, add_user, load_users, locked_message, verify
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, free_port
 from tests.openai_stub import OpenAIStub, Reply
 
 BULLETS = "老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个"
@@ -45,12 +45,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ---- binding and accounts ------------------------------------------------------------------

@@ -6,7 +6,6 @@ Screenshots of the main screens go to test-artifacts/ui/ (git-ignored).
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from drafting.ingest import ingest
 from drafting.settings import Settings, get_settings
 from drafting.users import add_user
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, free_port
 from tests.openai_stub import OpenAIStub, Reply
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -31,12 +30,6 @@ WAIT = 60_000  # ms; generous on a shared 2-core machine (an upper bound, not a 
 
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed (.ci/run installs it)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
