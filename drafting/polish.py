@@ -49,6 +49,7 @@ __all__ = [
     "PolishResult",
     "Suggestion",
     "apply_suggestions",
+    "check_length",
     "corpus_phrasing",
     "polish",
     "rule_suggestions",
@@ -419,13 +420,18 @@ def llm_suggestions(
 
 
 # ---- the pipeline -------------------------------------------------------------------------------
-def _validate(text: str) -> None:
-    if not text or not text.strip():
-        raise InputError("要润色的文字是空的。请粘贴或选中一句话、一段文字，或用 - 从标准输入读入。")
+def check_length(text: str) -> None:
+    """The size limit of a polish request (the CLI and the UI word the empty case each their own way)."""
     if len(text) > MAX_POLISH_CHARS:
         raise InputError(
             f"文字太长（{len(text)}字，上限{MAX_POLISH_CHARS}字）。请分段润色，每次不超过{MAX_POLISH_CHARS}字。"
         )
+
+
+def _validate(text: str) -> None:
+    if not text or not text.strip():
+        raise InputError("要润色的文字是空的。请粘贴或选中一句话、一段文字，或用 - 从标准输入读入。")
+    check_length(text)
 
 
 def polish(

@@ -394,6 +394,8 @@ def test_polish_accept_and_reject_each_suggestion(ctx: AppContext) -> None:
     assert result4 != text and "已采纳" in note
     with pytest.raises(gr.Error, match="要润色的文字是空的"):
         tab.suggest("  ", "offline")
+    with pytest.raises(gr.Error, match="文字太长（20001字，上限20000字）"):
+        tab.check_text("改" * 20_001)
 
 
 def test_polish_refuses_two_overlapping_suggestions(ctx: AppContext) -> None:

@@ -10,7 +10,7 @@ import gradio as gr
 
 from drafting.drafter import get_engine
 from drafting.errors import InputError
-from drafting.polish import MAX_POLISH_CHARS, Suggestion, apply_suggestions, polish, word_diff
+from drafting.polish import Suggestion, apply_suggestions, check_length, polish, word_diff
 from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.render import diff_html
 
@@ -105,8 +105,7 @@ class PolishTab:
     def check_text(self, text: str) -> None:
         if not (text or "").strip():
             raise InputError("要润色的文字是空的。请先粘贴一句话或一段文字，再点“获取润色建议”。")
-        if len(text) > MAX_POLISH_CHARS:
-            raise InputError(f"文字太长（{len(text)}字，上限{MAX_POLISH_CHARS}字）。请分段润色。")
+        check_length(text)
 
     @ui_errors
     def suggest(self, text: str, engine_name: str) -> tuple[Any, ...]:
