@@ -155,7 +155,10 @@ _TERMINATORS = "。！？；!?;"
 _SCAN_RE = re.compile(r"[。！？；!?;\n“”《》]")
 _OPEN = {"“": "q", "《": "b"}
 _CLOSE = {"”": "q", "》": "b"}
-_WS = " \t\r\n\u3000\xa0\ufeff"
+# Every character str.isspace() calls whitespace (so a chunk is never only, say, a \x1f that
+# str.strip() would empty), plus the BOM; tests/test_structure.py keeps this list complete.
+_WS = (" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+       "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
 
 
 def _line_cuts(text: str, start: int, end: int, quotes: bool) -> list[int]:

@@ -573,3 +573,17 @@ def test_property_never_raises(text: str) -> None:
     chunks = chunk_document(parsed, doc_id="d", source="t", max_tokens=60)
     assert all(count_tokens(c.text) <= 60 and c.text for c in chunks)
     assert [c.position for c in chunks] == list(range(len(chunks)))
+
+
+def test_whitespace_set_covers_everything_python_strips() -> None:
+    from drafting.structure import _WS
+
+    every = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    assert every <= set(_WS) and "\ufeff" in _WS
+
+
+def test_a_line_of_only_control_whitespace_makes_no_chunk() -> None:
+    text = "\n".join(["字" * 2000, "\x1f", "字" * 2000])  # found by hypothesis on a fresh clone
+    parsed = parse_document(text)
+    chunks = chunk_document(parsed, doc_id=doc_id_for(text), source="t", max_tokens=30)
+    assert chunks and all(c.text.strip() for c in chunks)
