@@ -44,6 +44,7 @@ __all__ = [
     "UNIT_ALIASES",
     "DerivedCheck",
     "Figure",
+    "Finding",
     "GuardReport",
     "check_figures",
     "compare_suggestion",
@@ -261,12 +262,42 @@ class DerivedCheck:
         }
 
 
+@dataclass(frozen=True)
+class Finding:
+    """One problem the guard found, in the form every consumer (UI, CLI, bench) reads.
+
+    ``kind`` is ``missing`` (a writer's fact absent from the draft), ``unverified`` (a fact in the
+    draft nobody gave, or one that changed) or ``derived`` (a rate that does not compute).
+    ``reason`` says what differs (``value``, ``unit``, ``indicator``, ``qualifier``, ``direction``,
+    ``period``, ``date``, ``rank``, ``citation``, ``not_given``, ``reused``, ``rate``).  ``severity`` is
+    ``必查`` (the draft needs review) or ``提示`` (shown, to verify, does not block).
+    """
+
+    kind: str
+    reason: str
+    text: str
+    message: str
+    start: int | None = None
+    end: int | None = None
+    severity: str = "必查"
+
+    def key(self) -> tuple[str, str, str]:
+        """What a finding is about, independent of where it sits: for comparing two reports."""
+        return (self.kind, self.reason, self.text)
+
+
 @dataclass
 class GuardReport:
     provided: list[Figure]
     missing: list[Figure]
     unverified: list[Figure]
     derived: list[DerivedCheck]
+
+    def findings(self) -> list[Finding]:
+        out = [Finding("missing", "missing", f.raw, f"漏写：{f.raw}") for f in self.missing]
+        out += [Finding("unverified", "not_given", f.raw, f"无出处：{f.raw}", f.start, f.end) for f in self.unverified]
+        out += [Finding("derived", "rate", d.statement, d.explanation, d.start, d.end) for d in self.derived if not d.ok]
+        return out
 
     @property
     def status(self) -> Literal["ok", "needs_review"]:
