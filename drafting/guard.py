@@ -36,6 +36,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from collections.abc import Sequence
 from typing import Literal
 
 from drafting.figures import UNITS as _CHUNK_UNITS
@@ -45,6 +46,7 @@ __all__ = [
     "DerivedCheck",
     "Figure",
     "Finding",
+    "Source",
     "GuardReport",
     "check_figures",
     "compare_suggestion",
@@ -223,9 +225,10 @@ class Figure:
     thing: str
     start: int | None
     end: int | None
+    source: str = ""  # for a writer's figure: where it was given (要点3, 数字表第1行, 你的修改, 你的确认)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "text": self.raw,
             "value": self.value,
             "unit": self.unit,
@@ -233,6 +236,42 @@ class Figure:
             "start": self.start,
             "end": self.end,
         }
+        if self.source:
+            out["source"] = self.source
+        return out
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place the writer gave facts: a bullet, a figure-table row, the heading, an edit, a confirmation.
+
+    ``label`` is what the checks panel shows as the fact's origin: 要点3, 数字表第1行, 标题, 你的修改, 你的确认.
+    """
+
+    label: str
+    text: str
+
+
+def join_sources(provided: str | Sequence[str] | Sequence[Source]) -> tuple[str, list[tuple[int, int, str]]]:
+    """The provided text joined with newlines, and (start, end, label) of each source in it."""
+    if isinstance(provided, str):
+        return provided, [(0, len(provided), "")]
+    parts: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    pos = 0
+    for item in provided or []:
+        label, text = (item.label, item.text) if isinstance(item, Source) else ("", str(item))
+        spans.append((pos, pos + len(text), label))
+        parts.append(text)
+        pos += len(text) + 1
+    return "\n".join(parts), spans
+
+
+def _label_at(spans: list[tuple[int, int, str]], pos: int) -> str:
+    for start, end, label in spans:
+        if start <= pos <= end:
+            return label
+    return ""
 
 
 @dataclass
@@ -788,7 +827,7 @@ def _split_unit(unit: str) -> tuple[int, str]:
 
 def check_figures(
     draft: str,
-    provided: str | list[str],
+    provided: str | Sequence[str] | Sequence[Source],
     *,
     pairs: list[tuple[str, float, float, str]] | None = None,
 ) -> GuardReport:
@@ -802,8 +841,10 @@ def check_figures(
     checks; their values are allowed in the draft but not required.  A provided last-period value
     that a rate statement in the draft was checked against is not reported missing.
     """
-    provided_text = provided if isinstance(provided, str) else "\n".join(provided or [])
+    provided_text, spans = join_sources(provided)
     given = extract_figures(provided_text)
+    for f in given:
+        f.source = _label_at(spans, f.start or 0)
     unique: list[Figure] = []
     seen: set[tuple[float, str]] = set()
     for f in given:
@@ -823,7 +864,7 @@ def check_figures(
     consumed = [p.figure(p.last) for p in used]
 
     missing = [
-        Figure(f.raw, f.value, f.unit, f.thing, None, None)
+        Figure(f.raw, f.value, f.unit, f.thing, None, None, f.source)
         for f in unique
         if not any(same_value(f, d) for d in figs) and not any(same_value(f, c) for c in consumed)
     ]
