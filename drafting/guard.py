@@ -1,31 +1,25 @@
-"""The figure guard: deterministic, unit-aware checking of the numbers in a draft.
+"""The fact guard: every fact in a draft is the writer's own, or it is flagged.
 
-A *figure* is a number with its unit or measure word (``1.2万个``, ``8.5%``, ``3个百分点``,
-``三千户``).  Figures are normalised so that equal values match whatever way they were written::
+The lexer (:mod:`drafting.quantities`) finds the figures, dates, rankings, claims and cited
+documents of a text; :mod:`drafting.facts` reads what each figure's clause says about it (indicator,
+qualifier, direction, comparison base, period).  :func:`check_figures` then compares the draft's facts
+with the writer's — bullets, figure table, heading, the writer's own edits and confirmations, each a
+:class:`Source` — and reports:
 
-    1.2万个 == 12000个        1,234 == 1，234 == １２３４        3.2亿元 == 32000万元 == 320000000元
+* ``missing``: a writer's figure, ranking or cited document that the draft dropped;
+* ``unverified`` (必查, the draft needs review): a figure nobody gave; a writer's value standing with
+  another indicator (two figures swapped, or a value reused for something else); a writer's figure
+  whose qualifier (以上, 左右, 超过 → 不足), direction (增长 → 下降), base (同比 → 环比) or period
+  (上半年 → 全年, 上年 dropped) changed; a year, month or day the writer did not give; a ranking or
+  document number that differs;
+* ``to_verify`` (提示, shown but not blocking): a ranking in words, a superlative claim (首次, 创历史新高,
+  全国领先) or a title in 《》 that the writer did not give, and a writer's date the draft left out;
+* ``derived``: growth rates recomputed wherever a current and a previous value are known — from the
+  figure table (``pairs``) or the bullets' prose (``上年2845套``, ``比上年增加355套``, ``由A提高到B``) —
+  stated to at least one decimal (22.4%, not 22%), with the two figures it came from.
 
-``%`` and ``个百分点`` are different units; ``个`` and ``户`` are different units; a bare number
-(no unit) matches any unit with the same value.
-
-What is never a figure:
-
-* dates and years: ``2023年``, ``2023年9月``, ``9月9日``, ``1-9月``, ``2023-09-09``, ``上半年``, and
-  a bare four-digit 1900–2099 integer without a unit (``“绿盾2018”``, ``2015、2016年度``);
-* ordinals and markers: ``第一``, ``第8.6代``, ``一是``, ``（一）``, ``（1）``, ``1.``/``1、`` at a
-  line start, ``附件2``, ``1号文件``, document numbers ``〔2021〕20号``;
-* codes glued to Latin letters: ``5G``, ``4S店``, ``PM2.5``, ``AR-E3000``, ``GB 50011``;
-* set phrases (``二十大``, ``十四五``, ``两个确立``, ``四个意识``, ``三次产业`` …) and Chinese
-  numerals that are not followed by a measure word, that are a lone ``一`` or that open a
-  quotation (``“六个翻番”``);
-* ``*`` masks (``*.**万个``) from the redacted past reports and ``【待补充】`` placeholders.
-
-:func:`check_figures` compares a draft with the writer's figures (bullets and/or a figures table
-rendered as text): ``missing`` lists provided figures absent from the draft, ``unverified`` lists
-draft figures nobody provided.  Growth rates next to an indicator whose this-period and
-last-period values are known (``pairs``, or ``本期…，上年…`` / ``由A提高到B`` in the bullets) are
-recomputed; a correct rate is reported under ``derived`` instead of ``unverified``, a wrong one
-is reported under ``derived`` with ``ok=False`` and the arithmetic spelled out in Chinese.
+A paraphrase is not a false alarm: 「撬动社会资金35.2亿元」 for the bullet 「带动全社会投入35.2亿元」
+keeps the value with the same indicator (:func:`drafting.facts.similarity`).
 """
 
 from __future__ import annotations
@@ -34,211 +28,43 @@ import itertools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Any, Literal
 
-from drafting.figures import UNITS as _CHUNK_UNITS
+from drafting.facts import Fact, facts_of, indicator_words, similarity
+from drafting.quantities import (
+    _FULLWIDTH,
+    UNIT_ALIASES,
+    DateMention,
+    Figure,
+    Mention,
+    extract_citations,
+    extract_claims,
+    extract_dates,
+    extract_figures,
+    extract_ranks,
+    split_unit,
+)
 
 __all__ = [
     "UNIT_ALIASES",
     "DerivedCheck",
     "Figure",
     "Finding",
-    "Source",
+    "Flag",
     "GuardReport",
+    "Source",
     "check_figures",
     "compare_suggestion",
     "extract_figures",
     "same_value",
+    "strict_same",
 ]
 
 # ------------------------------------------------------------------------------------------
-# units
-
-
-_MAGNITUDES: dict[str, int] = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 100}
-_CHAR_MAGNITUDE: dict[str, int] = {"亿": 10**8, "万": 10**4, "千": 10**3, "百": 100}
-
-# Units that start with a magnitude character are spelled as magnitude + unit (万元 = 万 + 元),
-# except the real units that begin with 千 (千米, 千瓦 …), which are tried before magnitudes.
-_EXTRA_UNITS = {
-    "美元",
-    "欧元",
-    "斤",
-    "度",
-    "眼",
-    "蒸吨",
-    "场次",
-    "千伏",
-    "千伏安",
-    "兆瓦时",
-    "吨标准煤",
-    "周",
-    "周年",
-    "周岁",
-    "岁",
-    "分",
-}
-_ARABIC_ONLY_UNITS = {"年", "分"}  # "4年" is a duration, "95分" a score; "五年来", "十分" are not
-_LATIN_UNITS: dict[str, str] = {
-    "km²": "平方公里",
-    "km2": "平方公里",
-    "m²": "平方米",
-    "m2": "平方米",
-    "㎡": "平方米",
-    "m³": "立方米",
-    "m3": "立方米",
-    "km": "公里",
-    "kg": "公斤",
-    "kWh": "千瓦时",
-    "kW": "千瓦",
-    "MWh": "兆瓦时",
-    "MW": "兆瓦",
-    "GWh": "吉瓦时",
-    "GW": "吉瓦",
-    "kV": "千伏",
-    "m": "米",
-    "t": "吨",
-}
-UNIT_ALIASES: dict[str, str] = {
-    "％": "%",
-    "百分点": "个百分点",
-    "平米": "平方米",
-    "平方千米": "平方公里",
-    "千米": "公里",
-    "千克": "公斤",
-    **_LATIN_UNITS,
-}
-_BASE_UNITS = {u for u in _CHUNK_UNITS if u[0] not in "万亿"} | _EXTRA_UNITS | {"年"}
-# Units after a Chinese numeral: no 年/分 (五年来, 十分重要), no 期 (二期工程), no 口 (三口之家).
-_CN_UNITS = _BASE_UNITS - _ARABIC_ONLY_UNITS - {"期", "口", "度", "周", "周年", "周岁", "岁"}
-
-
-def _alternation(units: set[str] | list[str]) -> str:
-    return "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
-
-
-_AR_UNIT = _alternation(sorted(_BASE_UNITS) + list(_LATIN_UNITS))
-_CN_UNIT = _alternation(_CN_UNITS)
-_MAG = r"[千百]?(?:万亿|亿|万)|千|百"  # 9千亿元, 3百万 too
-
-# Full-width digits and signs map one-to-one onto ASCII, so offsets never move.
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．％＊", "0123456789.%*")
-
-_ARABIC_RE = re.compile(
-    r"(?<![0-9.])"
-    r"(?P<num>[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?(?![0-9])|[0-9]+(?:\.[0-9]+)?)"
-    r"(?P<q1>余|多)?"
-    r"(?: ?(?:(?P<unit1>" + _AR_UNIT + r")"
-    r"|(?P<mag>" + _MAG + r")(?P<q2>余|多)?(?P<unit2>" + _AR_UNIT + r")?))?"
-)
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-_CN_CHARS = "".join(_CN_DIGITS) + "十百千万亿"
-_CN_RE = re.compile(
-    r"(?<![第" + _CN_CHARS + r"])(?P<num>[" + _CN_CHARS + r"]+)(?P<q>余|多)?(?P<unit>" + _CN_UNIT + r")"
-)
-_MASK_RE = re.compile(r"[*]+(?:\.[*]+)?")
-
-# ------------------------------------------------------------------------------------------
-# what is never a figure
-
-_SET_PHRASES = (
-    "二十大", "十九大", "十八大", "十七大", "二十届", "十九届", "十五五", "十四五", "十三五", "十二五",
-    "十一五", "三农", "两个确立", "两个维护", "两个确保", "两个毫不动摇", "两个结合", "两个务必",
-    "三个务必", "三个代表", "四个意识", "四个自信", "四个全面", "五位一体", "一带一路", "一网通办",
-    "一网统管", "一件事", "三连冠", "一把手", "一支部一品牌", "三感", "双碳", "一体化", "一站式",
-    "一次性", "一批", "进一步", "统一", "唯一", "一定", "一些", "一系列", "一起", "三次产业",
-    "二次供水", "二次元", "八项规定", "三条红线", "三条控制线", "七台河", "五家渠", "三个一批",
-    "六个翻番", "一户一档", "一张图", "一张网", "一盘棋", "一条龙", "一揽子", "三会一课", "两学一做",
-    "三严三实", "一岗双责", "一票否决", "三供一业", "千万工程", "两位数", "三位数", "个位数",
-    "四级三类", "五级三类", "两条线",
-)  # fmt: skip
-_SET_PHRASE_RE = re.compile(
-    _alternation(list(_SET_PHRASES)) + r"|12345(?=热线|政务|便民|市民|平台)|(?:附件|附表)\s*[0-9]+"
-)
-_N = "[零〇一二两三四五六七八九十百0-9]+"
-# 一届人大五次会议, 十一届十次、十一次全会, 第一、二、三位
-_ORDINAL_RE = re.compile(
-    _N + "届" + _N + "(?:次|中)"
-    + "|" + _N + "次(?=(?:全体)?会议|全会|党代会|代表大会|常委会)"
-    + "|第" + _N + "(?:[、和及至到-]" + _N + ")+"
-    + "|(?:十五|15)分钟(?=[^，。；]{0,4}圈)"
-)  # fmt: skip
-_DOC_NO_RE = re.compile(r"[〔\[［【(（]\s*(?:19|20)[0-9]{2}\s*[〕\]］】)）]\s*第?\s*[0-9]*\s*号?")
-_DATE_RE = re.compile(
-    r"(?:19|20)[0-9]{2}\s*(?:[-/.]\s*(?:0?[1-9]|1[0-2])\s*[-/.]\s*(?:[0-2]?[0-9]|3[01])"
-    r"|[-/]\s*(?:0?[1-9]|1[0-2]))(?![0-9])"
-    r"|(?<![0-9.])(?:[01]?[0-9]|2[0-4]):[0-5][0-9](?![0-9.])"
-)
-_MARKER_RE = re.compile(
-    r"(?m)^[ \t\u3000]*(?:[（(][0-9]{1,2}[)）]|[0-9]{1,2}[.、)）])(?![0-9])|[（(][0-9]{1,2}[)）]"
-    r"|[［\[][0-9]{1,3}[］\]]"  # footnote markers ［12］
-    r"|(?:国道|省道|县道)\s*[0-9]+|[0-9]+\s*(?:国道|省道|县道)|[0-9]+(?:\.[0-9]+)?版"  # 国道318, 2.0版
-)
-# a date/label right after a bare number: 9月, 25日, 20号, 10时, 1-9月
-_DATE_TAIL_RE = re.compile(r"\s*(?:[-—–~～至到]\s*[0-9]{1,2}\s*)?(?:月|日|号|时(?!间))")
-_QUOTES = {"“": "”", "「": "」", "『": "』", "‘": "’", "《": "》", '"': '"'}
-_QUOTE_REACH = 8
-
-_CJK_LO, _CJK_HI = "\u4e00", "\u9fff"
-
-
-def _is_cjk(ch: str) -> bool:
-    return _CJK_LO <= ch <= _CJK_HI
-
-
-def _is_latin(ch: str) -> bool:
-    return ("a" <= ch <= "z") or ("A" <= ch <= "Z")
-
-
-# ------------------------------------------------------------------------------------------
 # data
-
-
-@dataclass
-class Figure:
-    """One figure as written in a text, with its normalised value and unit.
-
-    ``start``/``end`` are offsets into the text it was extracted from (``text[start:end] == raw``);
-    they are ``None`` for a *missing* figure, which by definition has no place in the draft.
-    """
-
-    raw: str
-    value: float
-    unit: str
-    thing: str
-    start: int | None
-    end: int | None
-    source: str = ""  # for a writer's figure: where it was given (要点3, 数字表第1行, 你的修改, 你的确认)
-
-    def to_json(self) -> dict:
-        out = {
-            "text": self.raw,
-            "value": self.value,
-            "unit": self.unit,
-            "thing": self.thing,
-            "start": self.start,
-            "end": self.end,
-        }
-        if self.source:
-            out["source"] = self.source
-        return out
 
 
 @dataclass(frozen=True)
@@ -325,267 +151,6 @@ class Finding:
         return (self.kind, self.reason, self.text)
 
 
-@dataclass
-class GuardReport:
-    provided: list[Figure]
-    missing: list[Figure]
-    unverified: list[Figure]
-    derived: list[DerivedCheck]
-
-    def findings(self) -> list[Finding]:
-        out = [Finding("missing", "missing", f.raw, f"漏写：{f.raw}") for f in self.missing]
-        out += [Finding("unverified", "not_given", f.raw, f"无出处：{f.raw}", f.start, f.end) for f in self.unverified]
-        out += [Finding("derived", "rate", d.statement, d.explanation, d.start, d.end) for d in self.derived if not d.ok]
-        return out
-
-    @property
-    def status(self) -> Literal["ok", "needs_review"]:
-        if self.missing or self.unverified or any(not d.ok for d in self.derived):
-            return "needs_review"
-        return "ok"
-
-    def to_json(self) -> dict:
-        return {
-            "provided": [f.to_json() for f in self.provided],
-            "missing": [f.to_json() for f in self.missing],
-            "unverified": [f.to_json() for f in self.unverified],
-            "derived": [d.to_json() for d in self.derived],
-        }
-
-
-# ------------------------------------------------------------------------------------------
-# extraction
-
-
-def _cn_small(s: str) -> int | None:
-    """Value of a numeral below 10000 (``三千五百``, ``十二``, ``一百零五``); None if malformed."""
-    if not s:
-        return 0
-    total = 0
-    digit: int | None = None
-    last_mult: int | None = None
-    after_zero = False
-    for i, ch in enumerate(s):
-        if ch in _CN_DIGITS:
-            d = _CN_DIGITS[ch]
-            if d == 0:
-                if digit is not None or i == len(s) - 1:
-                    return None
-                after_zero = True
-                continue
-            if digit is not None:
-                return None  # 九九, 二〇二三
-            digit = d
-        else:
-            mult = _CN_SMALL[ch]
-            if last_mult is not None and mult >= last_mult:
-                return None  # 十百, 百百
-            if digit is None:
-                if ch != "十" or i != 0:
-                    return None
-                digit = 1
-            total += digit * mult
-            digit = None
-            last_mult = mult
-            after_zero = False
-    if digit is not None:
-        # a trailing digit must be units: 二十三, 一百零五 — not 一百五 (colloquial 150)
-        if last_mult not in (None, 10) and not after_zero:
-            return None
-        total += digit
-    return total
-
-
-def _cn_value(s: str) -> int | None:
-    for mark, mult in (("亿", 10**8), ("万", 10**4)):
-        if mark in s:
-            head, _, tail = s.partition(mark)
-            if not head:
-                return None
-            high = _cn_value(head)
-            if high is None or high == 0:
-                return None
-            if tail and tail[0] not in "零〇" and len(tail) == 1:
-                return None  # 三万五 (colloquial)
-            low = _cn_value(tail) if tail else 0
-            if low is None:
-                return None
-            return high * mult + low
-    return _cn_small(s)
-
-
-def _norm_unit(unit: str) -> str:
-    return UNIT_ALIASES.get(unit, unit)
-
-
-_THING_TRAIL = (
-    "比上年同期增长", "同比增长", "同比下降", "比上年增长", "较上年增长", "增长", "提高", "下降",
-    "达到", "完成", "突破", "超过", "实现", "累计", "合计", "共计", "总计", "分别", "新增", "增加",
-    "减少", "约为", "不少于", "达", "超", "约", "近", "逾", "共", "计", "为", "是", "有", "至", "到",
-    "了", "的", "由", "从", "比", "较", "占", "本期", "今年", "本年", "当年", "上年", "去年",
-)  # fmt: skip
-_THING_LEAD = ("其中", "全年", "全市", "累计", "新增", "新建", "建成", "完成", "共", "已", "并", "和", "及")
-
-
-def _thing(text: str, start: int) -> str:
-    """The few CJK characters before a number: what it counts, best effort."""
-    i = start
-    while i > 0 and start - i < 16 and _is_cjk(text[i - 1]):
-        i -= 1
-    run = text[i:start]
-    thing = run
-    changed = True
-    while changed and thing:
-        changed = False
-        for w in _THING_TRAIL:
-            if thing.endswith(w) and len(thing) > len(w):
-                thing = thing[: -len(w)]
-                changed = True
-                break
-    changed = True
-    while changed and thing:
-        changed = False
-        for w in _THING_LEAD:
-            if thing.startswith(w) and len(thing) > len(w) + 1:
-                thing = thing[len(w) :]
-                changed = True
-                break
-    if len(thing) < 2:
-        thing = run
-    return thing[-8:]
-
-
-def _in_short_quote(text: str, start: int, end: int) -> bool:
-    """Inside a short quotation such as “收支两条线”: a slogan, not a count."""
-    for i in range(start - 1, max(-1, start - 1 - _QUOTE_REACH), -1):
-        ch = text[i]
-        if ch in _QUOTES:
-            close = _QUOTES[ch]
-            j = text.find(close, end, end + _QUOTE_REACH)
-            return j >= 0 and not any(c in text[i + 1 : start] for c in "，。；")
-        if ch in "”」』’》，。；\n":
-            return False
-    return False
-
-
-def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in pattern.finditer(text)]
-
-
-def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
-
-
-def _prev_nonspace(text: str, i: int) -> tuple[str, int]:
-    j = i - 1
-    while j >= 0 and text[j] in " \u3000":
-        j -= 1
-    return (text[j], j) if j >= 0 else ("", -1)
-
-
-def _is_code_context(text: str, start: int, end: int) -> bool:
-    """Numbers glued to Latin letters are codes (5G, 4S, PM2.5, AR-E3000, GB 50011-2010)."""
-    if end < len(text) and _is_latin(text[end]):
-        return True
-    if start > 0:
-        prev = text[start - 1]
-        if _is_latin(prev):
-            return True
-        if prev in "-_/ " and start > 1 and _is_latin(text[start - 2]):
-            return True
-    return False
-
-
-def extract_figures(text: str) -> list[Figure]:
-    """All figures in ``text`` in order of appearance; ``text[f.start:f.end] == f.raw``."""
-    if not text:
-        return []
-    norm = text.translate(_FULLWIDTH)
-    blocked = (
-        _spans(_SET_PHRASE_RE, norm)
-        + _spans(_ORDINAL_RE, norm)
-        + _spans(_DOC_NO_RE, norm)
-        + _spans(_DATE_RE, norm)
-        + _spans(_MARKER_RE, norm)
-    )
-    found: list[Figure] = []
-
-    for m in _ARABIC_RE.finditer(norm):
-        start, end = m.span()
-        num = m.group("num")
-        unit_raw = m.group("unit1") or m.group("unit2") or ""
-        mag = m.group("mag")
-        if end > start and norm[end - 1] == " ":  # never end a figure on the optional space
-            end -= 1
-        # masked slots (1*, *2) and codes
-        if (start > 0 and norm[start - 1] == "*") or (end < len(norm) and norm[end] == "*"):
-            continue
-        if _is_code_context(norm, start, end):
-            continue
-        prev, _ = _prev_nonspace(norm, start)
-        if prev == "第":
-            continue
-        if _overlaps(blocked, start, start + len(num)):
-            continue
-        plain = num.replace(",", "").replace("，", "")
-        if not unit_raw and not mag and _DATE_TAIL_RE.match(norm, end):
-            continue  # 9月, 25日, 20号, 1-9月, 10时
-        formatted = "." in plain or "," in num or "，" in num
-        if (
-            not formatted
-            and len(plain) == 4
-            and 1900 <= int(plain) <= 2099
-            and not mag
-            and unit_raw in ("", "年")
-        ):
-            continue  # a year
-        try:
-            value = Decimal(plain)
-        except InvalidOperation:  # pragma: no cover - the regex only lets digits through
-            continue
-        for ch in mag or "":
-            value *= _CHAR_MAGNITUDE[ch]
-        found.append(
-            Figure(
-                raw=text[start:end],
-                value=float(value),
-                unit=_norm_unit(unit_raw),
-                thing=_thing(text, start),
-                start=start,
-                end=end,
-            )
-        )
-
-    taken = [m.span() for m in _MASK_RE.finditer(norm)] + [(f.start or 0, f.end or 0) for f in found]
-    for m in _CN_RE.finditer(norm):
-        start, end = m.span()
-        numeral = m.group("num")
-        if numeral[0] not in "一二两三四五六七八九十" or numeral in ("一", "二"):
-            continue  # 一批, 一次性; 二类水质, 二轮延包, 二次供水 (a count says 两)
-        if len(numeral) == 1 and m.group("unit") == "元":
-            continue  # 三元 is a name or 三元结构, money is written in digits
-        if _in_short_quote(norm, start, end):
-            continue  # “六个翻番”, “收支两条线”, “四级三类”: slogans
-        if _overlaps(blocked, start, end) or _overlaps(taken, start, end):
-            continue
-        value = _cn_value(numeral)
-        if value is None:
-            continue
-        found.append(
-            Figure(
-                raw=text[start:end],
-                value=float(value),
-                unit=_norm_unit(m.group("unit")),
-                thing=_thing(text, start),
-                start=start,
-                end=end,
-            )
-        )
-
-    found.sort(key=lambda f: f.start or 0)
-    return found
-
-
 # ------------------------------------------------------------------------------------------
 # comparison
 
@@ -648,6 +213,7 @@ class _Pair:
     this: float
     last: float
     unit: str
+    said: str = ""  # where the two values were given, for the explanation
 
     def figure(self, value: float) -> Figure:
         return Figure(raw="", value=value, unit=self.unit, thing=self.indicator, start=None, end=None)
@@ -698,7 +264,7 @@ def _pairs_from_text(text: str, figs: list[Figure]) -> list[_Pair]:
             _THIS_BETWEEN_RE.match(between) and (m := _LAST_BEFORE_RE.search(before))
         ):
             # 由A提高到B / 上年A，今年B: the second figure is this period
-            pairs.append(_Pair(_thing(text, f1.start - len(before) + m.start()), f2.value, f1.value, unit))
+            pairs.append(_Pair(indicator_words(text[max(0, f1.start - 40) : f1.start - len(before) + m.start()]) or f1.thing, f2.value, f1.value, unit))
     return pairs
 
 
@@ -715,15 +281,20 @@ def _round_half_up(v: float, places: int) -> Decimal:
     return Decimal(repr(v)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=wide)
 
 
-def _find_pair(draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp: bool) -> _Pair | None:
+def _find_pair(
+    draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp: bool
+) -> tuple[_Pair, Figure | None] | None:
     """The pair whose indicator or this-period value sits right before the rate at ``pos``.
 
     The anchor must be in the same clause (no 。；), at most ``_MAX_GAP`` characters before the
-    rate, with no other figure in between (``投资3亿元，同比增长8%`` is about the 3亿元).
+    rate, with no other figure in between (``投资3亿元，同比增长8%`` is about the 3亿元).  A figure of
+    the pair's unit between the indicator and the rate that is not the writer's this-period value is
+    the draft's own claim (``棚户区改造3300套，同比增长12.5%``): it is returned, and the rate is
+    recomputed from it, so a changed base value cannot leave its rate green.
     """
     lo = max(draft.rfind(ch, 0, pos) for ch in _CLAUSE_END) + 1
     inside = [f for f in figs if f.start is not None and f.end is not None and lo <= f.start and f.end <= pos]
-    best: tuple[int, _Pair] | None = None
+    best: tuple[int, _Pair, Figure | None] | None = None
     for pair in pairs:
         if pp and pair.unit not in ("%", "‰"):
             continue
@@ -736,16 +307,23 @@ def _find_pair(draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp:
         for f in inside:
             if same_value(f, this_fig):
                 at = max(at, f.end or 0)
+        own: Figure | None = None
         if at < 0 or pos - at > _MAX_GAP:
             continue
-        if any(
-            (f.start or 0) >= at and not same_value(f, this_fig) and not same_value(f, last_fig)
+        step = pair.figure(abs(pair.this - pair.last))  # 比上年增加355套: the change, not a value
+        others = [
+            f
             for f in inside
-        ):
-            continue
+            if (f.start or 0) >= at and not any(same_value(f, x) for x in (this_fig, last_fig, step))
+        ]
+        if others:
+            if not pp and len(others) == 1 and others[0].unit == pair.unit:
+                own = others[0]
+            else:
+                continue
         if best is None or at > best[0]:
-            best = (at, pair)
-    return best[1] if best else None
+            best = (at, pair, own)
+    return (best[1], best[2]) if best else None
 
 
 def _derived_checks(
@@ -762,37 +340,39 @@ def _derived_checks(
         if "均" in norm[max(0, m.start() - 3) : m.start("verb")]:
             continue  # 年均增长: a compound rate, not (this-last)/last
         pp = m.group("unit") != "%"
-        pair = _find_pair(draft, figs, pairs, m.start(), pp)
-        if pair is None:
+        found = _find_pair(draft, figs, pairs, m.start(), pp)
+        if found is None:
             continue
+        pair, own = found
+        this = own.value if own is not None else pair.this
         num = m.group("num")
         places = len(num.partition(".")[2])
         sign = -1 if m.group("verb") in _DOWN else 1
         stated = sign * float(num)
         said = draft[m.start("verb") : m.end()]
         if pp:
-            computed = pair.this - pair.last
-            arithmetic = f"{_fmt(pair.this)}%-{_fmt(pair.last)}%={computed:.{places + 1}f}个百分点"
+            computed = this - pair.last
+            arithmetic = f"{_fmt(this)}%-{_fmt(pair.last)}%={computed:.{max(places, 1)}f}个百分点"
             suffix = "个百分点"
         else:
             if pair.last == 0:
                 continue
-            computed = (pair.this - pair.last) / pair.last * 100
-            arithmetic = (
-                f"（{_fmt(pair.this)}-{_fmt(pair.last)}）/{_fmt(pair.last)}={computed:.{places + 1}f}%"
-            )
+            computed = (this - pair.last) / pair.last * 100
+            arithmetic = f"（{_fmt(this)}-{_fmt(pair.last)}）/{_fmt(pair.last)}={computed:.{max(places, 1) + 1}f}%"
             suffix = "%"
         if not math.isfinite(computed):
             continue  # inf/nan values (a figure such as 1e308 or "nan"): nothing to check against
         ok = abs(computed - stated) <= 0.5 * 10**-places + 1e-9
-        rounded = _round_half_up(abs(computed), places)
+        rounded = _round_half_up(abs(computed), max(places, 1))
         right = f"{'下降' if computed < 0 else '增长'}{rounded}{suffix}"
         if pp:
             right = f"{'下降' if computed < 0 else '提高'}{rounded}{suffix}"
+        basis = f"（{pair.said or f'本期{_fmt(pair.this)}，上期{_fmt(pair.last)}'}"
+        basis += f"；稿中本期写作“{own.raw}”）" if own is not None else "）"
         if ok:
-            explanation = f"{pair.indicator}：{arithmetic}，与“{said}”一致"
+            explanation = f"{pair.indicator}：{arithmetic}，与“{said}”一致{basis}"
         else:
-            explanation = f"{pair.indicator}：{arithmetic}，应为“{right}”，文中写作“{said}”"
+            explanation = f"{pair.indicator}：{arithmetic}，应为“{right}”，文中写作“{said}”{basis}"
         used.append(pair)
         checks.append(
             DerivedCheck(
@@ -807,18 +387,320 @@ def _derived_checks(
         )
         if ok:
             ok_starts.add(m.start("num"))
+        if own is not None:
+            ok_starts.discard(m.start("num"))
     return checks, ok_starts, used
 
 
-def _split_unit(unit: str) -> tuple[int, str]:
-    """``万个`` -> (10000, "个"); ``千米`` -> (1, "公里"); ``%`` -> (1, "%")."""
-    unit = unit.strip().translate(_FULLWIDTH)
-    if unit in _BASE_UNITS or unit in UNIT_ALIASES:
-        return 1, _norm_unit(unit)
-    for mag, mult in _MAGNITUDES.items():
-        if unit.startswith(mag):
-            return mult, _norm_unit(unit[len(mag) :])
-    return 1, _norm_unit(unit)
+# ------------------------------------------------------------------------------------------
+# the report
+
+
+@dataclass
+class Flag:
+    """A fact the guard flags: a draft fact (with its place) or a writer's fact the draft dropped."""
+
+    raw: str
+    start: int | None
+    end: int | None
+    reason: str
+    message: str
+    severity: str = "必查"
+    kind: str = "figure"  # figure | date | rank | claim | citation
+    value: float | None = None
+    unit: str = ""
+    thing: str = ""
+    source: str = ""
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {
+            "text": self.raw,
+            "value": self.value,
+            "unit": self.unit,
+            "thing": self.thing,
+            "start": self.start,
+            "end": self.end,
+            "kind": self.kind,
+            "reason": self.reason,
+            "message": self.message,
+            "severity": self.severity,
+        }
+        if self.source:
+            out["source"] = self.source
+        return out
+
+
+@dataclass
+class GuardReport:
+    provided: list[Figure]
+    missing: list[Flag]
+    unverified: list[Flag]
+    derived: list[DerivedCheck]
+    to_verify: list[Flag] = field(default_factory=list)
+
+    @property
+    def status(self) -> Literal["ok", "needs_review"]:
+        if self.missing or self.unverified or any(not d.ok for d in self.derived):
+            return "needs_review"
+        return "ok"
+
+    def findings(self) -> list[Finding]:
+        out = [Finding("missing", f.reason, f.raw, f.message, None, None, f.severity) for f in self.missing]
+        out += [Finding("unverified", f.reason, f.raw, f.message, f.start, f.end, f.severity) for f in self.unverified]
+        out += [Finding("derived", "rate", d.statement, d.explanation, d.start, d.end) for d in self.derived if not d.ok]
+        out += [Finding("unverified", f.reason, f.raw, f.message, f.start, f.end, "提示") for f in self.to_verify]
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "provided": [f.to_json() for f in self.provided],
+            "missing": [f.to_json() for f in self.missing],
+            "unverified": [f.to_json() for f in self.unverified],
+            "derived": [d.to_json() for d in self.derived],
+            "to_verify": [f.to_json() for f in self.to_verify],
+        }
+
+
+def _flag(f: Figure, reason: str, message: str, *, missing: bool = False) -> Flag:
+    return Flag(f.raw, None if missing else f.start, None if missing else f.end, reason, message,
+                value=f.value, unit=f.unit, thing=f.thing, source=f.source)  # fmt: skip
+
+
+def _mflag(m: Mention | DateMention, reason: str, message: str, severity: str = "必查", *, missing: bool = False) -> Flag:
+    kind = m.kind if isinstance(m, Mention) else "date"
+    return Flag(m.raw, None if missing else m.start, None if missing else m.end, reason, message, severity, kind,
+                source=m.source)  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------
+# comparing facts
+
+_QUAL_ZH = {"MORE": "以上/超过", "LESS": "不足/以内", "ABOUT": "左右/约", "NEAR": "近", "TARGET": "力争/预计", "CUMUL": "累计"}
+_PERIOD_LAST = "上年"
+_SAME_INDICATOR = 0.6  # similarity at which another writer figure's indicator "is" this one
+_MARGIN = 0.2
+
+
+def strict_same(d: Figure, g: Figure) -> bool:
+    """Equal value (and range), and the same unit — a bare number in the draft may stand for a unit figure,
+    but a writer's bare number (a slogan's 4 in “8+4”) does not vouch for 4个百分点 or 15英寸."""
+    if not _close(d.value, g.value):
+        return False
+    if (d.high is None) != (g.high is None) or (d.high is not None and g.high is not None and not _close(d.high, g.high)):
+        return False
+    return d.unit == g.unit or not d.unit
+
+
+def _src(f: Figure | Mention | DateMention) -> str:
+    return f"（{f.source}）" if f.source else ""
+
+
+def _qual_text(fact: Fact) -> str:
+    return fact.qualifier_words or "无限定词"
+
+
+def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) -> tuple[str, str] | None:
+    """(reason, Chinese message) when draft fact ``d`` differs from the writer's ``g`` it matched."""
+    own = similarity(d.indicator, g.indicator)
+    rivals = [
+        (similarity(d.indicator, v.indicator), v)
+        for v in gfacts
+        if v.figure.unit == d.figure.unit and not strict_same(d.figure, v.figure) and len(v.indicator) >= 2
+    ]
+    if len(d.indicator) >= 2 and rivals:
+        best_sim, rival = max(rivals, key=lambda t: t[0])
+        if best_sim >= _SAME_INDICATOR and best_sim > own + _MARGIN:
+            return "indicator", (
+                f"“{d.figure.raw}”在要点中是“{g.indicator or g.figure.raw}”的数字{_src(g.figure)}，"
+                f"这里写在“{d.indicator}”后面；要点里“{rival.indicator}”是{rival.figure.raw}{_src(rival.figure)}。"
+                "请核对是否张冠李戴。"
+            )
+    if len(d.indicator) >= 2 and len(g.indicator) >= 2 and own == 0.0 and not d.inherited and not g.inherited:
+        return "indicator", (
+            f"“{d.figure.raw}”在要点中是“{g.indicator}”的数字{_src(g.figure)}，这里写成了“{d.indicator}”。请核对指标。"
+        )
+    if d.qualifiers != g.qualifiers:
+        return "qualifier", (
+            f"限定词变了：要点写的是“{_qual_text(g)}”{_src(g.figure)}，稿中“{d.figure.raw}”是“{_qual_text(d)}”。"
+            "“以上、超过、不足、左右、约、近、力争、累计”会改变数字的含义，请按要点写。"
+        )
+    if d.direction and g.direction and d.direction != g.direction:
+        said = {"up": "增长/提高", "down": "下降/减少"}
+        return "direction", (
+            f"方向反了：要点中“{g.figure.raw}”是{said[g.direction]}{_src(g.figure)}，稿中写成了{said[d.direction]}。"
+        )
+    if d.base and g.base and d.base != g.base:
+        return "base", f"比较基期变了：要点是与{g.base}比{_src(g.figure)}，稿中“{d.figure.raw}”是与{d.base}比。"
+    if d.period != g.period:
+        if d.period and g.period:
+            return "period", f"时段变了：要点中“{g.figure.raw}”是{g.period_word}{_src(g.figure)}，稿中写成{d.period_word}。"
+        if g.period == _PERIOD_LAST and not d.period:
+            return "period", (
+                f"“{g.figure.raw}”在要点中是上年的数字{_src(g.figure)}，稿中没写“上年”，读起来像今年的成绩。"
+            )
+        if d.period and d.period_word not in provided_text:
+            return "period", f"时段“{d.period_word}”要点中没有：“{d.figure.raw}”在要点中未注明时段{_src(g.figure)}。"
+    return None
+
+
+def _value_message(d: Fact, gfacts: Sequence[Fact]) -> tuple[str, str]:
+    same_unit = [(similarity(d.indicator, g.indicator), g) for g in gfacts if g.figure.unit == d.figure.unit]
+    if same_unit:
+        sim, g = max(same_unit, key=lambda t: t[0])
+        if sim >= 0.5:
+            return "value", (
+                f"与要点不符：“{g.indicator}”要点写的是{g.figure.raw}{_src(g.figure)}，稿中是{d.figure.raw}。"
+            )
+    return "not_given", f"无出处：“{d.figure.raw}”要点和数字表里都没有，请核实或删去。"
+
+
+def _check_figure_facts(
+    dfacts: list[Fact], gfacts: list[Fact], pair_figs: list[Figure], skip: set[int], provided_text: str
+) -> list[Flag]:
+    flags: list[Flag] = []
+    uses: dict[int, list[tuple[float, Fact]]] = {}
+    for d in dfacts:
+        if d.figure.start in skip:
+            continue
+        cands = [g for g in gfacts if strict_same(d.figure, g.figure)]
+        if not cands:
+            if any(strict_same(d.figure, p) for p in pair_figs):
+                continue
+            reason, message = _value_message(d, gfacts)
+            flags.append(_flag(d.figure, reason, message))
+            continue
+        g = max(cands, key=lambda c: similarity(d.indicator, c.indicator))
+        uses.setdefault(id(g), []).append((similarity(d.indicator, g.indicator), d))
+        problem = _compare_fact(d, g, gfacts, provided_text)
+        if problem:
+            flags.append(_flag(d.figure, *problem))
+    # a writer's figure used more often than given: the extra uses with the least fitting indicator
+    by_id = {id(g): g for g in gfacts}
+    flagged = {id(f) for f in flags}
+    for gid, used in uses.items():
+        g = by_id[gid]
+        given = sum(1 for h in gfacts if strict_same(h.figure, g.figure) and h.figure.unit == g.figure.unit)
+        if len(used) <= given:
+            continue
+        used.sort(key=lambda t: t[0])
+        for sim, d in used[: len(used) - given]:
+            if sim >= 0.5 or id(d) in flagged or len(d.indicator) < 2:
+                continue
+            flags.append(
+                _flag(d.figure, "reused", (
+                    f"“{d.figure.raw}”要点中只给了{given}次，是“{g.indicator or g.figure.raw}”的数字{_src(g.figure)}；"
+                    f"这里又用在“{d.indicator}”上。请核对这个数字。"
+                ))  # fmt: skip
+            )
+    flags.sort(key=lambda f: f.start or 0)
+    return flags
+
+
+def _check_dates(draft: str, given: list[DateMention], allowed_years: set[int]) -> tuple[list[Flag], list[Flag]]:
+    years = {d.year for d in given if d.year is not None} | allowed_years
+    pairs = {(d.month, d.day) for d in given}
+    flags: list[Flag] = []
+    for d in extract_dates(draft):
+        bad_year = d.year is not None and d.year not in years
+        bad_md = (d.month is not None or d.day is not None) and not any(
+            (d.month is None or d.month == m) and (d.day is None or d.day == day) for m, day in pairs
+        )
+        if bad_year or bad_md:
+            said = "、".join(sorted({g.raw for g in given})) or "没有日期"
+            flags.append(_mflag(d, "date", f"日期“{d.raw}”要点中没有（要点里：{said}）。请核对年份、月份和日期。"))
+    missing = [
+        _mflag(g, "date", f"要点中的日期“{g.raw}”{_src(g)}稿中没有写：如不需要可忽略。", "提示", missing=True)
+        for g in given
+        if not any(d.fits(g) and g.fits(d) for d in extract_dates(draft))
+        and not any(g.raw in x.raw for x in given if x is not g)
+    ]
+    return flags, missing
+
+
+def _rank_parts(key: str) -> tuple[str, str]:
+    scope, _, value = key.partition("|")
+    return scope, value
+
+
+def _check_mentions(draft: str, provided_text: str, spans: list[tuple[int, int, str]]) -> tuple[list[Flag], list[Flag], list[Flag]]:
+    """(unverified, missing, to_verify) for rankings, claims and cited documents."""
+    unverified: list[Flag] = []
+    missing: list[Flag] = []
+    notes: list[Flag] = []
+
+    def given(ms: list[Mention]) -> list[Mention]:
+        for m in ms:
+            m.source = _label_at(spans, m.start)
+        return ms
+
+    granks, dranks = given(extract_ranks(provided_text)), extract_ranks(draft)
+    for d in dranks:
+        ds, dv = _rank_parts(d.key)
+        fits = [g for g in granks if _rank_parts(g.key)[1] == dv and (not ds or not _rank_parts(g.key)[0] or _rank_parts(g.key)[0] == ds)]
+        if fits:
+            continue
+        rivals = [g for g in granks if not ds or _rank_parts(g.key)[0] in ("", ds)]
+        if rivals:
+            unverified.append(_mflag(d, "rank", f"排名与要点不符：要点写的是“{rivals[0].raw}”{_src(rivals[0])}，稿中是“{d.raw}”。"))
+        elif re.search(r"[0-9]", d.raw):
+            unverified.append(_mflag(d, "rank", f"排名“{d.raw}”要点中没有，请核实出处或删去。"))
+        else:
+            notes.append(_mflag(d, "rank", f"排名“{d.raw}”要点中没有，请核实。", "提示"))
+    dkeys = [_rank_parts(d.key) for d in dranks]
+    for g in granks:
+        gs, gv = _rank_parts(g.key)
+        if not any(v == gv and (not s or not gs or s == gs) for s, v in dkeys):
+            missing.append(_mflag(g, "rank", f"要点中的排名“{g.raw}”{_src(g)}稿中没有写或写错了。", missing=True))
+
+    gclaims = {c.key for c in extract_claims(provided_text)}
+    for c in extract_claims(draft):
+        if c.key not in gclaims:
+            notes.append(_mflag(c, "claim", f"“{c.raw}”是需要出处的说法，要点中没有，请核实。", "提示"))
+
+    gcites, dcites = given(extract_citations(provided_text)), extract_citations(draft)
+    dkeys_c = {c.key for c in dcites}
+    gkeys_c = {c.key for c in gcites}
+    for c in dcites:
+        if c.key in gkeys_c:
+            continue
+        if c.key.startswith("《"):
+            notes.append(_mflag(c, "citation", f"引用的文件“{c.raw}”要点中没有，请核实名称。", "提示"))
+        else:
+            unverified.append(_mflag(c, "citation", f"文号“{c.raw}”要点中没有，请核对文号。"))
+    for c in gcites:
+        if c.key not in dkeys_c:
+            missing.append(_mflag(c, "citation", f"要点中的依据“{c.raw}”{_src(c)}稿中没有写。", missing=True))
+    return unverified, missing, notes
+
+
+def _pairs_from_facts(gfacts: list[Fact]) -> list[_Pair]:
+    """Last-period values given in prose: ``上年棚改2845套`` beside ``完成棚户区改造3200套``, and
+    ``比上年增加355套`` after ``3200套`` (last = 3200 − 355)."""
+    pairs: list[_Pair] = []
+    for f in gfacts:
+        if f.period != _PERIOD_LAST or f.figure.unit in ("%", "个百分点"):
+            continue
+        best: tuple[float, Fact] | None = None
+        for g in gfacts:
+            if g is f or g.period == _PERIOD_LAST or g.figure.unit != f.figure.unit or g.base:
+                continue
+            sim = similarity(f.indicator, g.indicator)
+            if sim >= 0.3 and (best is None or sim > best[0]):
+                best = (sim, g)
+        if best is not None:
+            g = best[1]
+            said = f"上期{f.figure.raw}{_src(f.figure)}，本期{g.figure.raw}{_src(g.figure)}"
+            pairs.append(_Pair(g.indicator, g.figure.value, f.figure.value, g.figure.unit, said))
+    for prev, f in itertools.pairwise(gfacts):
+        if not f.base or f.direction not in ("up", "down") or f.figure.unit in ("%", "个百分点", ""):
+            continue
+        if prev.figure.unit != f.figure.unit or prev.base or prev.period == _PERIOD_LAST:
+            continue
+        sign = 1 if f.direction == "up" else -1
+        last = prev.figure.value - sign * f.figure.value
+        said = f"本期{prev.figure.raw}{_src(prev.figure)}，比上年{'增加' if sign > 0 else '减少'}{f.figure.raw}，上期即{_fmt(last)}{f.figure.unit}"
+        pairs.append(_Pair(prev.indicator, prev.figure.value, last, f.figure.unit, said))
+    return pairs
 
 
 # ------------------------------------------------------------------------------------------
@@ -830,16 +712,15 @@ def check_figures(
     provided: str | Sequence[str] | Sequence[Source],
     *,
     pairs: list[tuple[str, float, float, str]] | None = None,
+    allowed_years: Sequence[int] = (),
 ) -> GuardReport:
-    """Compare the figures of ``draft`` with the writer's ``provided`` figures.
+    """Compare the facts of ``draft`` with the writer's ``provided`` facts.
 
-    ``provided`` is the writer's bullets (a string, or a list of lines joined with ``\\n``) and/or a
-    figures table rendered as text.  ``report.provided`` holds its unique figures, with offsets into
-    that joined text.  ``missing`` figures have ``start``/``end`` None (they are not in the draft);
-    ``unverified`` figures carry their offsets in the draft.  ``pairs`` rows ``(indicator,
-    this_period, last_period, unit)`` (unit may carry a magnitude: ``万个``) drive the derived
-    checks; their values are allowed in the draft but not required.  A provided last-period value
-    that a rate statement in the draft was checked against is not reported missing.
+    ``provided`` is the writer's text: a string, lines, or :class:`Source` items (bullets, table rows,
+    heading, edits, confirmations) whose labels say where each fact was given.  ``report.provided``
+    holds the writer's unique figures.  ``pairs`` rows ``(indicator, this_period, last_period, unit)``
+    (unit may carry a magnitude: ``万个``) drive the derived checks; their values are allowed in the
+    draft but not required.  ``allowed_years`` are the document's own period (from the request).
     """
     provided_text, spans = join_sources(provided)
     given = extract_figures(provided_text)
@@ -851,22 +732,37 @@ def check_figures(
         if _key(f) not in seen:
             seen.add(_key(f))
             unique.append(f)
+    gfacts = facts_of(provided_text, given)
 
-    all_pairs = _pairs_from_text(provided_text, given)
+    all_pairs = _pairs_from_text(provided_text, given) + _pairs_from_facts(gfacts)
     for indicator, this, last, unit in pairs or []:
-        mult, base = _split_unit(unit or "")
-        all_pairs.append(_Pair(indicator, float(this) * mult, float(last) * mult, base))
-    allowed = given + [p.figure(v) for p in all_pairs for v in (p.this, p.last)]
+        mult, base = split_unit(unit or "")
+        all_pairs.append(_Pair(indicator, float(this) * mult, float(last) * mult, base, f"数字表：本期{_fmt(this)}、上期{_fmt(last)}{unit}"))
+    pair_figs = [p.figure(v) for p in all_pairs for v in (p.this, p.last)]
 
-    figs = extract_figures(draft or "")
-    derived, ok_starts, used = _derived_checks(draft or "", figs, all_pairs)
-    # a last-period value consumed by a rate statement need not be repeated in the draft
+    draft = draft or ""
+    figs = extract_figures(draft)
+    derived, ok_starts, used = _derived_checks(draft, figs, all_pairs)
     consumed = [p.figure(p.last) for p in used]
+    dfacts = facts_of(draft, figs)
 
     missing = [
-        Figure(f.raw, f.value, f.unit, f.thing, None, None, f.source)
+        _flag(f, "missing", f"漏写：“{f.raw}”{_src(f)}稿中没有。请补上，或确认不需要。", missing=True)
         for f in unique
-        if not any(same_value(f, d) for d in figs) and not any(same_value(f, c) for c in consumed)
+        if not any(strict_same(d, f) for d in figs) and not any(same_value(f, c) for c in consumed)
     ]
-    unverified = [f for f in figs if f.start not in ok_starts and not any(same_value(f, a) for a in allowed)]
-    return GuardReport(provided=unique, missing=missing, unverified=unverified, derived=derived)
+    unverified = _check_figure_facts(dfacts, gfacts, pair_figs, ok_starts, provided_text)
+
+    gdates = extract_dates(provided_text)
+    for d in gdates:
+        d.source = _label_at(spans, d.start)
+    date_flags, date_missing = _check_dates(draft, gdates, set(allowed_years))
+    m_unverified, m_missing, notes = _check_mentions(draft, provided_text, spans)
+    unverified = sorted(unverified + date_flags + m_unverified, key=lambda f: f.start or 0)
+    return GuardReport(
+        provided=unique,
+        missing=missing + m_missing,
+        unverified=unverified,
+        derived=derived,
+        to_verify=sorted(date_missing + notes, key=lambda f: f.start or 0),
+    )
