@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from drafting.quantities import Figure
 
-__all__ = ["Fact", "facts_of", "indicator_words", "similarity"]
+__all__ = ["Fact", "facts_of", "indicator_words", "informative", "similarity"]
 
 _CLAUSE_STOP = "，,。；;：:！？!?\n"
 _SENTENCE_STOP = "。；;！？!?\n"
@@ -119,6 +119,11 @@ def _content(s: str) -> str:
     return "".join(ch for ch in s if ch not in _FILLER and "\u4e00" <= ch <= "\u9fff" or ch.isalpha() and ch not in _FILLER)
 
 
+def informative(indicator: str) -> bool:
+    """True when an indicator has at least two characters that say what is counted (not 其中, 为全区)."""
+    return len(_content(indicator)) >= 2
+
+
 def similarity(a: str, b: str) -> float:
     """0..1: how far two indicators name the same thing (character and bigram overlap, fillers ignored)."""
     ca, cb = _content(a), _content(b)
@@ -193,7 +198,7 @@ def facts_of(text: str, figures: Sequence[Figure]) -> list[Fact]:
             seg = seg.rsplit("、", 1)[1]
         indicator = indicator_words(seg)
         inherited = False
-        if len(_content(indicator)) < 2 and out and out[-1].figure.start is not None and out[-1].figure.start >= sentence_lo:
+        if not informative(indicator) and out and out[-1].figure.start is not None and out[-1].figure.start >= sentence_lo:
             indicator, inherited = out[-1].indicator, True
         quals, qwords = _qualifiers(text, f, clause_lo)
         direction = _direction(text, f, clause_lo)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, Literal
 
-from drafting.facts import Fact, facts_of, indicator_words, similarity
+from drafting.facts import Fact, facts_of, indicator_words, informative, similarity
 from drafting.quantities import (
     _FULLWIDTH,
     UNIT_ALIASES,
@@ -336,6 +336,7 @@ def _derived_checks(
     if not pairs:
         return checks, ok_starts, used
     norm = draft.translate(_FULLWIDTH)
+    rate_facts = {f.figure.start: f for f in facts_of(draft, figs) if f.figure.start is not None}
     for m in _RATE_RE.finditer(norm):
         if "均" in norm[max(0, m.start() - 3) : m.start("verb")]:
             continue  # 年均增长: a compound rate, not (this-last)/last
@@ -344,6 +345,9 @@ def _derived_checks(
         if found is None:
             continue
         pair, own = found
+        fact = rate_facts.get(m.start("num"))
+        if fact is not None and informative(fact.indicator) and not fact.inherited and similarity(fact.indicator, pair.indicator) < 0.3:
+            continue  # PM2.5下降12% after 优良天数…: the rate is about something else
         this = own.value if own is not None else pair.this
         num = m.group("num")
         places = len(num.partition(".")[2])
@@ -501,21 +505,24 @@ def _qual_text(fact: Fact) -> str:
 
 def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) -> tuple[str, str] | None:
     """(reason, Chinese message) when draft fact ``d`` differs from the writer's ``g`` it matched."""
-    own = similarity(d.indicator, g.indicator)
+    d_inf, g_inf = informative(d.indicator), informative(g.indicator)
+    own = similarity(d.indicator, g.indicator) if g_inf else 0.0
     rivals = [
         (similarity(d.indicator, v.indicator), v)
         for v in gfacts
-        if v.figure.unit == d.figure.unit and not strict_same(d.figure, v.figure) and len(v.indicator) >= 2
+        if v.figure.unit == d.figure.unit and not strict_same(d.figure, v.figure) and informative(v.indicator)
     ]
-    if len(d.indicator) >= 2 and rivals:
+    if d_inf and rivals and not (d.inherited and not g_inf):
         best_sim, rival = max(rivals, key=lambda t: t[0])
-        if best_sim >= _SAME_INDICATOR and best_sim > own + _MARGIN:
+        # with no words of its own in the bullets, a figure moved only if another one's words fit exactly
+        need = _SAME_INDICATOR if g_inf else 0.9
+        if best_sim >= need and best_sim > own + _MARGIN:
             return "indicator", (
-                f"“{d.figure.raw}”在要点中是“{g.indicator or g.figure.raw}”的数字{_src(g.figure)}，"
+                f"“{d.figure.raw}”在要点中是“{g.indicator if g_inf else g.figure.raw}”的数字{_src(g.figure)}，"
                 f"这里写在“{d.indicator}”后面；要点里“{rival.indicator}”是{rival.figure.raw}{_src(rival.figure)}。"
                 "请核对是否张冠李戴。"
             )
-    if len(d.indicator) >= 2 and len(g.indicator) >= 2 and own == 0.0 and not d.inherited and not g.inherited:
+    if d_inf and g_inf and own == 0.0 and not d.inherited and not g.inherited:
         return "indicator", (
             f"“{d.figure.raw}”在要点中是“{g.indicator}”的数字{_src(g.figure)}，这里写成了“{d.indicator}”。请核对指标。"
         )
@@ -584,7 +591,7 @@ def _check_figure_facts(
             continue
         used.sort(key=lambda t: t[0])
         for sim, d in used[: len(used) - given]:
-            if sim >= 0.5 or id(d) in flagged or len(d.indicator) < 2:
+            if sim >= 0.5 or id(d) in flagged or not informative(d.indicator):
                 continue
             flags.append(
                 _flag(d.figure, "reused", (
@@ -640,12 +647,13 @@ def _check_mentions(draft: str, provided_text: str, spans: list[tuple[int, int, 
         if fits:
             continue
         rivals = [g for g in granks if not ds or _rank_parts(g.key)[0] in ("", ds)]
-        if rivals:
-            unverified.append(_mflag(d, "rank", f"排名与要点不符：要点写的是“{rivals[0].raw}”{_src(rivals[0])}，稿中是“{d.raw}”。"))
-        elif re.search(r"[0-9]", d.raw):
-            unverified.append(_mflag(d, "rank", f"排名“{d.raw}”要点中没有，请核实出处或删去。"))
+        said = f"要点写的是“{rivals[0].raw}”{_src(rivals[0])}" if rivals else "要点中没有这个排名"
+        # a ranking in digits belongs with the figures (its clause is a bullet); one in words may
+        # come from a sentence the bullets left out, so it is shown to verify, not blocked
+        if re.search(r"[0-9]", d.raw):
+            unverified.append(_mflag(d, "rank", f"排名“{d.raw}”与要点不符：{said}。请核对。"))
         else:
-            notes.append(_mflag(d, "rank", f"排名“{d.raw}”要点中没有，请核实。", "提示"))
+            notes.append(_mflag(d, "rank", f"排名“{d.raw}”：{said}，请核实。", "提示"))
     dkeys = [_rank_parts(d.key) for d in dranks]
     for g in granks:
         gs, gv = _rank_parts(g.key)
