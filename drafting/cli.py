@@ -181,7 +181,14 @@ def _engine(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def _print_checks(guard: Any, terms: list[Any], reasons: list[str]) -> None:
-    print(f"数字核对：提供 {len(guard.provided)} 个，漏写 {len(guard.missing)} 个，无出处 {len(guard.unverified)} 个。")
+    print(
+        f"数字核对：提供 {len(guard.provided)} 个，漏写 {len(guard.missing)} 处，有问题 {len(guard.unverified)} 处，"
+        f"请核实 {len(guard.to_verify)} 处。"
+    )
+    for f in [*guard.missing, *guard.unverified]:
+        print(f"  ✗ {f.message}")
+    for f in guard.to_verify:
+        print(f"  ！{f.message}")
     for t in terms:
         print(f"  提法（{t.severity}）：“{t.found}” → “{t.suggest}”：{t.reason}")
     if reasons:
@@ -204,7 +211,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if args.bullets is None:  # without bullets there is nothing to verify figures against
         review = any(t.severity == "必错" for t in terms)
     if args.json:
-        figures = guard.to_json() if args.bullets is not None else {**guard.to_json(), "unverified": []}
+        figures = guard.to_json() if args.bullets is not None else {**guard.to_json(), "unverified": [], "to_verify": []}
         _emit({"status": "needs_review" if review else "ok", "figures": figures, "terms": [t.to_json() for t in terms]})
     else:
         if args.bullets is None:

@@ -126,8 +126,7 @@ class DraftResult:
         out = []
         if self.figures.missing:
             out.append("漏写数字：" + "、".join(f.raw for f in self.figures.missing))
-        if self.figures.unverified:
-            out.append("无出处的数字：" + "、".join(f.raw for f in self.figures.unverified))
+        out += [f.message for f in self.figures.unverified]
         out += [f"推算有误：{d.explanation}" for d in self.figures.derived if not d.ok]
         out += [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”" for t in self.terms if t.severity == "必错"]
         return out

@@ -32,8 +32,8 @@ from typing import Any
 
 from drafting.errors import DraftingError, InputError
 from drafting.guard import check_figures
+from drafting.quantities import digit_runs
 
-NUMBER = re.compile(r"\d+(?:\.\d+)?")
 BASELINE_JOIN = "；"
 
 __all__ = [
@@ -53,22 +53,9 @@ __all__ = [
 
 
 # ---- numbers ----------------------------------------------------------------------------------
-def _canon(num: str) -> str:
-    """``010.50`` → ``10.5``: equal values written differently compare equal."""
-    whole, _, frac = num.partition(".")
-    whole = whole.lstrip("0") or "0"
-    frac = frac.rstrip("0")
-    return f"{whole}.{frac}" if frac else whole
-
-
 def numbers(text: str) -> list[tuple[int, int, str]]:
     """(start, end, canonical value) of every digit run in ``text`` (full-width digits too)."""
-    return [(m.start(), m.end(), _canon(m.group())) for m in NUMBER.finditer(_fold_digits(text))]
-
-
-def _fold_digits(text: str) -> str:
-    """Full-width digits and point to ASCII, one character for one, so offsets stay."""
-    return text.translate(str.maketrans("０１２３４５６７８９．", "0123456789."))
+    return digit_runs(text)
 
 
 def _values(text: str) -> set[str]:

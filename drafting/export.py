@@ -38,6 +38,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from .errors import ExportError
+from .numerals import cn_digits_to_int, cn_to_int
 from .structure import heading_level
 
 __all__ = ["Section", "build_docx", "normalize_date", "safe_filename", "to_docx", "to_markdown", "write_markdown"]
@@ -79,18 +80,13 @@ class Section:
 # shared text handling
 
 
-_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_DATE_RE = re.compile(r"^([〇○零Ｏ一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日$")
 _NUM_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*(?:年|[-/.．])\s*(\d{1,2})\s*(?:月|[-/.．])\s*(\d{1,2})\s*日?$")
 
 
 def _cn_small(s: str) -> int:
     """一 … 三十一 → int."""
-    if "十" not in s:
-        return _CN_DIGITS[s]
-    tens, _, ones = s.partition("十")
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    return cn_to_int(s) or 0
 
 
 def normalize_date(date: str) -> str:
@@ -101,7 +97,7 @@ def normalize_date(date: str) -> str:
         return f"{int(m[1])}年{int(m[2])}月{int(m[3])}日"
     m = _CN_DATE_RE.match(s)
     if m:
-        year = "".join(str(_CN_DIGITS[c]) for c in m[1])
+        year = str(cn_digits_to_int(m[1]))
         return f"{year}年{_cn_small(m[2])}月{_cn_small(m[3])}日"
     return s
 

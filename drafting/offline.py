@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from drafting.engines import Message
 from drafting.errors import EngineError
 from drafting.guard import extract_figures, same_value
+from drafting.quantities import digit_runs
 from drafting.records import Hit
 from drafting.structure import heading_level, split_sentences
 
@@ -186,12 +187,7 @@ _NOTE_LIKE = re.compile(r"^(?P<thing>[^，。；：:\d]{2,14})[：:]\s*(?=\S)")
 
 def digit_values(text: str) -> set[str]:
     """Every digit run in ``text`` as a value (``010.50`` → ``10.5``): what a reader counts as a number."""
-    out = set()
-    for m in _DIGITS.finditer(text.translate(_FOLD)):
-        whole, _, frac = m.group().partition(".")
-        whole, frac = whole.lstrip("0") or "0", frac.rstrip("0")
-        out.add(f"{whole}.{frac}" if frac else whole)
-    return out
+    return {value for _s, _e, value in digit_runs(text)}
 
 
 def scrub_digits(text: str, allowed: set[str]) -> str:

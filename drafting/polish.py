@@ -34,6 +34,7 @@ from drafting.engines import Engine, collect
 from drafting.errors import InputError
 from drafting.figures import UNITS
 from drafting.guard import UNIT_ALIASES, compare_suggestion, extract_figures
+from drafting.quantities import NUMBER_STRINGS_RE
 from drafting.offline import GAP, OfflineEngine, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
 from drafting.records import Hit
@@ -89,13 +90,8 @@ _GENERIC = frozenset({"完成", "同比", "比增", "增长", "累计", "共计"
 _MASK = re.compile(
     r"\*[*.．]*\s*(?P<mag>万亿|亿|万)?(?P<unit>" + "|".join(re.escape(u) for u in UNITS) + ")?"
 )
-# numbers the guard does not count as figures but that still belong to a past report:
-# digits (years, dates), 二〇二二年, and durations or rounds such as 连续四年, 三个月, 十届
-_NUMBERS = re.compile(
-    r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
-    r"|[一二三四五六七八九〇零]{4}年"
-    r"|(?<![第〇零一二两三四五六七八九十百千])[二两三四五六七八九十][〇零一二两三四五六七八九十百千]*(?=年|个月|周年|届)"
-)
+# numbers the guard does not count as figures but that still belong to a past report
+_NUMBERS = NUMBER_STRINGS_RE
 _ENUM_MARK = re.compile(
     r"^(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，、]|首先，|其次，|再次，|最后，)"
 )

@@ -34,18 +34,22 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from drafting.figures import UNITS as _CHUNK_UNITS
 from drafting.numerals import CN_NUMERAL_CHARS, cn_digits_to_int, cn_to_int
 
 __all__ = [
+    "NUMBER_STRINGS_RE",
+    "UNITS",
     "UNIT_ALIASES",
     "DateMention",
     "Figure",
     "Mention",
+    "canonical_number",
+    "digit_runs",
     "extract_citations",
     "extract_claims",
     "extract_dates",
     "extract_figures",
+    "extract_masks",
     "extract_ranks",
     "norm_unit",
     "split_unit",
@@ -53,6 +57,95 @@ __all__ = [
 
 # ------------------------------------------------------------------------------------------
 # units
+
+# Longest first, so that "个百分点" wins over "个" and "平方公里" over "公里".
+UNITS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "个百分点",
+            "百分点",
+            "%",
+            "％",
+            "‰",
+            "万平方米",
+            "平方公里",
+            "平方千米",
+            "平方米",
+            "平米",
+            "立方米",
+            "万立方米",
+            "公里",
+            "千米",
+            "米",
+            "公顷",
+            "亩",
+            "吨",
+            "公斤",
+            "千克",
+            "万元",
+            "亿元",
+            "元",
+            "千瓦时",
+            "千瓦",
+            "兆瓦",
+            "万千瓦",
+            "户",
+            "套",
+            "栋",
+            "幢",
+            "间",
+            "人次",
+            "人",
+            "家",
+            "项",
+            "次",
+            "件",
+            "处",
+            "所",
+            "座",
+            "条",
+            "辆",
+            "倍",
+            "天",
+            "小时",
+            "分钟",
+            "个月",
+            "台",
+            "张",
+            "名",
+            "批次",
+            "批",
+            "场",
+            "期",
+            "轮",
+            "个",
+            "部",
+            "块",
+            "株",
+            "棵",
+            "盏",
+            "根",
+            "口",
+            "艘",
+            "架次",
+            "床",
+            "位",
+            "支",
+            "类",
+            "宗",
+            "笔",
+            "份",
+            "起",
+            "例",
+            "标箱",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+
+_CHUNK_UNITS = UNITS
+
 
 
 _MAGNITUDES: dict[str, int] = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 100}
@@ -760,3 +853,45 @@ def extract_citations(text: str) -> list[Mention]:
         out.append(Mention("citation", text[m.start() : m.end()], key, m.start(), m.end()))
     out.sort(key=lambda c: c.start)
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# plain number strings: what a reader counts as "a number", figure or not (years included)
+
+_DIGIT_RUN_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# digits (years, dates), 二〇二二年, and durations or rounds such as 连续四年, 三个月, 十届
+NUMBER_STRINGS_RE = re.compile(
+    r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
+    r"|[一二三四五六七八九〇零]{4}年"
+    r"|(?<![第〇零一二两三四五六七八九十百千])[二两三四五六七八九十][〇零一二两三四五六七八九十百千]*(?=年|个月|周年|届)"
+)
+
+
+def canonical_number(num: str) -> str:
+    """``010.50`` → ``10.5``: equal values written differently compare equal."""
+    whole, _, frac = num.translate(_FULLWIDTH).partition(".")
+    whole = whole.lstrip("0") or "0"
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac}" if frac else whole
+
+
+def digit_runs(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, canonical value) of every run of digits in ``text``, full-width digits too."""
+    return [(m.start(), m.end(), canonical_number(m.group())) for m in _DIGIT_RUN_RE.finditer(text.translate(_FULLWIDTH))]
+
+
+# ------------------------------------------------------------------------------------------
+# masked figures of the redacted seed reports
+
+_MASK_FIGURE_RE = re.compile(
+    r"(?<![0-9.,*第])[*]+(?:\.[*]+)?(?:余|多)?(?: ?(?:(?:万亿|亿|万|千|百)(?:余|多)?(?:"
+    + "|".join(re.escape(u) for u in UNITS)
+    + r")?|(?:"
+    + "|".join(re.escape(u) for u in UNITS)
+    + r")))"
+)
+
+
+def extract_masks(text: str) -> list[tuple[int, int, str]]:
+    """``*.**万个``, ``**%``: the masked figures (a ``*`` for each digit) with a magnitude and/or unit."""
+    return [(m.start(), m.end(), m.group(0)) for m in _MASK_FIGURE_RE.finditer(text or "")]

@@ -101,6 +101,7 @@ import re
 from dataclasses import dataclass, field
 
 from .figures import chunk_figures
+from .numerals import cn_digits_to_int, cn_to_int
 from .records import Chunk, DocMeta, LoadedText, ParsedDoc, Section
 from .tokens import count_tokens_batch, encoding
 
@@ -306,20 +307,6 @@ _CHROME_RE = re.compile(r"首页.*(?:登录|无障碍|政务公开)|(?:登录|�
 
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=\s*年|-|—|–|－|/|\.|$)")
 _CN_YEAR_RE = re.compile(r"([〇○零一二三四五六七八九]{4})(?=年)")
-_CN_DIGIT = {
-    "〇": 0,
-    "○": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _PAREN_RE = re.compile(r"（[^（）]*）|\([^()]*\)")
 _ORG_RE = re.compile(rf"^[{_CJK}]{{1,25}}?{_ORG_SUFFIX}")
 _REGION_RE = re.compile(
@@ -352,7 +339,7 @@ _DOC_TYPES: tuple[tuple[str, str], ...] = (
 
 
 def _cn_year(s: str) -> int:
-    return int("".join(str(_CN_DIGIT[c]) for c in s))
+    return cn_digits_to_int(s) or 0
 
 
 def _year_in(text: str) -> tuple[int, int, int]:
@@ -486,11 +473,8 @@ _MIDLINE_L2_RE = re.compile(rf"(?<=[。：])[（(]([{_CN}]{{1,3}})[）)]")
 
 def _cn_int(s: str) -> int:
     """一..九十九 → int (0 when not a plain numeral)."""
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
-    if "十" not in s:
-        return digits.get(s, 0) if len(s) == 1 else 0
-    tens, _, ones = s.partition("十")
-    return (digits.get(tens, 0) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
+    value = cn_to_int(s) if len(s) <= 3 else None
+    return value if value is not None and value < 100 else 0
 
 
 def _split_run_together(line: str) -> list[str]:

@@ -77,6 +77,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from drafting.numerals import cn_to_int
 from drafting.records import Chunk
 from drafting.structure import HEADING_LEVELS, find_enumerations, heading_level, split_sentences
 
@@ -732,9 +733,6 @@ class Conformance:
 
 _WEIGHTS = {"标题层级": 20.0, "句子长度": 20.0, "常用开头": 15.0, "列举方式": 10.0, "人称": 10.0, "格式残留": 15.0, "结尾": 10.0}
 
-_CN_NUM = "一二三四五六七八九十"
-
-
 def _heading_number(level: int, line: str) -> int:
     m = re.match(r"^[（(]?([一二三四五六七八九十]{1,3}|\d{1,2})", line.strip())
     if not m:
@@ -742,10 +740,7 @@ def _heading_number(level: int, line: str) -> int:
     tok = m.group(1)
     if tok.isdigit():
         return int(tok)
-    if "十" not in tok:
-        return _CN_NUM.index(tok) + 1 if len(tok) == 1 else 0
-    tens, _, ones = tok.partition("十")
-    return ((_CN_NUM.index(tens) + 1) if tens else 1) * 10 + ((_CN_NUM.index(ones) + 1) if ones else 0)
+    return cn_to_int(tok) or 0
 
 
 def _check_headings(lines: list[str]) -> list[str]:

@@ -59,7 +59,10 @@ def marks_for(text: str, guard: GuardReport, terms: Sequence[TermFinding]) -> li
                 marks.append(Mark(d.start, d.end, "m-ok", f"已核对：{f.raw}（{f.thing}）", 1))
     for f in guard.unverified:
         if f.start is not None and f.end is not None:
-            marks.append(Mark(f.start, f.end, "m-bad", f"无出处的数字：{f.raw}，要点和数字表里都没有", 3))
+            marks.append(Mark(f.start, f.end, "m-bad", f.message, 3))
+    for f in guard.to_verify:
+        if f.start is not None and f.end is not None:
+            marks.append(Mark(f.start, f.end, "m-term sev-hint", f.message, 2))
     for d in guard.derived:
         cls = "m-ok" if d.ok else "m-bad"
         marks.append(Mark(d.start, d.end, cls, ("推算正确：" if d.ok else "推算有误：") + d.explanation, 2 if d.ok else 4))
@@ -140,11 +143,17 @@ def checks_html(
             rows.append(_li("ok", "✓", label, "已用于推算增速"))
         else:
             rows.append(_li("ok", "✓", label, _where(text, places)))
+    for f in guard.missing:
+        if f.kind != "figure":  # dropped dates, rankings and cited documents: not in the figure rows above
+            rows.append(_li("bad", "✗", f.raw, f.message))
     for f in guard.unverified:
         para = paragraph_of(text, f.start)
         where = f"第{para + 1}段" if para is not None else "稿中"
-        rows.append(_li("bad", "？", f"{f.raw}（{f.thing}）" if f.thing else f.raw,
-                        f"{where}：无出处，要点和数字表里都没有，请核实或删去"))
+        rows.append(_li("bad", "？", f"{f.raw}（{f.thing}）" if f.thing else f.raw, f"{where}：{f.message}"))
+    for f in guard.to_verify:
+        para = paragraph_of(text, f.start)
+        where = f"第{para + 1}段" if para is not None else "稿中"
+        rows.append(_li("warn", "！", f.raw, f"{where}：{f.message}"))
     counts = (f"提供 {len(guard.provided)} · 漏写 {len(guard.missing)} · 无出处 {len(guard.unverified)}")
     out.append(f'<h4>数字核对 <span class="count">{counts}</span></h4>')
     out.append("<ul>" + "".join(rows) + "</ul>" if rows else '<p class="muted">要点和数字表中没有数字。</p>')
