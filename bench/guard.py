@@ -724,10 +724,12 @@ def print_report(out: dict[str, Any]) -> None:
               f"必查 {g['false_alarm_blocking']}/{n_cases} ({rate(g['false_alarm_blocking'], n_cases)})")  # fmt: skip
     for name, g in (("project", p), ("gongwen", gw)):
         print(f"\nTop finding reasons on clean passages, {name}: "
-              + "; ".join(f"{k} ×{v}" for k, v in g["top_clean_reasons"]))  # fmt: skip
+              + ("; ".join(f"{k} ×{v}" for k, v in g["top_clean_reasons"]) or "(none)"))  # fmt: skip
         print(f"Top findings on clean passages, {name}:")
         for k, v in g["top_clean_findings"]:
             print(f"  {v:3d}  {k}")
+        if not g["top_clean_findings"]:
+            print("  (none)")
     print(f"\ncn_percent: {out['cn_percent_clean_pairs']} clean pairs built by spelling one bullet percentage "
           "(a multiple of 10, 25%, 33.3%, 50%, or 增长/提高100%) as 三成 / 百分之三十 / 一半 / 三分之一 / 四分之一 / "
           "翻一番 in BOTH the bullet and the passage; the plant changes it in the passage only, and is compared "
