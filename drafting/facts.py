@@ -179,15 +179,20 @@ def _direction(text: str, f: Figure, clause_lo: int) -> str:
     return "up" if last.group() in _UP else "down"
 
 
-def facts_of(text: str, figures: Sequence[Figure]) -> list[Fact]:
-    """Each figure of ``text`` with its indicator, qualifiers, direction, base and period."""
+def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> list[Fact]:
+    """Each figure of ``text`` with its indicator, qualifiers, direction, base and period.
+
+    ``notes``: ``text`` is a writer's bullets, one note a line; a line with no words of its own for what
+    it counts (``同比增长74.5%``) continues the line before (``工业固定资产投资完成93.1亿元``).
+    """
+    stops = _SENTENCE_STOP.replace("\n", "") if notes else _SENTENCE_STOP
     out: list[Fact] = []
     prev_end_in_clause = -1
     for i, f in enumerate(figures):
         if f.start is None or f.end is None:
             continue
         clause_lo = _clause_start(text, f.start)
-        sentence_lo = _clause_start(text, f.start, _SENTENCE_STOP)
+        sentence_lo = _clause_start(text, f.start, stops)
         seg_lo = clause_lo
         prev = figures[i - 1] if i > 0 else None
         if prev is not None and prev.end is not None and prev.end > seg_lo and prev.end <= f.start:

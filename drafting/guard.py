@@ -45,6 +45,7 @@ from drafting.quantities import (
     extract_dates,
     extract_figures,
     extract_ranks,
+    extract_sessions,
     split_unit,
 )
 
@@ -654,11 +655,31 @@ def _check_mentions(draft: str, provided_text: str, spans: list[tuple[int, int, 
             unverified.append(_mflag(d, "rank", f"排名“{d.raw}”与要点不符：{said}。请核对。"))
         else:
             notes.append(_mflag(d, "rank", f"排名“{d.raw}”：{said}，请核实。", "提示"))
-    dkeys = [_rank_parts(d.key) for d in dranks]
+    left = list(dranks)  # each draft ranking accounts for one of the writer's (the same one twice: 第4 … 第4)
     for g in granks:
         gs, gv = _rank_parts(g.key)
-        if not any(v == gv and (not s or not gs or s == gs) for s, v in dkeys):
+        hit = next((d for d in left if _rank_parts(d.key)[1] == gv and _rank_parts(d.key)[0] in ("", gs)), None)
+        hit = hit or next((d for d in left if _rank_parts(d.key)[1] == gv and not gs), None)
+        if hit is None:
             missing.append(_mflag(g, "rank", f"要点中的排名“{g.raw}”{_src(g)}稿中没有写或写错了。", missing=True))
+        else:
+            left.remove(hit)
+
+    gsessions, dsessions = given(extract_sessions(provided_text)), extract_sessions(draft)
+    gkeys_s = Counter(s.key for s in gsessions)
+    for d in dsessions:
+        if d.key not in gkeys_s:
+            said = f"要点写的是“{gsessions[0].raw}”" if gsessions else "要点中没有"
+            if gsessions:
+                unverified.append(_mflag(d, "session", f"会议届次“{d.raw}”与要点不符：{said}。"))
+            else:
+                notes.append(_mflag(d, "session", f"会议届次“{d.raw}”{said}，请核实。", "提示"))
+    have_s = Counter(d.key for d in dsessions)
+    for g in gsessions:
+        if have_s[g.key] > 0:
+            have_s[g.key] -= 1
+        else:
+            missing.append(_mflag(g, "session", f"要点中的“{g.raw}”{_src(g)}稿中没有写或写错了。", missing=True))
 
     gclaims = {c.key for c in extract_claims(provided_text)}
     for c in extract_claims(draft):
@@ -740,7 +761,7 @@ def check_figures(
         if _key(f) not in seen:
             seen.add(_key(f))
             unique.append(f)
-    gfacts = facts_of(provided_text, given)
+    gfacts = facts_of(provided_text, given, notes=True)
 
     all_pairs = _pairs_from_text(provided_text, given) + _pairs_from_facts(gfacts)
     for indicator, this, last, unit in pairs or []:
@@ -754,11 +775,17 @@ def check_figures(
     consumed = [p.figure(p.last) for p in used]
     dfacts = facts_of(draft, figs)
 
-    missing = [
-        _flag(f, "missing", f"漏写：“{f.raw}”{_src(f)}稿中没有。请补上，或确认不需要。", missing=True)
-        for f in unique
-        if not any(strict_same(d, f) for d in figs) and not any(same_value(f, c) for c in consumed)
-    ]
+    missing = []
+    for f in unique:
+        need = sum(1 for g in given if _key(g) == _key(f) and strict_same(g, f))
+        have = sum(1 for d in figs if strict_same(d, f))
+        if have >= need or (have == 0 and any(same_value(f, c) for c in consumed)):
+            continue
+        if have == 0:
+            message = f"漏写：“{f.raw}”{_src(f)}稿中没有。请补上，或确认不需要。"
+        else:
+            message = f"漏写：“{f.raw}”要点中写了{need}处，稿中只有{have}处。请核对是否漏了一处。"
+        missing.append(_flag(f, "missing", message, missing=True))
     unverified = _check_figure_facts(dfacts, gfacts, pair_figs, ok_starts, provided_text)
 
     gdates = extract_dates(provided_text)

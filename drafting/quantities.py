@@ -51,6 +51,7 @@ __all__ = [
     "extract_figures",
     "extract_masks",
     "extract_ranks",
+    "extract_sessions",
     "norm_unit",
     "split_unit",
 ]
@@ -232,8 +233,9 @@ _CN_UNITS = _BASE_UNITS - _ARABIC_ONLY_UNITS - {
 }  # fmt: skip
 # A Chinese numeral counts years only after a word that makes it a duration: 提前三年, 连续五年.
 _CN_YEARS_RE = re.compile(
-    r"(?:提前|连续|用|历时|近|超过|持续|延长|缩短|推迟|期限|为期|满|已|达)"
-    r"(?P<num>[一二两三四五六七八九十]{1,3})(?P<q>多)?(?P<unit>年|个月)(?!来|级|代|前|后|间|度|底|末|初)"
+    r"(?:(?<=提前|连续|历时|超过|持续|延长|缩短|推迟|期限|为期|过去|最近)|(?<=[用近满已达这]))"
+    r"(?P<num>[一二两三四五六七八九十]{1,3})(?P<q>多)?(?P<unit>年|个月)(?!级|代|前|后|度|底|末|初|计划|规划|行动)"
+    r"|(?<![第" + CN_NUMERAL_CHARS + r"])(?P<num2>[两三四五六七八九十]{1,3})(?P<unit2>年)(?=来|内|以内|之内|时间)"
 )
 # 五成 / 超五成 / 百分之三十 / 三分之一 / 一半 / 翻一番: shares and multiples in words, as percentages
 _CN_SHARE_RE = re.compile(
@@ -676,15 +678,15 @@ def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]], taken: l
             continue
         out.append(Figure(raw=text[start:end], value=value, unit=unit, thing=_thing(text, start), start=start, end=end))
     for m in _CN_YEARS_RE.finditer(norm):
-        start, end = m.span("num")[0], m.end()
+        group = "num" if m.group("num") else "num2"
+        unit = m.group("unit") or m.group("unit2")
+        start, end = m.start(group), m.end()
         if _overlaps(blocked, start, end) or _overlaps(taken, start, end):
             continue
-        n = cn_to_int(m.group("num"))
+        n = cn_to_int(m.group(group))
         if n is None:
             continue
-        out.append(
-            Figure(raw=text[start:end], value=float(n), unit=m.group("unit"), thing=_thing(text, start), start=start, end=end)
-        )
+        out.append(Figure(raw=text[start:end], value=float(n), unit=unit, thing=_thing(text, start), start=start, end=end))
     return out
 
 
@@ -835,6 +837,20 @@ def extract_ranks(text: str) -> list[Mention]:
             if lead in ("列", "排", "保持", "进入", "位于"):
                 continue
         out.append(Mention("rank", text[start : m.end()], f"{scope or ''}|{prefix}{value}", start, m.end()))
+    return out
+
+
+_SESSION_RE = re.compile(
+    r"(?P<a>[零〇一二两三四五六七八九十百0-9]+)届(?:[\u4e00-\u9fff]{0,6}?)(?P<b>[零〇一二两三四五六七八九十百0-9]+)次(?:全体)?(?:会议|全会)"
+)
+
+
+def extract_sessions(text: str) -> list[Mention]:
+    """Sessions of a congress or committee: ``市四届人大四次会议`` → key ``4届4次``."""
+    out = []
+    for m in _SESSION_RE.finditer((text or "").translate(_FULLWIDTH)):
+        a, b = (x if x.isdigit() else str(cn_to_int(x)) for x in (m.group("a"), m.group("b")))
+        out.append(Mention("session", text[m.start() : m.end()], f"{a}届{b}次", m.start(), m.end()))
     return out
 
 
