@@ -234,7 +234,7 @@ _CN_UNITS = _BASE_UNITS - _ARABIC_ONLY_UNITS - {
 # A Chinese numeral counts years only after a word that makes it a duration: 提前三年, 连续五年.
 _CN_YEARS_RE = re.compile(
     r"(?:(?<=提前|连续|历时|超过|持续|延长|缩短|推迟|期限|为期|过去|最近)|(?<=[用近满已达这]))"
-    r"(?P<num>[一二两三四五六七八九十]{1,3})(?P<q>多)?(?P<unit>年|个月)(?!级|代|前|后|度|底|末|初|计划|规划|行动)"
+    r"(?P<num>[二两三四五六七八九十][一二两三四五六七八九十]{0,2})(?P<q>多)?(?P<unit>年|个月)(?!级|代|前|后|度|底|末|初|计划|规划|行动)"
     r"|(?<![第" + CN_NUMERAL_CHARS + r"])(?P<num2>[两三四五六七八九十]{1,3})(?P<unit2>年)(?=来|内|以内|之内|时间)"
 )
 # 五成 / 超五成 / 百分之三十 / 三分之一 / 一半 / 翻一番: shares and multiples in words, as percentages
