@@ -85,6 +85,7 @@ class Fact:
     period: str  # normalised: 本年, 上年, 上半年, 一季度 … or ""
     period_word: str  # as written
     inherited: bool = False  # the indicator was taken from an earlier figure of the sentence
+    line: int = 0  # the line of its text it stands on (for bullets: which note)
 
 
 def _clause_start(text: str, pos: int, stops: str = _CLAUSE_STOP) -> int:
@@ -221,7 +222,8 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
         for pm in _PERIOD_RE.finditer(_BASE_RE.sub(lambda m: "＃" * len(m.group()), prefix)):
             period_word = pm.group()
         out.append(
-            Fact(f, indicator, frozenset(quals), qwords, direction, base, _PERIODS.get(period_word, ""), period_word, inherited)
+            Fact(f, indicator, frozenset(quals), qwords, direction, base, _PERIODS.get(period_word, ""), period_word,
+                 inherited, text.count("\n", 0, f.start))  # fmt: skip
         )
     del prev_end_in_clause
     return out

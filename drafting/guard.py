@@ -513,6 +513,15 @@ def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) 
         for v in gfacts
         if v.figure.unit == d.figure.unit and not strict_same(d.figure, v.figure) and informative(v.indicator)
     ]
+    exact = [v for v in gfacts if v.figure.unit == d.figure.unit and not strict_same(d.figure, v.figure)
+             and v.indicator == d.indicator and informative(d.indicator) and not d.inherited]  # fmt: skip
+    if exact and d.indicator != g.indicator and not (g_inf and d.indicator in g.indicator):
+        rival = exact[0]
+        return "indicator", (
+            f"“{d.figure.raw}”在要点中是“{g.indicator if g_inf else g.figure.raw}”的数字{_src(g.figure)}，"
+            f"这里写在“{d.indicator}”后面；要点里“{rival.indicator}”是{rival.figure.raw}{_src(rival.figure)}。"
+            "请核对是否张冠李戴。"
+        )
     if d_inf and rivals and not (d.inherited and not g_inf):
         best_sim, rival = max(rivals, key=lambda t: t[0])
         # with no words of its own in the bullets, a figure moved only if another one's words fit exactly
@@ -563,7 +572,7 @@ def _value_message(d: Fact, gfacts: Sequence[Fact]) -> tuple[str, str]:
 
 
 def _check_figure_facts(
-    dfacts: list[Fact], gfacts: list[Fact], pair_figs: list[Figure], skip: set[int], provided_text: str
+    dfacts: list[Fact], gfacts: list[Fact], pair_figs: list[Figure], skip: set[int], provided_text: str, draft: str
 ) -> list[Flag]:
     flags: list[Flag] = []
     uses: dict[int, list[tuple[float, Fact]]] = {}
@@ -582,6 +591,7 @@ def _check_figure_facts(
         problem = _compare_fact(d, g, gfacts, provided_text)
         if problem:
             flags.append(_flag(d.figure, *problem))
+    flags += _order_flags(draft, dfacts, gfacts, {f.start for f in flags})
     # a writer's figure used more often than given: the extra uses with the least fitting indicator
     by_id = {id(g): g for g in gfacts}
     flagged = {id(f) for f in flags}
@@ -602,6 +612,37 @@ def _check_figure_facts(
             )
     flags.sort(key=lambda f: f.start or 0)
     return flags
+
+
+def _order_flags(draft: str, dfacts: list[Fact], gfacts: list[Fact], flagged: set[int | None]) -> list[Flag]:
+    """Two of the writer's figures of one note, listed side by side in the draft in the other order:
+    ``分别完成37820元、28104元`` → ``28104元、37820元``, ``从1.6万元提高到2.4万元`` → ``从2.4万元提高到1.6万元``."""
+    out: list[Flag] = []
+    for a, b in itertools.pairwise(dfacts):
+        fa, fb = a.figure, b.figure
+        if fa.end is None or fb.start is None or fa.start in flagged or fb.start in flagged or fa.unit != fb.unit:
+            continue
+        if strict_same(fa, fb):
+            continue
+        between = draft[fa.end : fb.start]
+        if informative(indicator_words(between)) or any(ch in between for ch in "。；;\n"):
+            continue  # words between them name what each counts: their order is the writer's choice
+        ga = [g for g in gfacts if strict_same(fa, g.figure)]
+        gb = [g for g in gfacts if strict_same(fb, g.figure)]
+        for x in ga:
+            for y in gb:
+                if x.figure.start is not None and y.figure.start is not None and x.indicator == y.indicator and (
+                    y.figure.start < x.figure.start
+                ) and x.line == y.line:
+                    out.append(_flag(fb, "indicator", (
+                        f"“{fa.raw}”和“{fb.raw}”的先后与要点相反（要点{_src(y.figure)}中先写{y.figure.raw}、后写{x.figure.raw}），"
+                        "分别对应的指标会张冠李戴，请核对顺序。"
+                    )))  # fmt: skip
+                    break
+            else:
+                continue
+            break
+    return out
 
 
 def _check_dates(draft: str, given: list[DateMention], allowed_years: set[int]) -> tuple[list[Flag], list[Flag]]:
@@ -788,7 +829,7 @@ def check_figures(
         else:
             message = f"漏写：“{f.raw}”要点中写了{need}处，稿中只有{have}处。请核对是否漏了一处。"
         missing.append(_flag(f, "missing", message, missing=True))
-    unverified = _check_figure_facts(dfacts, gfacts, pair_figs, ok_starts, provided_text)
+    unverified = _check_figure_facts(dfacts, gfacts, pair_figs, ok_starts, provided_text, draft)
 
     gdates = extract_dates(provided_text)
     for d in gdates:

@@ -231,12 +231,11 @@ _CN_UNITS = _BASE_UNITS - _ARABIC_ONLY_UNITS - {
     "期", "口", "度", "周", "周年", "周岁", "岁", "层", "班", "组", "片", "段", "篇", "本", "对", "镇", "村", "县",
     "区", "年度", "季度", "届", "立方", "平方", "寸",
 } | {"大"}  # fmt: skip  (三大攻坚战, 六大科技专项: a count of named things)
-# A Chinese numeral counts years only after a word that makes it a duration: 提前三年, 连续五年.
+# A Chinese numeral with 年 is a count of years (提前三年, 这五年, 五十年一遇), not a year or a plan (五年规划).
 _CN_YEARS_RE = re.compile(
-    r"(?:(?<=提前|连续|历时|超过|持续|延长|缩短|推迟|期限|为期|过去|最近)|(?<=[用近满已达这]))"
-    r"(?P<num>[二两三四五六七八九十][一二两三四五六七八九十]{0,2})(?P<q>多)?(?P<unit>年|个月)(?!级|代|前|后|度|底|末|初|计划|规划|行动)"
-    r"|(?<![第" + CN_NUMERAL_CHARS + r"])(?P<num2>[两三四五六七八九十]{1,3})(?P<unit2>年)(?=来|内|以内|之内|时间|一遇)"
-    r"|(?<=过去的|过去这)(?P<num3>[两三四五六七八九十]{1,3})(?P<unit3>年)"
+    r"(?<![第〇零一二两三四五六七八九十百千])"
+    r"(?P<num>[两三四五六七八九]|[二三四五六七八九]?十[一二三四五六七八九]?)(?P<q>多)?(?P<unit>年|个月)"
+    r"(?!级|代|前|后|度|底|末|初|计划|规划|行动|制|期|份)"
 )
 # 五成 / 超五成 / 百分之三十 / 三分之一 / 一半 / 翻一番: shares and multiples in words, as percentages
 _CN_SHARE_RE = re.compile(
@@ -678,8 +677,7 @@ def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]], taken: l
             continue
         out.append(Figure(raw=text[start:end], value=value, unit=unit, thing=_thing(text, start), start=start, end=end))
     for m in _CN_YEARS_RE.finditer(norm):
-        group = "num" if m.group("num") else ("num2" if m.group("num2") else "num3")
-        unit = m.group("unit") or m.group("unit2") or m.group("unit3")
+        group, unit = "num", m.group("unit")
         start, end = m.start(group), m.end()
         if _overlaps(blocked, start, end) or _overlaps(taken, start, end):
             continue
