@@ -399,8 +399,7 @@ def test_editor_over_the_limit_is_refused_in_chinese_and_nothing_is_saved(ctx: A
     history = HistoryTab(ctx)
     history.draft = tab
     _c, editor, *_r, state, _s, _f = draft_once(tab)
-    limit = ctx.settings.max_editor_chars
-    assert limit == 20_000
+    limit = 20_000  # a report section; the default of DRAFTING_MAX_EDITOR_CHARS
     huge = editor + "\n" + "扎实推进城市更新。" * (limit // 9 + 1)
     before = ctx.history().count()
     for call in (lambda: tab.check_editor(huge), lambda: tab.save_edit(huge, state),
@@ -411,6 +410,7 @@ def test_editor_over_the_limit_is_refused_in_chinese_and_nothing_is_saved(ctx: A
             call()
         assert "没有丢失" in str(info.value)
     assert ctx.history().count() == before  # nothing of the over-long text was stored
+    assert ctx.settings.max_editor_chars == limit
     assert state["text"] == editor
     ok = editor + "\n" + "扎实推进城市更新。" * ((limit - len(editor)) // 9 - 1)
     assert len(ok) <= limit
