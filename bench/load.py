@@ -3,6 +3,7 @@
     python bench/load.py                                  # 20 writers, 60 s, offline engine
     python bench/load.py --engine openai                  # against the scripted OpenAI-compatible stub
     python bench/load.py --compare 1,4,8 --seconds 45     # the same load at three queue settings
+    python bench/load.py --scenario paste --writers 10    # one writer pastes the largest text, the others edit
 
 The app runs as a subprocess (``python bench/load.py _serve``) on a free 127.0.0.1 port, with a temp
 store (corpus/ ingested first), a temp data dir and a users file of N writers, so every save lands in
@@ -39,6 +40,7 @@ CORPUS = ROOT / "corpus"
 OPS = ("draft", "refine", "polish", "export")
 HTTP_TIMEOUT = 120.0  # seconds without a byte before a writer's request fails (a browser is as patient)
 SAVED_RE = re.compile(r"已自动保存为版本\s*(\d+)")
+PASTE_UNIT = "（二）扎实推进城市更新。老旧小区改造完成120个，惠及居民3.2万户，新增公共停车泊位1.2万个。\n"
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
 CASES = [
     ("（三）城市更新", ["老旧小区改造完成120个，惠及居民3.2万户", "新增公共停车泊位1.2万个", "完成城市道路提升改造18条"]),
@@ -176,6 +178,7 @@ class Writer:
     engine: str
     ops: list[Op] = field(default_factory=list)
     client: Any = None
+    saved_texts: dict[int, str] = field(default_factory=dict)  # version → the text the editor sent
 
     def connect(self, url: str, download_dir: Path) -> bool:
         """Log in and open a session (recorded as a ``login`` op).  gradio_client's own HTTP timeout is
@@ -241,6 +244,48 @@ class Writer:
             return path, None
 
         return self._timed("export", run)
+
+    def save(self, text: str, kind: str = "save") -> Any:
+        """The editor's save step (重新检查 or leaving the editor): ``/save_edit``."""
+        def run() -> tuple[Any, int]:
+            status = self.client.predict(text, api_name="/save_edit")
+            m = re.search(r"版本\s*(\d+)", str(status))
+            if not m:
+                raise AssertionError(f"not reported as saved: {str(status)[:160]}")
+            self.saved_texts[int(m.group(1))] = text
+            return status, int(m.group(1))
+
+        return self._timed(kind, run)
+
+    def check(self, text: str, kind: str = "check") -> Any:
+        """The step after it: check and render both panels (``/check_edit``)."""
+        def run() -> tuple[Any, None]:
+            out = self.client.predict(text, api_name="/check_edit")
+            if 'id="para-1"' not in str(out[0]):
+                raise AssertionError(f"no annotated draft: {str(out[0])[:120]}")
+            return out, None
+
+        return self._timed(kind, run)
+
+    def paste_loop(self, deadline: float, limit: int) -> None:
+        """The writer with the largest text the editor takes: paste, 重新检查, change a line, again."""
+        body = (PASTE_UNIT * (limit // len(PASTE_UNIT) + 1))[: limit - 12]
+        n = 0
+        while time.monotonic() < deadline:
+            text = f"第{n:04d}稿\n{body}"[:limit]
+            if self.save(text, "paste save") is not None:
+                self.check(text, "paste check")
+            n += 1
+
+    def edit_loop(self, deadline: float) -> None:
+        """An ordinary writer: a short section edited and saved (leaving the editor), now and then checked."""
+        heading, bullets = CASES[len(self.user) % len(CASES)]
+        n = 0
+        while time.monotonic() < deadline:
+            text = f"{heading}\n" + "；".join(bullets) + f"。\n第{n}次修改：进一步压实责任，推动各项任务落地见效。"
+            if self.save(text) is not None and n % 3 == 2:
+                self.check(text)
+            n += 1
 
     def session(self, n: int, ops: Sequence[str]) -> None:
         drafted = self.draft(n)
@@ -328,7 +373,7 @@ def pct(values: Sequence[float], p: float) -> float:
 def summary(ops: Sequence[Op], wall: float | None = None) -> dict[str, Any]:
     lat = [o.seconds for o in ops if o.ok]
     out = {"n": len(ops), "ok": len(lat), "errors": len(ops) - len(lat),
-           "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
+           "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
            "mean": statistics.fmean(lat) if lat else float("nan")}
     if wall:
         out["per_s"] = len(lat) / wall
@@ -398,6 +443,67 @@ def run_load(*, engine: str, writers: int, seconds: float | None = None, iterati
             shutil.rmtree(root, ignore_errors=True)
 
 
+def run_paste(*, writers: int, seconds: float, limit: int, root: Path | None = None) -> dict[str, Any]:
+    """One writer pastes the largest text the editor takes and re-checks it in a loop; the others
+    save short edits (and check every third).  Every save the app reported must be in that writer's
+    history with exactly the text sent: anything else is a lost save."""
+    from drafting.history import History
+    from drafting.settings import get_settings
+
+    own_root = root is None
+    root = Path(tempfile.mkdtemp(prefix="drafting-paste-")) if root is None else root
+    try:
+        app, creds = start_app(root, writers)
+        try:
+            pool = [Writer(u, p, "offline") for u, p in creds]
+            threads = [threading.Thread(target=w.connect, args=(app.url, root / "downloads")) for w in pool]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            pool = [w for w in pool if w.client is not None]
+            paster, others = pool[0], pool[1:]
+            cpu0, t0 = app.cpu_seconds(), time.monotonic()
+            deadline = t0 + seconds
+            threads = [threading.Thread(target=paster.paste_loop, args=(deadline, limit))]
+            threads += [threading.Thread(target=w.edit_loop, args=(deadline,)) for w in others]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall, app_cpu = time.monotonic() - t0, app.cpu_seconds() - cpu0
+            for w in pool:
+                w.client.close()
+        finally:
+            app.stop()
+        history = History.for_settings(get_settings(data_dir=app.data_dir))
+        lost = [(w.user, vid) for w in pool for vid, text in w.saved_texts.items()
+                if (v := history.get(w.user, vid)) is None or v.text != text]
+        ops = [o for w in pool for o in w.ops if o.kind != "login"]
+        out: dict[str, Any] = {"writers": len(pool), "wall_s": round(wall, 1), "app_cores": round(app_cpu / wall, 2),
+                               "limit_chars": limit, "lost_saves": len(lost) + sum(not o.ok for o in ops if "save" in o.kind),
+                               "reported_missing_or_changed": lost[:10], "errors": [o.error for o in ops if not o.ok][:10]}
+        for kind in ("save", "check", "paste save", "paste check"):
+            out[kind] = summary([o for o in ops if o.kind == kind], wall)
+        return out
+    finally:
+        if own_root:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def paste_table(r: dict[str, Any]) -> str:
+    lines = [(f"{r['writers']} writers ({r['writers'] - 1} editing, 1 pasting {r['limit_chars']} characters), "
+              f"{r['wall_s']} s, app {r['app_cores']} cores; lost saves: {r['lost_saves']}"),
+             "| who | step | ok / n | p50 s | p95 s | p99 s | max s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for kind in ("save", "check", "paste save", "paste check"):
+        s = r[kind]
+        who = "the paster" if kind.startswith("paste") else "the others"
+        step = kind.replace("paste ", "")
+        lines.append(f"| {who} | {step} | {s['ok']} / {s['n']} | {s['p50']:.2f} | {s['p95']:.2f} | {s['p99']:.2f} | "
+                     f"{s.get('max', float('nan')):.2f} |")
+    return "\n".join(lines)
+
+
 def table(results: Sequence[Result]) -> str:
     lines = ["| engine | queue limit | op | ok / n | ops/s | p50 s | p95 s | p99 s | errors | saved / expected |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -434,9 +540,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=None, help="queue default_concurrency_limit (default: the app's)")
     ap.add_argument("--compare", default="", help="comma-separated limits to run one after another, e.g. 1,4,8")
     ap.add_argument("--json", default="", help="write the results here as JSON")
+    ap.add_argument("--scenario", choices=["mixed", "paste"], default="mixed",
+                    help="mixed: draft/refine/polish/export loops; paste: one writer at the editor limit, the others editing")
     args = ap.parse_args(argv)
     if args.mode == "_serve":
         return serve(args.concurrency)
+    if args.scenario == "paste":
+        from drafting.settings import get_settings
+
+        limit = get_settings().max_editor_chars
+        print(f"running paste: {args.writers} writers, {args.seconds:.0f} s, editor limit {limit}…", flush=True)
+        r = run_paste(writers=args.writers, seconds=args.seconds, limit=limit)
+        print(paste_table(r))
+        for e in r["errors"][:5]:
+            print("  error:", e)
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(r, ensure_ascii=False, indent=1, default=str), "utf-8")
+        return 0 if r["lost_saves"] == 0 else 1
     limits: list[int | None] = [int(x) for x in args.compare.split(",") if x.strip()] or [args.concurrency]
     results = []
     for limit in limits:

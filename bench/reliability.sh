@@ -20,5 +20,9 @@ echo "== Load: 20 writers for 60 s, offline engine, then the scripted endpoint; 
 $PY bench/load.py --engine offline --writers 20 --seconds 60 --compare 1,4,8
 $PY bench/load.py --engine openai --writers 20 --seconds 60 --compare 1,4,8,16
 
+echo "== Issue #11: one writer pastes the largest allowed text, the others edit (save p50/p99, lost saves) =="
+$PY bench/load.py --scenario paste --writers 10 --seconds 60
+$PY bench/render.py --old 48c2f41
+
 echo "== Scale-out: the 100x synthetic corpus in a chroma run server (about 25 minutes) =="
 $PY bench/retrieval.py scale --factor 100 --server

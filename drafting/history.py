@@ -266,6 +266,15 @@ class History:
             )
             return cur.rowcount == 1
 
+    def set_checks(self, user: str, version_id: int, checks: dict[str, Any]) -> bool:
+        """Store the checks of one of the user's versions that was saved before they were computed
+        (an editor save: the text is stored first, the checks after).  False when the id is not the user's."""
+        _need_user(user)
+        with self._write() as conn:
+            cur = conn.execute("UPDATE versions SET checks = ? WHERE id = ? AND user = ?",
+                               (_dumps(checks or {}), int(version_id), user))
+            return cur.rowcount == 1
+
     def get(self, user: str, version_id: int) -> Version | None:
         """The version, or ``None`` when it does not exist or belongs to someone else."""
         _need_user(user)

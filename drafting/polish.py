@@ -416,12 +416,11 @@ def llm_suggestions(
 
 
 # ---- the pipeline -------------------------------------------------------------------------------
-def check_length(text: str) -> None:
-    """The size limit of a polish request (the CLI and the UI word the empty case each their own way)."""
-    if len(text) > MAX_POLISH_CHARS:
-        raise InputError(
-            f"文字太长（{len(text)}字，上限{MAX_POLISH_CHARS}字）。请分段润色，每次不超过{MAX_POLISH_CHARS}字。"
-        )
+def check_length(text: str, limit: int = MAX_POLISH_CHARS, advice: str = "请分段润色，每次不超过{limit}字。") -> None:
+    """The size limit of a polish request (the CLI and the UI word the empty case each their own way);
+    the 起草 editor passes its own ``limit`` and ``advice``."""
+    if len(text) > limit:
+        raise InputError(f"文字太长（{len(text)}字，上限{limit}字）。" + advice.format(limit=limit))
 
 
 def _validate(text: str) -> None:

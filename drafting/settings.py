@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     users_file: Path | None = Field(None, description="JSON users file (hashed passwords); required beyond 127.0.0.1")
     host: str = Field("127.0.0.1", description="address the UI binds to")
     port: int = 7860
+    trusted_proxies: str = Field("", description="comma-separated addresses or networks of reverse proxies whose "
+                                 "X-Forwarded-For names the client (login limits per address); empty = trust none")
+    max_editor_chars: int = Field(20_000, description="largest text the 起草 editor saves and checks: one report section")
+    upload_quota_mb: float = Field(1000.0, description="per user: MB uploaded within upload_keep_hours, "
+                                   "counted against Gradio's temp folder")
+    upload_keep_hours: float = Field(6.0, description="Gradio's temp copies of uploads and downloads are deleted "
+                                     "after this many hours")
 
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
@@ -80,6 +87,9 @@ class Settings(BaseSettings):
 
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser()
+
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
 
 def get_settings(**overrides: object) -> Settings:

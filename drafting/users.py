@@ -26,7 +26,12 @@ from drafting.errors import ConfigError, InputError
 LOCAL_USER = "本机用户"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MIN_PASSWORD = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further, and bcrypt 5 raises ValueError beyond it
 BCRYPT_ROUNDS = 12  # cost factor: about a quarter of a second per check on one core
+PASSWORD_TOO_LONG = (
+    f"密码太长：超过{MAX_PASSWORD_BYTES}字节（约24个汉字或72个英文字母、数字），不可能是正确的密码。"
+    "请检查是否粘贴了多余的内容后重新输入；忘记密码请联系管理员重设。"
+)
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,16 @@ class User:
     admin: bool = False
 
 
+def password_too_long(password: str) -> bool:
+    """Longer than bcrypt can check: refused the same way for every name, known or not."""
+    return len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InputError(f"密码太短：至少{MIN_PASSWORD}位。请换一个更长的密码。")
+    if password_too_long(password):
+        raise InputError(f"密码太长：bcrypt 只认前{MAX_PASSWORD_BYTES}字节（约24个汉字）。请换一个短一些的密码。")
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
 
 
@@ -68,19 +80,21 @@ _DUMMY_HASH: bytes | None = None  # checked for unknown names, so they take as l
 
 
 def verify(users: dict[str, User], name: str, password: str) -> bool:
+    """True for the right password.  A known and an unknown name go down the same path (an unknown
+    one is checked against a dummy hash), and a password bcrypt cannot check (empty, over
+    ``MAX_PASSWORD_BYTES``, not encodable) is refused before either, so no answer tells them apart."""
     global _DUMMY_HASH
     user = users.get(name)
-    if not password:
+    if not password or password_too_long(password):
         return False
-    if user is None:
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = bcrypt.hashpw(b"drafting-dummy", bcrypt.gensalt(rounds=BCRYPT_ROUNDS))
-        bcrypt.checkpw(password.encode("utf-8"), _DUMMY_HASH)
-        return False
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = bcrypt.hashpw(b"drafting-dummy", bcrypt.gensalt(rounds=BCRYPT_ROUNDS))
+    stored = user.password_hash.encode("ascii", "replace") if user is not None else _DUMMY_HASH
     try:
-        return bcrypt.checkpw(password.encode("utf-8"), user.password_hash.encode("ascii"))
-    except ValueError:  # a malformed hash never matches
+        ok = bcrypt.checkpw(password.encode("utf-8"), stored)
+    except (ValueError, UnicodeError):  # a malformed hash or a lone surrogate never matches
         return False
+    return ok and user is not None
 
 
 def add_user(path: Path, name: str, password: str, *, admin: bool = False) -> User:

@@ -214,9 +214,13 @@ class Served:
         return "/" + str(names[0])
 
 
+UPLOAD_QUOTA_MB = 1.0  # the served app's per-user upload quota
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    from drafting.ui.app import build_app, launch_kwargs, login_check
+    """The app as `drafting serve` starts it (``launch``), with the login limiter on a test clock."""
+    from drafting.ui.app import launch, login_check
 
     root = tmp_path_factory.mktemp("security")
     shutil.copytree(SEEDS, root / "corpus")
@@ -226,20 +230,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     for name, pw in PASSWORDS.items():
         add_user(users, name, pw, admin=name == "alice")
     settings = get_settings(store=store, data_dir=root / "data", users_file=users, engine="offline",
-                            host="127.0.0.1", port=free_port())
-    ctx = AppContext.create(settings)
-    demo = build_app(settings, ctx)
-    kwargs = launch_kwargs(settings, ctx)
+                            host="127.0.0.1", port=free_port(), upload_quota_mb=UPLOAD_QUOTA_MB)
     clock = FakeClock()
     limiter = LoginLimiter(clock=clock, ip_max_failures=20)
-    kwargs["auth"] = login_check(ctx.users or {}, limiter)  # the real check, with a clock the test moves
-    demo.launch(**kwargs, prevent_thread_lock=True, quiet=True)
+    # the real check, with a clock the test moves
+    demo = launch(settings, auth=login_check(load_users(users), limiter), prevent_thread_lock=True, quiet=True)
     yield Served(f"http://127.0.0.1:{settings.port}/", settings, demo, clock, limiter)
     demo.close()
 
 
-def login(url: str, name: str, password: str) -> httpx.Response:
-    return httpx.post(url + "login", data={"username": name, "password": password}, timeout=60)
+def login(url: str, name: str, password: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.post(url + "login", data={"username": name, "password": password}, headers=headers, timeout=60)
 
 
 def test_http_login_is_locked_after_five_wrong_passwords(served: Served) -> None:
@@ -264,6 +265,74 @@ def test_http_login_limit_sees_the_client_address(served: Served) -> None:
     assert r.status_code == 400 and "登录失败次数过多" in r.json()["detail"]
     served.clock.now += 61
     assert login(served.url, "alice", PASSWORDS["alice"]).status_code == 200
+
+
+# ---- issue #11: oversize passwords, X-Forwarded-For -------------------------------------------
+LONG_PASSWORD = "密" * 25  # 75 UTF-8 bytes: more than bcrypt's 72
+
+
+def test_oversize_password_is_refused_alike_for_known_and_unknown_names(tmp_path: Path) -> None:
+    """bcrypt 5 raises ValueError past 72 bytes: verify() caught it for a known name only."""
+    from drafting.errors import InputError
+    from drafting.users import MAX_PASSWORD_BYTES, hash_password
+
+    add_user(tmp_path / "users.json", "alice", PASSWORDS["alice"])
+    users = load_users(tmp_path / "users.json")
+    assert len(LONG_PASSWORD.encode()) > MAX_PASSWORD_BYTES == 72
+    assert verify(users, "alice", LONG_PASSWORD) is False
+    assert verify(users, "nobody", LONG_PASSWORD) is False
+    assert verify(users, "nobody", "drafting-dummy") is False  # the dummy hash's own password
+    with pytest.raises(InputError, match="密码太长"):
+        hash_password("a" * 73)
+
+
+def test_http_oversize_password_same_chinese_answer_and_the_limit_stays_right(served: Served) -> None:
+    served.clock.now += 10_000  # earlier tests' counters are forgotten
+    known, unknown = login(served.url, "alice", LONG_PASSWORD), login(served.url, "nobody-such", LONG_PASSWORD)
+    for r in (known, unknown):
+        assert r.status_code == 400 and "密码太长" in r.json()["detail"]
+    assert known.json() == unknown.json()  # nothing tells a known name from an unknown one
+    for n in range(18):  # 20 in all from this address, the served app's address limit
+        assert login(served.url, f"long{n}", LONG_PASSWORD).status_code == 400
+    r = login(served.url, "alice", PASSWORDS["alice"])
+    assert r.status_code == 400 and int(r.headers["retry-after"]) == 60  # locked for the designed 60 s…
+    served.clock.now += 61
+    assert login(served.url, "alice", PASSWORDS["alice"]).status_code == 200  # …not held "busy" for 15 min
+
+
+def test_x_forwarded_for_from_an_unnamed_proxy_is_ignored(served: Served) -> None:
+    served.clock.now += 10_000
+    for n in range(20):
+        r = login(served.url, f"xff{n}", "wrong-password", headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        assert r.status_code == 400
+    assert not [k for k in served.limiter._state if k[1].startswith("198.51.100.")]
+    r = login(served.url, "alice", PASSWORDS["alice"], headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.status_code == 400 and "登录失败次数过多" in r.json()["detail"]  # a new header is no new address
+    served.clock.now += 61
+    assert os.environ.get("FORWARDED_ALLOW_IPS") == ""  # launch() with DRAFTING_TRUSTED_PROXIES unset
+
+
+def test_x_forwarded_for_from_a_named_proxy_names_the_client() -> None:
+    """Behind nginx: DRAFTING_TRUSTED_PROXIES names it, and uvicorn's proxy middleware (what launch()
+    configures through FORWARDED_ALLOW_IPS) hands the client's address to the limiter."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from drafting.users import ClientAddress, client_ip
+
+    settings = get_settings(trusted_proxies="10.0.0.5, 192.168.0.0/16")
+    assert settings.trusted_proxy_list() == ["10.0.0.5", "192.168.0.0/16"]
+    assert get_settings().trusted_proxy_list() == []
+    seen: list[str | None] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(client_ip())
+
+    stack = ProxyHeadersMiddleware(ClientAddress(app), trusted_hosts=",".join(settings.trusted_proxy_list()))
+    for peer, xff in (("10.0.0.5", "203.0.113.7"), ("192.168.3.4", "203.0.113.8, 192.168.1.1"),
+                      ("127.0.0.1", "203.0.113.9")):
+        scope = {"type": "http", "client": (peer, 5000), "headers": [(b"x-forwarded-for", xff.encode())]}
+        asyncio.run(stack(scope, None, None))
+    assert seen == ["203.0.113.7", "203.0.113.8", "127.0.0.1"]
 
 
 def test_api_needs_login(served: Served) -> None:
@@ -386,6 +455,111 @@ def test_exports_folder_is_not_guessable(served: Served) -> None:
     assert r.status_code in (403, 404)
     r = httpx.get(served.url + f"gradio_api/file={exported.parent.parent}", cookies=cookies, timeout=60)
     assert r.status_code != 200 or exported.name not in r.text
+
+
+# ---- issue #11: session hashes, the editor save, uploads ---------------------------------------
+def draft_tab_of(demo: Any) -> Any:
+    return next(d.fn.__self__ for d in demo.fns.values() if getattr(d.fn, "__name__", "") == "generate")
+
+
+def test_a_session_hash_serves_only_its_own_user(served: Served) -> None:
+    """With alice's session hash, bob's export_markdown(["current"]) returned alice's draft, and an
+    anonymous /cancel stopped her draft from reaching her screen."""
+    from drafting.errors import InputError
+
+    a = _client(served, "alice")
+    a.predict("（六）城市体检", "完成城市体检评估指标68项", {"headers": ["指标", "本期数值", "单位", "上期数值"],
+              "data": EMPTY_TABLE}, "工作总结", 400, "offline", api_name=served.api(draft_tab_of(served.demo).generate))
+    history = draft_tab_history(served.demo)
+    a.predict(api_name=served.api(history.refresh))  # the 历史 tab lists the current draft for export
+    own = a.predict([CURRENT], "城市体检", "", "", "", api_name=served.api(history.export_markdown))
+    assert "已导出" in own[1]
+    b = _client(served, "bob")
+    b.session_hash = a.session_hash  # bob has learnt alice's session hash
+    with pytest.raises(Exception) as info:  # gradio_client raises its own error types
+        b.predict([CURRENT], "城市体检", "", "", "", api_name=served.api(history.export_markdown))
+    assert "68项" not in str(info.value)
+    base = served.url + "gradio_api/"
+    body = {"session_hash": a.session_hash, "fn_index": 0, "event_id": "0" * 32}
+    r = httpx.post(base + "cancel", json=body, timeout=60)  # anonymous
+    assert r.status_code == 401 and "重新登录" in r.json()["detail"]
+    for call in (lambda: httpx.post(base + "cancel", json=body, cookies=b.cookies, timeout=60),
+                 lambda: httpx.get(base + "queue/data", params={"session_hash": a.session_hash}, cookies=b.cookies,
+                                   timeout=60),
+                 lambda: httpx.get(base + f"heartbeat/{a.session_hash}", cookies=b.cookies, timeout=60)):
+        r = call()
+        assert r.status_code == 403 and "属于另一位用户" in r.json()["detail"]
+    # behind the HTTP check, the handlers check it too
+    ctx = served_ctx(served)
+    with pytest.raises(InputError, match="属于另一位用户"):
+        ctx.user(SimpleNamespace(username="bob", session_hash=a.session_hash))
+    assert ctx.user(SimpleNamespace(username="alice", session_hash=a.session_hash)) == "alice"
+    out = a.predict([CURRENT], "城市体检", "", "", "", api_name=served.api(history.export_markdown))
+    assert "已导出" in out[1]  # alice's session is untouched
+
+
+def test_a_save_never_waits_behind_another_writers_check(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One writer's check is held open; another writer's save still completes and is stored."""
+    tab = draft_tab_of(served.demo)
+    release, entered = threading.Event(), threading.Event()
+    real = tab._checks
+
+    def held(text: str, result: Any, req: Any) -> Any:
+        if text.startswith("慢稿"):
+            entered.set()
+            release.wait(300)
+        return real(text, result, req)
+
+    monkeypatch.setattr(tab, "_checks", held)
+    a, b = _client(served, "alice"), _client(served, "bob")
+    try:
+        job = a.submit("慢稿\n" + "扎实推进城市更新。" * 2000, api_name="/check_edit")
+        assert entered.wait(300)
+        status = b.submit("城市体检\n完成城市体检评估指标68项。", api_name="/save_edit").result(timeout=300)
+        assert not job.done()  # alice's check is still held: bob's save did not wait for it
+    finally:
+        release.set()
+    vid = int(re.search(r"版本 (\d+)", str(status)).group(1))  # type: ignore[union-attr]
+    assert served_history(served).get("bob", vid).text == "城市体检\n完成城市体检评估指标68项。"
+    annotated, *_rest = job.result(timeout=300)
+    assert 'id="para-1"' in annotated
+
+
+def _upload(served: Served, cookies: Any, name: str, data: bytes) -> httpx.Response:
+    return httpx.post(served.url + "gradio_api/upload", files=[("files", (name, data, "text/plain"))],
+                      cookies=cookies, timeout=60)
+
+
+def test_uploads_have_a_per_user_quota_and_the_temp_folder_is_cleaned(served: Served) -> None:
+    b, c = _client(served, "bob"), _client(served, "carol")
+    chunk = os.urandom(400_000)
+    assert _upload(served, b.cookies, "a.txt", chunk).status_code == 200
+    assert _upload(served, b.cookies, "b.txt", chunk).status_code == 200
+    r = _upload(served, b.cookies, "c.txt", chunk)  # 1.2 MB in all, over bob's 1 MB
+    assert r.status_code == 413 and "上传未完成" in r.text and "上限 1 MB" in r.text and "联系管理员" in r.text
+    assert _upload(served, c.cookies, "a.txt", chunk).status_code == 200  # the quota is per user
+    assert _upload(served, None, "a.txt", b"x").status_code == 401
+    from drafting.ui.app import cache_cleanup
+
+    assert served.demo.delete_cache == cache_cleanup(served.settings) == (600, 6 * 3600)
+
+
+def test_hidden_file_uploads_are_refused_in_chinese(served: Served) -> None:
+    """Gradio refuses a dotfile when the import runs (its temp folder inside the working directory),
+    with an empty toast; the upload is refused at once, with a message the upload widget shows."""
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder())
+    stored = (".hidden.txt", "....y.txt")  # "..\\..\\y.txt" loses its backslashes in Gradio
+    for name in stored:
+        for old in cache.rglob(name):
+            old.unlink()
+    a = _client(served, "alice")
+    for name in (".hidden.txt", "..\\..\\y.txt"):
+        r = _upload(served, a.cookies, name, b"hidden " + name.encode())
+        assert r.status_code == 400 and "以“.”开头" in r.text and "去掉开头的点" in r.text
+    assert not [p for name in stored for p in cache.rglob(name)]  # nothing of them stays
+    assert _upload(served, a.cookies, "正常.txt", b"fine").status_code == 200
 
 
 def draft_tab_history(demo: Any) -> HistoryTab:

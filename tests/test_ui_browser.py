@@ -175,6 +175,15 @@ def test_draft_refine_edit_history_and_export(app: Served, page: Any, tmp_path: 
     assert page.locator("#draft-annotated mark.m-bad", has_text="99个").count() == 1
     page.click("#draft-cites-acc .label-wrap")
     shot(page, "03-draft-refined-edited")
+    # issue #11: a text over the editor limit is refused in Chinese and stays in the editor, unsaved
+    kept = editor.input_value()
+    pasted = kept + "\n" + "扎实推进城市更新。" * 2300
+    editor.fill(pasted)
+    page.click("#draft-recheck")
+    assert "上限20000字" in toast(page, "文字太长") and "没有丢失" in toast(page, "文字太长")
+    assert editor.input_value() == pasted
+    editor.fill(kept)
+    editor.blur()
 
     page.click("#tab-history-button")
     wait_text(page, "history-table", "手动修改")

@@ -377,6 +377,129 @@ def test_export_docx_and_markdown(ctx: AppContext) -> None:
     assert ctx.history().list("本机用户")[0].kind == "edit"  # the unsaved edit was saved first
 
 
+
+def test_export_refuses_characters_word_cannot_hold_in_chinese(ctx: AppContext) -> None:
+    """Issue #11: a NUL in the title made python-docx raise a bare ValueError (an empty toast)."""
+    draft, history = DraftTab(ctx), HistoryTab(ctx)
+    history.draft = draft
+    _c, editor, *_r, state, _s, _f = draft_once(draft)
+    for title, issuer, text, where in (("标题\x00", "", editor, "文件标题第3个字符"),
+                                       ("标题", "住建局\x1b", editor, "落款单位第4个字符"),
+                                       ("标题", "", editor + "\n末尾\x07", "第1节")):
+        with pytest.raises(gr.Error, match="无法写入 Word 的控制字符") as info:
+            history.export_docx([CURRENT], title, issuer, "", text, state)
+        assert where in str(info.value) and "删去" in str(info.value)
+    path, _m = history.export_markdown([CURRENT], "标题\x00", "", "", editor, state)  # Markdown can hold it
+    assert Path(path).is_file()
+
+
+# ---- the editor: size limit, save first, linear rendering (issue #11) ---------------------------
+def test_editor_over_the_limit_is_refused_in_chinese_and_nothing_is_saved(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    history = HistoryTab(ctx)
+    history.draft = tab
+    _c, editor, *_r, state, _s, _f = draft_once(tab)
+    limit = 20_000  # a report section; the default of DRAFTING_MAX_EDITOR_CHARS
+    huge = editor + "\n" + "扎实推进城市更新。" * (limit // 9 + 1)
+    before = ctx.history().count()
+    for call in (lambda: tab.check_editor(huge), lambda: tab.save_edit(huge, state),
+                 lambda: tab.recheck(huge, state), lambda: tab.autosave(huge, state),
+                 lambda: tab.validate_refine("压缩到300字", huge),
+                 lambda: history.export_docx([CURRENT], "", "", "", huge, state)):
+        with pytest.raises(gr.Error, match=f"文字太长（{len(huge)}字，上限{limit}字）") as info:
+            call()
+        assert "没有丢失" in str(info.value)
+    assert ctx.history().count() == before  # nothing of the over-long text was stored
+    assert ctx.settings.max_editor_chars == limit
+    assert state["text"] == editor
+    ok = editor + "\n" + "扎实推进城市更新。" * ((limit - len(editor)) // 9 - 1)
+    assert len(ok) <= limit
+    tab.check_editor(ok)
+    annotated, *_rest = tab.recheck(ok, state)
+    assert ctx.history().list("本机用户")[0].text == ok and 'id="para-1"' in annotated
+
+
+def test_an_edit_is_saved_before_it_is_checked(ctx: AppContext) -> None:
+    """The save step stores the text with no checks; the render step adds them to the same row."""
+    tab = DraftTab(ctx)
+    _c, editor, *_r, state, _s, _f = draft_once(tab)
+    edited = editor + "\n全年新增口袋公园99个。"
+    state2, status = tab.save_edit(edited, state)
+    saved = ctx.history().list("本机用户")[0]
+    assert saved.text == edited and saved.kind == "edit" and saved.checks == {}
+    assert f"版本 {saved.id}" in status
+    annotated, checks, _cites, state3, status3 = tab.render_edit(edited, state2)
+    assert "99个" in checks and '<mark class="m-bad"' in annotated and "已重新检查" in status3
+    assert ctx.history().get("本机用户", saved.id).checks["status"] == "needs_review"
+    assert ctx.history().count("本机用户") == 2
+    assert tab.render_if_unchecked(edited, state3)[0]["__type__"] == "update"  # nothing new: no second render
+
+
+def test_the_editor_save_never_shares_a_queue_slot_with_a_check(ctx: AppContext) -> None:
+    """Issue #11: 重新检查 and the autosave shared one slot for all writers (concurrency_id
+    "draft-save", limit 1), so one writer's slow check held every writer's save."""
+    from drafting.ui.app import build_app
+
+    demo = build_app(ctx.settings, ctx)
+    fns = list(demo.fns.values())
+    tab = next(d.fn.__self__ for d in fns if getattr(d.fn, "__name__", "") == "generate")
+    saves = [d for d in fns if d.fn == tab.save_edit]
+    renders = [d for d in fns if d.fn in (tab.render_edit, tab.render_if_unchecked)]
+    assert len(saves) == 2 and len(renders) == 2  # 重新检查 and leaving the editor
+    for d in saves:
+        assert d.concurrency_limit is None  # never queued behind anything
+        assert all(d.concurrency_id != r.concurrency_id for r in renders)
+    assert not any(d.concurrency_id == "draft-save" for d in fns)
+
+
+def _counting_render(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count reads of a mark's position and calls of ``paragraphs`` inside drafting.ui.render."""
+    from drafting.ui import render
+
+    counts = {"reads": 0, "paragraphs": 0}
+
+    class CountingMark(render.Mark):
+        def __getattribute__(self, name: str) -> Any:
+            if name in ("start", "end"):
+                counts["reads"] += 1
+            return object.__getattribute__(self, name)
+
+    real_paragraphs = render.paragraphs
+
+    def paragraphs(text: str) -> Any:
+        counts["paragraphs"] += 1
+        return real_paragraphs(text)
+
+    monkeypatch.setattr(render, "Mark", CountingMark)
+    monkeypatch.setattr(render, "paragraphs", paragraphs)
+    return counts
+
+
+def test_rendering_is_linear_in_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operations, not seconds: doubling the text doubles the work (the old panels compared every mark
+    with every kept mark and every paragraph with every mark, and scanned all paragraphs per figure)."""
+    from drafting.drafter import check
+    from drafting.ui.render import annotated_html, checks_html
+
+    para = "老旧小区改造完成120个，惠及居民3.2万户，新增泊位1.2万个，同比增长8.5%，投资3.2亿元。\n"
+    counts = _counting_render(monkeypatch)
+    work = []
+    for n in (200, 400):
+        text = para * n
+        guard, terms = check(text, "老旧小区改造完成120个，惠及居民3.2万户", [])
+        counts.update(reads=0, paragraphs=0)
+        annotated = annotated_html(text, guard, terms)
+        checks = checks_html(text, guard, terms)
+        work.append(counts["reads"])
+        assert counts["paragraphs"] <= 2  # once per panel, not once per figure
+        # right for a large input too: every paragraph, every figure marked, each in its own paragraph
+        assert annotated.count('<p id="para-') == n and f'id="para-{n}"' in annotated
+        assert annotated.count("<mark ") == 5 * n
+        assert annotated.count('class="m-ok"') == 2 * n  # the two figures given in the bullets
+        assert "见第1、2、3" in checks and f"第{n}段：无出处" in checks
+    assert work[1] <= 2.2 * work[0], work
+
+
 # ---- 润色 ----------------------------------------------------------------------------------
 def test_polish_accept_and_reject_each_suggestion(ctx: AppContext) -> None:
     tab = PolishTab(ctx, [("offline 离线组稿", "offline")], "offline")

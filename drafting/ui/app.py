@@ -24,14 +24,17 @@ from drafting.ui.common import AppContext, esc
 from drafting.ui.corpus_tab import CorpusTab
 from drafting.ui.draft_tab import DraftTab
 from drafting.ui.history_tab import HistoryTab
+from drafting.ui.http_guard import RequestGuard
 from drafting.ui.polish_tab import PolishTab
 from drafting.ui.theme import CSS, theme
 from drafting.users import (
+    PASSWORD_TOO_LONG,
     ClientAddress,
     LoginLimiter,
     User,
     client_ip,
     locked_message,
+    password_too_long,
     require_accounts,
     verify,
 )
@@ -53,7 +56,7 @@ UPLOAD_LIMIT_FACTOR = 10
 
 def build_app(settings: Settings, ctx: AppContext | None = None) -> gr.Blocks:
     ctx = ctx or AppContext.create(settings)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=cache_cleanup(settings)) as demo:
         header = gr.HTML(_header(ctx, None), elem_id="app-header")
         draft = DraftTab(ctx)
         polish = PolishTab(ctx, draft.engine_choices(), draft.default_engine())
@@ -82,6 +85,13 @@ def build_app(settings: Settings, ctx: AppContext | None = None) -> gr.Blocks:
     return demo
 
 
+def cache_cleanup(settings: Settings) -> tuple[int, int]:
+    """Gradio's ``delete_cache`` (frequency, age): temp copies of uploads and downloads older than
+    ``upload_keep_hours`` are deleted every 10 minutes (or more often, for short ages), and all at shutdown."""
+    age = max(60, int(settings.upload_keep_hours * 3600))
+    return min(600, age), age
+
+
 def _header(ctx: AppContext, request: gr.Request | None) -> str:
     try:
         user = ctx.user(request)
@@ -108,6 +118,8 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
         "show_error": False,
         "max_file_size": int(max(UPLOAD_LIMIT_MB, settings.max_file_mb * UPLOAD_LIMIT_FACTOR) * 1024 * 1024),
         "allowed_paths": [str(settings.data_path().resolve() / "exports")],
+        # session hash ↔ login, upload quota, hidden-file uploads (drafting/ui/http_guard.py)
+        "app_kwargs": {"middleware": [Middleware(RequestGuard, ctx=ctx)]},
     }
     if ctx.users is not None:
         kwargs["auth"] = login_check(ctx.users, LoginLimiter())
@@ -115,7 +127,7 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
             "请用管理员为您建立的账号登录拟稿助手。忘记密码请联系管理员重设。"
             "连续输错5次密码，该账号将暂停登录1分钟（再错则加倍）。"
         )
-        kwargs["app_kwargs"] = {"middleware": [Middleware(ClientAddress)]}  # the limiter needs the client address
+        kwargs["app_kwargs"]["middleware"].insert(0, Middleware(ClientAddress))  # the limiter needs the client address
     return kwargs
 
 
@@ -130,8 +142,13 @@ def login_check(users: dict[str, User], limiter: LoginLimiter) -> Callable[[str,
         if wait:
             raise HTTPException(status_code=400, detail=locked_message(wait),
                                 headers={"Retry-After": str(math.ceil(wait))})
-        ok = await asyncio.to_thread(verify, users, name, password)
-        (limiter.succeeded if ok else limiter.failed)(name, ip)
+        ok = False
+        try:  # every exit settles the attempt acquire() counted, or the address stays "busy" for 15 min
+            if password_too_long(password):  # the same answer for a known and an unknown name
+                raise HTTPException(status_code=400, detail=PASSWORD_TOO_LONG)
+            ok = await asyncio.to_thread(verify, users, name, password)
+        finally:
+            (limiter.succeeded if ok else limiter.failed)(name, ip)
         return ok
 
     return auth
@@ -141,6 +158,10 @@ def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
     """Serve the app; refuses a non-loopback host without a users file (Chinese ConfigError)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     require_accounts(settings.host, settings.users_file)
+    # uvicorn (started inside Gradio's launch) takes the client address from X-Forwarded-For when the
+    # peer is in FORWARDED_ALLOW_IPS, by default loopback: anyone on the machine could then pick the
+    # address the login limit counts.  Only the proxies named in DRAFTING_TRUSTED_PROXIES are believed.
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxy_list())
     ctx = AppContext.create(settings)
     threading.Thread(target=ctx.warm_up, name="drafting-warm-up", daemon=True).start()
     demo = build_app(settings, ctx)

@@ -16,6 +16,7 @@ import gradio as gr
 
 from drafting.errors import DraftingError, InputError
 from drafting.settings import Settings
+from drafting.ui.http_guard import SESSION_NOT_YOURS, SessionOwners, UploadQuota
 from drafting.users import LOCAL_USER, User, load_users
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +60,12 @@ class AppContext:
     _history: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     corpus_lock: threading.Lock = field(default_factory=threading.Lock)
+    sessions: SessionOwners = field(default_factory=SessionOwners)  # Gradio session hash → its user
+    upload_quota: UploadQuota = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.upload_quota = UploadQuota(s.upload_quota_mb * 1024 * 1024, s.upload_keep_hours * 3600)
 
     @classmethod
     def create(cls, settings: Settings) -> AppContext:
@@ -93,6 +100,10 @@ class AppContext:
         if self.auth_enabled:
             if not name:
                 raise InputError("登录已失效。请刷新页面重新登录。")
+            # the page's state is keyed by its session hash: it must be this user's (see ui/http_guard.py)
+            session = getattr(request, "session_hash", None)
+            if session and not self.sessions.claim(str(session), str(name)):
+                raise InputError(SESSION_NOT_YOURS)
             return str(name)
         return str(name or LOCAL_USER)
 

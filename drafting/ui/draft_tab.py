@@ -3,8 +3,10 @@ beside the text, editable in place; every version autosaved to the writer's hist
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +24,7 @@ from drafting.drafter import (
 )
 from drafting.errors import DraftingError, EngineError, InputError
 from drafting.offline import bigrams
+from drafting.polish import check_length
 from drafting.style import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
 from drafting.ui.render import annotated_html, checks_html, citations_html
@@ -34,6 +37,8 @@ BULLETS_HINT = "每行一条，写明本期数字，例如：\n老旧小区改�
 REFINE_HINT = "继续修改，如：改成一是二是三是 / 压缩到300字"
 EMPTY_EDITOR = "稿件是空的。请先生成初稿，或把稿件粘贴到编辑框里再检查。"
 CHAT_PLACEHOLDER = "填写左侧的标题和要点，点“生成初稿”。初稿会在这里逐段写出，之后可以在下方输入修改要求。"
+EDITOR_TOO_LONG = ("编辑框只放一节报告（不超过{limit}字）：请把稿件分成几节，分别起草、检查和保存，导出时再合成全文。"
+                   "编辑框里的文字都还在，没有丢失；这一次没有保存，也没有检查。")
 
 
 # ---- plain helpers ----------------------------------------------------------------------------
@@ -126,6 +131,8 @@ class DraftTab:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
+        self._edit_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)  # one per user
+        self._locks_lock = threading.Lock()
 
     # ---- layout ---------------------------------------------------------------------------
     def engine_choices(self) -> list[tuple[str, str]]:
@@ -217,13 +224,18 @@ class DraftTab:
                 api_name="refine",
             )
         recheck_outputs = [self.annotated, self.checks, self.cites, self.state, self.status]
-        # leaving the editor autosaves and re-checks too; saves are serialised so a blur and a
-        # click on 重新检查 do not both store the same edit
-        save = {"concurrency_limit": 1, "concurrency_id": "draft-save", "show_progress": "hidden"}
+        # 重新检查 and leaving the editor: save first, in a step of its own with no queue limit (one
+        # SQLite insert, so it never waits behind another writer's check), then check and render, which
+        # may queue.  A blur and a click racing are deduplicated per user in adopt_edit.
+        save = {"concurrency_limit": None, "show_progress": "hidden"}
+        saved = [self.state, self.status]
         self.recheck_btn.click(self.check_editor, self.editor, None, show_progress="hidden").success(
-            self.recheck, [self.editor, self.state], recheck_outputs, **save
+            self.save_edit, [self.editor, self.state], saved, api_name="save_edit", **save
+        ).success(self.render_edit, [self.editor, self.state], recheck_outputs, show_progress="hidden",
+                  api_name="check_edit")
+        self.editor.blur(self.save_edit, [self.editor, self.state], saved, trigger_mode="always_last", **save).success(
+            self.render_if_unchecked, [self.editor, self.state], recheck_outputs, show_progress="hidden"
         )
-        self.editor.blur(self.autosave, [self.editor, self.state], recheck_outputs, trigger_mode="always_last", **save)
         self.engine.change(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
         demo.load(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
 
@@ -246,6 +258,12 @@ class DraftTab:
     def check_editor(self, editor: str) -> None:
         if not (editor or "").strip():
             raise InputError(EMPTY_EDITOR)
+        self.check_size(editor)
+
+    def check_size(self, text: str) -> None:
+        """The editor holds one report section: a longer text is refused before it is saved or checked,
+        and stays in the editor (the refusal changes no output)."""
+        check_length(text, self.settings.max_editor_chars, EDITOR_TOO_LONG)
 
     @ui_errors
     def validate_refine(self, instruction: str, editor: str) -> None:
@@ -253,6 +271,7 @@ class DraftTab:
             raise InputError("修改要求是空的。请写明怎么改，例如“压缩到300字”或“改成一是二是三是”。")
         if not (editor or "").strip():
             raise InputError("还没有可修改的稿件。请先生成初稿，或把稿件粘贴到“编辑稿件”框里。")
+        self.check_size(editor)
 
     def _checks(self, text: str, result: DraftResult | None, req: DraftRequest) -> tuple[Any, list[Any], Any, dict]:
         """(guard, terms, conformance, checks json) for ``text``."""
@@ -380,21 +399,37 @@ class DraftTab:
         chat.append({"role": "assistant", "content": esc(summary)})
         yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False)
 
-    def adopt_edit(self, user: str, text: str, state: dict[str, Any] | None) -> dict[str, Any]:
-        """The state for ``text`` typed or pasted by the writer, saved as an ``edit`` version if new."""
+    def adopt_edit(self, user: str, text: str, state: dict[str, Any] | None, *, checked: bool = True) -> dict[str, Any]:
+        """The state for ``text`` typed or pasted by the writer, saved as an ``edit`` version if new.
+        The text is saved first, with no checks; with ``checked`` they are computed and stored after
+        (an editor save leaves them to :meth:`render_edit`)."""
+        self.check_size(text)
         if not state:
             first = text.strip().split("\n", 1)[0][:40]
             state = {"session": uuid.uuid4().hex, "request": {"heading": first}, "text": "", "version": None,
                      "engine": "", "citations": []}
         if text != state.get("text"):
-            latest = self.ctx.history().list(user, limit=1, session=state["session"])
-            if latest and latest[0].text == text:  # saved already (a blur and a click racing)
-                state.update(version=latest[0].id, text=text)
-                return state
-            req = request_from_json(state["request"])
-            _g, _t, _c, data = self._checks(text, None, req)
-            self._save(user, state, "edit", text, "", state["request"], relink(text, state.get("citations", [])), data)
+            with self._locks_lock:
+                lock = self._edit_locks[user]
+            with lock:  # a blur and a click racing store one version, not two
+                latest = self.ctx.history().list(user, limit=1, session=state["session"])
+                if latest and latest[0].text == text:  # saved already
+                    state.update(version=latest[0].id, text=text)
+                    return state
+                self._save(user, state, "edit", text, "", state["request"], relink(text, state.get("citations", [])),
+                           {})
+            state["unchecked"] = True
+            if checked:
+                self._store_checks(user, state, text)
         return state
+
+    def _store_checks(self, user: str, state: dict[str, Any], text: str) -> tuple[Any, list[Any], Any]:
+        """Check ``text``; when it is the state's saved version, store the checks with it."""
+        guard, terms, conf, data = self._checks(text, None, request_from_json(state["request"]))
+        if state.get("version") is not None and state.get("text") == text and state.get("unchecked"):
+            self.ctx.history().set_checks(user, state["version"], data)
+        state["unchecked"] = False
+        return guard, terms, conf
 
     @ui_errors
     def refine_turn(
@@ -438,22 +473,60 @@ class DraftTab:
         yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False), ""
 
     @ui_errors
-    def recheck(
+    def save_edit(
+        self, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, Any]:
+        """First step of 重新检查 and of leaving the editor: store the text at once, durably, with no
+        checks and no rendering (:meth:`render_edit` follows), so a save never waits behind a check."""
+        user = self.ctx.user(request)
+        text = editor or ""
+        if not text.strip():
+            return gr.skip(), gr.skip()
+        if state and text == state.get("text"):
+            state["note"] = "稿件未改动。"
+            return state, gr.skip()
+        state = self.adopt_edit(user, text, state, checked=False)
+        state["note"] = f"修改已自动保存为版本 {state['version']}。"
+        return state, f"{state['note']}正在检查…"
+
+    @ui_errors
+    def render_edit(
         self, editor: str, state: dict[str, Any] | None,
         request: gr.Request = None,  # type: ignore[assignment]
     ) -> tuple[Any, ...]:
+        """Second step: check the saved text, store the checks with its version, render both panels."""
         user = self.ctx.user(request)
         text = editor or ""
         if not text.strip():
             raise InputError(EMPTY_EDITOR)
-        changed = not state or text != state.get("text")
-        state = self.adopt_edit(user, text, state)
-        req = request_from_json(state["request"])
-        guard, terms, conf, _data = self._checks(text, None, req)
-        citations = state.get("citations", [])
-        saved = f"修改已自动保存为版本 {state['version']}。" if changed else "稿件未改动。"
-        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf), citations_html(citations),
-                state, f"已重新检查。{saved}")
+        self.check_size(text)
+        state = self.adopt_edit(user, text, state, checked=False)  # saved already: a no-op
+        guard, terms, conf = self._store_checks(user, state, text)
+        note = state.pop("note", "")
+        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf),
+                citations_html(state.get("citations", [])), state, f"已重新检查。{note}")
+
+    @ui_errors
+    def render_if_unchecked(
+        self, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """After a save on leaving the editor: render only what that save stored."""
+        if not (editor or "").strip() or not state or not state.get("unchecked") or editor != state.get("text"):
+            return (gr.skip(),) * 5
+        return self.render_edit(editor, state, request)
+
+    @ui_errors
+    def recheck(
+        self, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """重新检查 in one call: :meth:`save_edit`, then :meth:`render_edit`."""
+        if not (editor or "").strip():
+            raise InputError(EMPTY_EDITOR)
+        state, _status = self.save_edit(editor, state, request)  # a state: the text is not empty
+        return self.render_edit(editor, state, request)
 
     @ui_errors
     def autosave(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from pathlib import Path
@@ -23,6 +24,18 @@ KIND_ZH = {"draft": "初稿", "refine": "对话修改", "edit": "手动修改", 
 VERSION_HEADERS = ["编号", "时间", "类型", "标题", "引擎", "字数", "检查"]
 CURRENT = "current"
 NO_SECTIONS = "请先在“组成全文的各节”里勾选至少一节，再导出。"
+# characters XML 1.0 (so python-docx) cannot store: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F
+NOT_IN_WORD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def check_word_text(label: str, text: str) -> None:
+    """Refuse, in Chinese, a text Word cannot hold (python-docx would raise a bare ValueError)."""
+    m = NOT_IN_WORD.search(text or "")
+    if m:
+        raise InputError(
+            f"{label}第{m.start() + 1}个字符是无法写入 Word 的控制字符（U+{ord(m.group()):04X}），"
+            "常见于从网页或其他软件复制来的文字。请删去这个字符后再导出；导出 Markdown 不受影响。"
+        )
 
 
 def _when(created: str) -> str:
@@ -262,6 +275,11 @@ class HistoryTab:
         # a random part makes the folder unguessable: Gradio serves everything under exports/ (allowed_paths)
         # to any logged-in user who knows the path, and the user slug and the time are guessable
         folder = self.ctx.exports_dir(user) / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(8)}"
+        if fmt == "docx":
+            for label, value in (("文件标题", title), ("落款单位", issuer), ("成文日期", date)):
+                check_word_text(label, value)
+            for n, section in enumerate(sections, 1):
+                check_word_text(f"第{n}节", f"{section.heading}\n{section.text}")
         path = folder / safe_filename(title, fmt)
         write = to_docx if fmt == "docx" else write_markdown  # both atomic; ExportError on failure
         write(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip())

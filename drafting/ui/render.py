@@ -6,6 +6,8 @@ bullet such as ``<script>…`` is shown as text, never run.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,13 +44,25 @@ def found_figures(text: str, guard: GuardReport) -> list[tuple[Figure, list[Figu
     return [(f, [d for d in in_text if same_value(f, d)]) for f in guard.provided]
 
 
-def paragraph_of(text: str, offset: int | None) -> int | None:
-    if offset is None:
-        return None
-    for n, (start, line) in enumerate(paragraphs(text)):
-        if start <= offset <= start + len(line):
+class ParagraphIndex:
+    """Which paragraph an offset falls in, by binary search: built once per text, so placing every
+    figure of a long draft costs O(log paragraphs) each, not a scan of the whole text."""
+
+    def __init__(self, text: str) -> None:
+        self.paras = paragraphs(text)
+        self.starts = [start for start, _line in self.paras]
+
+    def of(self, offset: int | None) -> int | None:
+        if offset is None:
+            return None
+        n = bisect.bisect_right(self.starts, offset) - 1
+        if n >= 0 and offset <= self.paras[n][0] + len(self.paras[n][1]):
             return n
-    return None
+        return None
+
+
+def paragraph_of(text: str, offset: int | None) -> int | None:
+    return ParagraphIndex(text).of(offset)
 
 
 def marks_for(text: str, guard: GuardReport, terms: Sequence[TermFinding]) -> list[Mark]:
@@ -74,11 +88,21 @@ def marks_for(text: str, guard: GuardReport, terms: Sequence[TermFinding]) -> li
 
 def _resolve(marks: list[Mark]) -> list[Mark]:
     """Drop marks overlapping a higher-priority one; return the rest sorted by position."""
+    # the kept marks never overlap, so sorted by start they are sorted by end too: a new mark can
+    # only collide with its two neighbours, found by binary search (not a scan of every kept mark)
+    starts: list[int] = []
     kept: list[Mark] = []
     for m in sorted(marks, key=lambda m: (-m.priority, m.start)):
-        if m.end > m.start and all(m.end <= k.start or m.start >= k.end for k in kept):
-            kept.append(m)
-    return sorted(kept, key=lambda m: m.start)
+        if m.end <= m.start:
+            continue
+        i = bisect.bisect_left(starts, m.start)
+        if i > 0 and kept[i - 1].end > m.start:
+            continue
+        if i < len(kept) and kept[i].start < m.end:
+            continue
+        starts.insert(i, m.start)
+        kept.insert(i, m)
+    return kept
 
 
 def annotated_html(text: str, guard: GuardReport | None, terms: Sequence[TermFinding] = ()) -> str:
@@ -87,13 +111,16 @@ def annotated_html(text: str, guard: GuardReport | None, terms: Sequence[TermFin
         return '<div class="draft-view empty">生成初稿后，稿件会显示在这里，数字和提法问题会直接标在文中。</div>'
     marks = _resolve(marks_for(text, guard, terms)) if guard is not None else []
     parts = ['<div class="draft-view">']
+    first = 0  # marks before this one end before the current paragraph: one pass over both lists
     for n, (start, line) in enumerate(paragraphs(text)):
         end = start + len(line)
         pos = start
         body = []
-        for m in marks:
-            if m.end <= start or m.start >= end:
-                continue
+        while first < len(marks) and marks[first].end <= start:
+            first += 1
+        for m in itertools.islice(marks, first, None):
+            if m.start >= end:
+                break
             a, b = max(m.start, start), min(m.end, end)
             body.append(esc(text[pos:a]))
             body.append(f'<mark class="{m.cls}" title="{esc(m.title)}">{esc(text[a:b])}</mark>')
@@ -109,8 +136,8 @@ def _li(cls: str, icon: str, main: str, note: str = "") -> str:
     return f'<li class="{cls}"><span class="icon">{icon}</span><span class="main">{esc(main)}</span>{note_html}</li>'
 
 
-def _where(text: str, places: Iterable[Figure]) -> str:
-    paras = sorted({p for p in (paragraph_of(text, f.start) for f in places) if p is not None})
+def _where(index: ParagraphIndex, places: Iterable[Figure]) -> str:
+    paras = sorted({p for p in (index.of(f.start) for f in places) if p is not None})
     return "见第" + "、".join(str(p + 1) for p in paras) + "段" if paras else "已写入"
 
 
@@ -135,6 +162,7 @@ def checks_html(
     out = ['<div class="checks">', head]
 
     rows = []
+    index = ParagraphIndex(text)
     for f, places in found_figures(text, guard):
         label = f"{f.raw}（{f.thing}）" if f.thing else f.raw
         if (f.value, f.unit, f.raw) in missing_keys:
@@ -142,19 +170,20 @@ def checks_html(
         elif not places:
             rows.append(_li("ok", "✓", label, "已用于推算增速"))
         else:
-            rows.append(_li("ok", "✓", label, _where(text, places)))
+            rows.append(_li("ok", "✓", label, _where(index, places)))
     for f in guard.missing:
         if f.kind != "figure":  # dropped dates, rankings and cited documents: not in the figure rows above
             rows.append(_li("bad", "✗", f.raw, f.message))
     for f in guard.unverified:
-        para = paragraph_of(text, f.start)
+        para = index.of(f.start)
         where = f"第{para + 1}段" if para is not None else "稿中"
         rows.append(_li("bad", "？", f"{f.raw}（{f.thing}）" if f.thing else f.raw, f"{where}：{f.message}"))
     for f in guard.to_verify:
-        para = paragraph_of(text, f.start)
+        para = index.of(f.start)
         where = f"第{para + 1}段" if para is not None else "稿中"
         rows.append(_li("warn", "！", f.raw, f"{where}：{f.message}"))
-    counts = (f"提供 {len(guard.provided)} · 漏写 {len(guard.missing)} · 无出处 {len(guard.unverified)}")
+    counts = (f"提供 {len(guard.provided)} · 漏写 {len(guard.missing)} · 有问题 {len(guard.unverified)}"
+              f" · 请核实 {len(guard.to_verify)}")
     out.append(f'<h4>数字核对 <span class="count">{counts}</span></h4>')
     out.append("<ul>" + "".join(rows) + "</ul>" if rows else '<p class="muted">要点和数字表中没有数字。</p>')
 
