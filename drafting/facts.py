@@ -188,7 +188,6 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
     """
     stops = _SENTENCE_STOP.replace("\n", "") if notes else _SENTENCE_STOP
     out: list[Fact] = []
-    prev_end_in_clause = -1
     for i, f in enumerate(figures):
         if f.start is None or f.end is None:
             continue
@@ -198,14 +197,16 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
         prev = figures[i - 1] if i > 0 else None
         if prev is not None and prev.end is not None and prev.end > seg_lo and prev.end <= f.start:
             seg_lo = prev.end
-        prev_end_in_clause = seg_lo
         seg = text[seg_lo : f.start]
         if "、" in seg and len(seg.rsplit("、", 1)[1]) >= 2:
             seg = seg.rsplit("、", 1)[1]
         indicator = indicator_words(seg)
         inherited = False
         if not informative(indicator) and out and out[-1].figure.start is not None and out[-1].figure.start >= sentence_lo:
-            indicator, inherited = out[-1].indicator, True
+            crosses_line = "\n" in text[out[-1].figure.start : f.start]
+            # a note continues the line before only when it says how that figure changed (同比增长74.5%)
+            if not crosses_line or _DIR_RE.search(seg) or _BASE_RE.search(seg) or "分别" in seg or "占" in seg:
+                indicator, inherited = out[-1].indicator, True
         quals, qwords = _qualifiers(text, f, clause_lo)
         direction = _direction(text, f, clause_lo)
         prefix = text[clause_lo : f.start]
@@ -223,7 +224,6 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
             period_word = pm.group()
         out.append(
             Fact(f, indicator, frozenset(quals), qwords, direction, base, _PERIODS.get(period_word, ""), period_word,
-                 inherited, text.count("\n", 0, f.start))  # fmt: skip
+                 inherited, text.count("\n", 0, f.start))
         )
-    del prev_end_in_clause
     return out

@@ -363,7 +363,7 @@ def _derived_checks(
             if pair.last == 0:
                 continue
             computed = (this - pair.last) / pair.last * 100
-            arithmetic = f"（{_fmt(this)}-{_fmt(pair.last)}）/{_fmt(pair.last)}={computed:.{max(places, 1) + 1}f}%"
+            arithmetic = f"（{_fmt(this)}-{_fmt(pair.last)}）/{_fmt(pair.last)}={computed:.{max(places, 1)}f}%"
             suffix = "%"
         if not math.isfinite(computed):
             continue  # inf/nan values (a figure such as 1e308 or "nan"): nothing to check against
@@ -608,10 +608,19 @@ def _check_figure_facts(
                 _flag(d.figure, "reused", (
                     f"“{d.figure.raw}”要点中只给了{given}次，是“{g.indicator or g.figure.raw}”的数字{_src(g.figure)}；"
                     f"这里又用在“{d.indicator}”上。请核对这个数字。"
-                ))  # fmt: skip
+                ))
             )
     flags.sort(key=lambda f: f.start or 0)
     return flags
+
+
+def _distinct_things(indicators: list[str]) -> int:
+    """How many different things these indicators name (棚户区改造 and 棚改 are one)."""
+    kept: list[str] = []
+    for ind in indicators:
+        if informative(ind) and not any(similarity(ind, k) >= _SAME_INDICATOR for k in kept):
+            kept.append(ind)
+    return max(1, len(kept))  # a figure with no words of its own is not counted as another thing
 
 
 def _order_flags(draft: str, dfacts: list[Fact], gfacts: list[Fact], flagged: set[int | None]) -> list[Flag]:
@@ -630,10 +639,10 @@ def _order_flags(draft: str, dfacts: list[Fact], gfacts: list[Fact], flagged: se
         ga = [g for g in gfacts if strict_same(fa, g.figure)]
         gb = [g for g in gfacts if strict_same(fb, g.figure)]
         for x in ga:
+            if not informative(x.indicator) or any((y.figure.start or 0) > (x.figure.start or 0) for y in gb):
+                continue  # the writer also wrote them in this order
             for y in gb:
-                if x.figure.start is not None and y.figure.start is not None and x.indicator == y.indicator and (
-                    y.figure.start < x.figure.start
-                ) and x.line == y.line:
+                if x.indicator == y.indicator and (y.figure.start or 0) < (x.figure.start or 0) and x.line == y.line:
                     out.append(_flag(fb, "indicator", (
                         f"“{fa.raw}”和“{fb.raw}”的先后与要点相反（要点{_src(y.figure)}中先写{y.figure.raw}、后写{x.figure.raw}），"
                         "分别对应的指标会张冠李戴，请核对顺序。"
@@ -820,7 +829,9 @@ def check_figures(
 
     missing = []
     for f in unique:
-        need = sum(1 for g in given if _key(g) == _key(f) and strict_same(g, f))
+        # the same figure for two things (国家级工厂6家、省级工厂6家) is two facts; a bullet and a table
+        # row giving one fact twice are one
+        need = _distinct_things([g.indicator for g in gfacts if _key(g.figure) == _key(f)])
         have = sum(1 for d in figs if strict_same(d, f))
         if have >= need or (have == 0 and any(same_value(f, c) for c in consumed)):
             continue

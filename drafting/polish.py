@@ -34,9 +34,9 @@ from drafting.engines import Engine, collect
 from drafting.errors import InputError
 from drafting.figures import UNITS
 from drafting.guard import UNIT_ALIASES, compare_suggestion, extract_figures
-from drafting.quantities import NUMBER_STRINGS_RE
 from drafting.offline import GAP, OfflineEngine, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
+from drafting.quantities import NUMBER_STRINGS_RE
 from drafting.records import Hit
 from drafting.search import search
 from drafting.settings import Settings
@@ -296,7 +296,9 @@ def adapt_figures(corpus_sentence: str, original: str) -> str:
         )
         if pick is not None:
             used.add(pick)
-        edits.append((start, end, writer[pick].raw if pick is not None else GAP))
+        # a count of years keeps its 年 (连续【待补充】年), other units go with the figure as before
+        gap = GAP + unit if unit in ("年", "个月") else GAP
+        edits.append((start, end, writer[pick].raw if pick is not None else gap))
     text = corpus_sentence
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]

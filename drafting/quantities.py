@@ -191,8 +191,6 @@ _EXTRA_UNITS = {
     "村",
     "县",
     "区",
-    "年度",
-    "季度",
     "届",
 }
 _ARABIC_ONLY_UNITS = {"年", "分"}  # "4年" is a duration, "95分" a score; "五年来", "十分" are not
@@ -229,7 +227,7 @@ _BASE_UNITS = {u for u in _CHUNK_UNITS if u[0] not in "万亿"} | _EXTRA_UNITS |
 # Units after a Chinese numeral: no 年/分 (五年来, 十分重要), no 期 (二期工程), no 口 (三口之家).
 _CN_UNITS = _BASE_UNITS - _ARABIC_ONLY_UNITS - {
     "期", "口", "度", "周", "周年", "周岁", "岁", "层", "班", "组", "片", "段", "篇", "本", "对", "镇", "村", "县",
-    "区", "年度", "季度", "届", "立方", "平方", "寸",
+    "区", "届", "立方", "平方", "寸",
 } | {"大"}  # fmt: skip  (三大攻坚战, 六大科技专项: a count of named things)
 # A Chinese numeral with 年 is a count of years (提前三年, 这五年, 五十年一遇), not a year or a plan (五年规划).
 _CN_YEARS_RE = re.compile(
@@ -831,10 +829,9 @@ def extract_ranks(text: str) -> list[Mention]:
         if value is None:
             continue
         start = m.start()
-        if lead and not scope and not tail and not m.group("first") and not m.group("top"):
-            # 居第三: fine; 排第一: fine; 列第一: needs 位/名 or a scope to be a ranking
-            if lead in ("列", "排", "保持", "进入", "位于"):
-                continue
+        # 居第三: fine; 排第一: fine; 列第一: needs 位/名 or a scope to be a ranking
+        if lead in ("列", "排", "保持", "进入", "位于") and not (scope or tail or m.group("first") or m.group("top")):
+            continue
         out.append(Mention("rank", text[start : m.end()], f"{scope or ''}|{prefix}{value}", start, m.end()))
     return out
 

