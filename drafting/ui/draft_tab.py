@@ -101,7 +101,7 @@ def request_json(req: DraftRequest) -> dict[str, Any]:
 def request_from_json(data: dict[str, Any] | None) -> DraftRequest:
     data = data or {}
     return DraftRequest(
-        heading=str(data.get("heading", "")),
+        heading="" if data.get("pasted") else str(data.get("heading", "")),  # a pasted text's first line is no source
         bullets=[str(b) for b in data.get("bullets", [])],
         figures=[FigureRow(*[str(c) for c in row[:4]]) for row in data.get("figures", []) if row],
         doc_type=str(data.get("doc_type") or DOC_TYPES[0]),
@@ -411,8 +411,8 @@ class DraftTab:
         """The state for ``text`` typed or pasted by the writer, saved as an ``edit`` version if new."""
         if not state:
             first = text.strip().split("\n", 1)[0][:40]
-            state = {"session": uuid.uuid4().hex, "request": {"heading": first}, "text": "", "version": None,
-                     "engine": "", "citations": []}
+            state = {"session": uuid.uuid4().hex, "request": {"heading": first, "pasted": True}, "text": "",
+                     "version": None, "engine": "", "citations": []}
         if text != state.get("text"):
             latest = self.ctx.history().list(user, limit=1, session=state["session"])
             if latest and latest[0].text == text:  # saved already (a blur and a click racing)
@@ -496,7 +496,7 @@ class DraftTab:
     def open_version(self, version: Any) -> tuple[Any, ...]:
         """Outputs that load a saved version into this tab (used by the 历史 tab)."""
         req = request_from_json(version.inputs)
-        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars")
+        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "pasted")
                   if k in version.inputs}
         state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
                  "version": version.id, "engine": version.engine, "citations": list(version.citations)}
