@@ -88,11 +88,6 @@ class DraftRequest:
                     f"第{n}条要点“{_short(b)}”只有标点或符号，没有文字，无法起草。"
                     "请写明做了什么、数字是多少，或删去这一行后再生成。你填写的内容都还在输入框里。"
                 )
-            if len(b) > limit:
-                raise InputError(
-                    f"第{n}条要点有{len(b)}字，超过单条要点的上限{limit}字：要点只写一件事和它的数字，不是整段成文。"
-                    "请把它拆成几条短要点（每行一条），或分节起草。你填写的内容都还在输入框里。"
-                )
         bullets = [b for b in self.bullets if clean_bullet(b)]
         if not self.heading.strip() and not bullets:
             raise InputError("标题和要点都是空的。请至少填写一个标题，并写几条要点（每行一条）。")
@@ -109,6 +104,12 @@ class DraftRequest:
                 "输入里有无法识别的残缺字符（常见于复制粘贴时损坏的表情或符号）。"
                 "请删去乱码处或重新输入后再试。"
             )
+        for n, b in enumerate(self.bullets, 1):
+            if len(b) > limit:
+                raise InputError(
+                    f"第{n}条要点有{len(b)}字，超过单条要点的上限{limit}字：要点只写一件事和它的数字，不是整段成文。"
+                    "请把它拆成几条短要点（每行一条），或分节起草。你填写的内容都还在输入框里。"
+                )
 
 
 def has_words(text: str) -> bool:

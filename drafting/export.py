@@ -373,7 +373,16 @@ def build_docx(title: str, sections: list[Section], *, issuer: str = "", date: s
     if issuer or date:
         _add_signature(doc, issuer, date)
     _setup_footers(doc)
+    _drop_custom_xml(doc)
     return doc
+
+
+def _drop_custom_xml(doc: DocxDocument) -> None:
+    """The python-docx template links an (empty) custom XML data part; an export carries the text
+    only, so no data part rides along with it."""
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/customXml"):
+            doc.part.drop_rel(rid)
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:

@@ -254,7 +254,7 @@ class DraftTab:
 
     @ui_errors
     def validate(self, heading: str, bullets: str, table: Any, doc_type: str, target: float) -> None:
-        build_request(heading, bullets, table, doc_type, target).validate()
+        build_request(heading, bullets, table, doc_type, target).validate(self.settings)
 
     @ui_errors
     def check_editor(self, editor: str) -> None:
@@ -378,7 +378,7 @@ class DraftTab:
     ) -> Iterator[tuple[Any, ...]]:
         user = self.ctx.user(request)
         req = build_request(heading, bullets, table, doc_type, target)
-        req.validate()
+        req.validate(self.settings)
         engine = get_engine(self.settings, engine_name or None)
         inputs = request_json(req)
         state: dict[str, Any] = {"session": uuid.uuid4().hex, "request": inputs, "text": "", "version": None,
