@@ -51,7 +51,10 @@ class HistoryTab:
     """The 历史 tab."""
 
     def __init__(self, ctx: AppContext) -> None:
+        from drafting.ui.draft_tab import DraftTab
+
         self.ctx = ctx
+        self.draft: DraftTab = DraftTab(ctx)  # its section checks serve the export; wire() passes the live tab
 
     def build(self) -> None:
         with gr.Row(equal_height=False):

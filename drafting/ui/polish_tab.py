@@ -10,7 +10,15 @@ import gradio as gr
 
 from drafting.drafter import get_engine
 from drafting.errors import InputError
-from drafting.polish import Suggestion, apply_suggestions, check_length, check_words, polish, safe_ids, word_diff
+from drafting.polish import (
+    Suggestion,
+    apply_suggestions,
+    check_length,
+    check_words,
+    polish,
+    safe_ids,
+    word_diff,
+)
 from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.render import diff_html
 
