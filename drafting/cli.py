@@ -198,13 +198,13 @@ def _print_checks(guard: Any, terms: list[Any], reasons: list[str]) -> None:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from drafting.drafter import check
+    from drafting.drafter import DraftRequest, check, require_words
 
     text = sys.stdin.read() if args.file == "-" else _read_text(Path(args.file))
     if not text.strip():
         raise InputError("要检查的稿件是空的。请给出稿件文件，或用 - 从标准输入读入。")
-    provided = "\n".join(_read_lines(args.bullets))
-    guard, terms = check(text, provided)
+    require_words(text, "要检查的稿件")
+    guard, terms = check(text, DraftRequest("", _read_lines(args.bullets)).sources())
     review = bool(guard.unverified or guard.missing or any(not d.ok for d in guard.derived)) or any(
         t.severity == "必错" for t in terms
     )

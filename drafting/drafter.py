@@ -18,9 +18,10 @@ from typing import Any
 
 from drafting.engines import Engine, EngineError, Message, collect, make_engine
 from drafting.errors import InputError, StoreError
-from drafting.guard import GuardReport, check_figures, extract_figures
+from drafting.guard import GuardReport, Source, check_figures
 from drafting.offline import OfflineEngine, bigrams, clean_bullet
 from drafting.prompting import Exemplar, build_messages, defuse, render
+from drafting.provenance import HEADING, bullet_label, row_label, settle
 from drafting.records import Hit
 from drafting.search import Filters, search
 from drafting.settings import Settings
@@ -58,8 +59,15 @@ class DraftRequest:
     target_chars: int = 400
     form: str = "一段成文，列举处用一是、二是、三是"
 
+    def sources(self) -> list[Source]:
+        """Where the writer gave facts: 标题, 要点N (1-based), 数字表第N行 (see :mod:`drafting.provenance`)."""
+        out = [Source(HEADING, self.heading)] if self.heading.strip() else []
+        out += [Source(bullet_label(n), b) for n, b in enumerate(self.bullets, 1)]
+        return out + [Source(row_label(n), f.as_text()) for n, f in enumerate(self.figures, 1)]
+
     def provided_text(self) -> str:
-        return "\n".join([*self.bullets, *(f.as_text() for f in self.figures)])
+        """The bullets and figure rows as one text (the heading's figures are allowed, not required)."""
+        return "\n".join(s.text for s in self.sources() if s.label != HEADING)
 
     def pairs(self) -> list[tuple[str, float, float, str]]:
         out = []
@@ -70,7 +78,16 @@ class DraftRequest:
                 continue
         return out
 
-    def validate(self) -> None:
+    def validate(self, settings: Settings | None = None) -> None:
+        limit = settings.max_bullet_chars if settings is not None else Settings.model_fields["max_bullet_chars"].default
+        if self.heading.strip() and not has_words(self.heading):
+            raise InputError(f"标题“{_short(self.heading)}”只有标点或符号，没有文字。请写明这一节写什么，例如“（三）城市更新”。")
+        for n, b in enumerate(self.bullets, 1):
+            if b.strip() and not has_words(b):
+                raise InputError(
+                    f"第{n}条要点“{_short(b)}”只有标点或符号，没有文字，无法起草。"
+                    "请写明做了什么、数字是多少，或删去这一行后再生成。你填写的内容都还在输入框里。"
+                )
         bullets = [b for b in self.bullets if clean_bullet(b)]
         if not self.heading.strip() and not bullets:
             raise InputError("标题和要点都是空的。请至少填写一个标题，并写几条要点（每行一条）。")
@@ -87,6 +104,32 @@ class DraftRequest:
                 "输入里有无法识别的残缺字符（常见于复制粘贴时损坏的表情或符号）。"
                 "请删去乱码处或重新输入后再试。"
             )
+        for n, b in enumerate(self.bullets, 1):
+            if len(b) > limit:
+                raise InputError(
+                    f"第{n}条要点有{len(b)}字，超过单条要点的上限{limit}字：要点只写一件事和它的数字，不是整段成文。"
+                    "请把它拆成几条短要点（每行一条），或分节起草。你填写的内容都还在输入框里。"
+                )
+
+
+def has_words(text: str) -> bool:
+    """True when ``text`` carries content: a letter, a Chinese character or a digit (figures alone are
+    content); punctuation, symbols and spaces alone are not (「——……。!!!。」)."""
+    return any(ch.isalnum() for ch in text)
+
+
+def require_words(text: str, what: str) -> None:
+    """:class:`InputError` when ``text`` is not empty but has no words (punctuation or symbols only)."""
+    if text.strip() and not has_words(text):
+        raise InputError(
+            f"{what}只有标点或符号（“{_short(text)}”），没有文字，无法检查或修改。"
+            "请写入或粘贴完整的句子后再试；原来的内容没有改动。"
+        )
+
+
+def _short(text: str, n: int = 12) -> str:
+    text = text.strip()
+    return text if len(text) <= n else text[:n] + "…"
 
 
 @dataclass
@@ -145,9 +188,24 @@ class DraftResult:
         }
 
 
-def check(text: str, provided: str, pairs: Sequence[tuple[str, float, float, str]] = ()) -> tuple[GuardReport, list[TermFinding]]:
-    """The checks every draft, refinement and suggestion goes through."""
-    return check_figures(text, provided, pairs=list(pairs)), check_terms(text)
+def check(
+    text: str,
+    provided: str | Sequence[str] | Sequence[Source],
+    pairs: Sequence[tuple[str, float, float, str]] = (),
+) -> tuple[GuardReport, list[TermFinding]]:
+    """The checks every draft, refinement and suggestion goes through.
+
+    ``provided`` is best a list of :class:`Source` (``DraftRequest.sources()`` plus the writer's edits and
+    confirmations): each figure then knows where it was given, and the heading, edits and confirmations
+    allow figures without requiring them (:func:`drafting.provenance.settle`).
+    """
+    return settle(check_figures(text, provided, pairs=list(pairs))), check_terms(text)
+
+
+def review(text: str, provided: Sequence[Source], pairs: Sequence[tuple[str, float, float, str]] = ()) -> DraftResult:
+    """``text`` checked as a result (status and Chinese reasons), e.g. before an export."""
+    guard, terms = check(text, provided, pairs)
+    return DraftResult(text, "", guard, terms, [])
 
 
 def cite(text: str, hits: Sequence[Hit], only: Sequence[Hit] | None = None, threshold: float = 0.12) -> list[Citation]:
@@ -217,7 +275,7 @@ def draft(
     style_hints: str = "",
 ) -> DraftResult:
     """Draft one section; ``style_hints`` overrides the hints taken from the store's style profile."""
-    req.validate()
+    req.validate(settings)
     engine = engine or get_engine(settings)
     store = store or CorpusStore(settings)
     hits = exemplars_for(store, req, 6, exclude_doc_ids)
@@ -255,7 +313,7 @@ def draft(
         )
         text = collect(engine, messages, on_delta=on_delta).strip()
         citations = [c for c in cite(text, hits) if c.paragraphs]
-    guard, terms = check(text, provided, req.pairs())
+    guard, terms = check(text, req.sources(), req.pairs())
     return DraftResult(text, engine.name, guard, terms, citations, notes)
 
 
@@ -268,8 +326,14 @@ def refine(
     engine: Engine | None = None,
     store: CorpusStore | None = None,
     on_delta: OnDelta | None = None,
+    extra_sources: Sequence[Source] = (),
 ) -> DraftResult:
     """One chat turn on an existing draft; the result is guarded like a fresh draft.
+
+    The figures of ``previous`` are *not* allowed for being there: the result is checked against the
+    request's sources plus ``extra_sources``, the writer's own edits and confirmations
+    (:func:`drafting.provenance.session_sources`), so a turn that changes nothing leaves a flagged
+    figure flagged.
 
     A model gets the house-style hints of the store's profile in its system prompt; when the store
     cannot be opened the turn still runs, with the default hints and a note saying so.
@@ -278,6 +342,7 @@ def refine(
         raise InputError("修改要求是空的。请写明怎么改，例如“压缩到300字”或“改成一是二是三是”。")
     if not previous.strip():
         raise InputError("还没有可修改的稿件。请先生成初稿，或把稿件粘贴进来。")
+    require_words(previous, "稿件")
     engine = engine or get_engine(settings)
     notes: list[str] = []
     if isinstance(engine, OfflineEngine):
@@ -298,13 +363,8 @@ def refine(
                                    style_hints=defuse(hints))),
         ]
         text = collect(engine, messages, on_delta=on_delta).strip()
-    guard, terms = check(text, "\n".join([req.provided_text(), _figures_of(previous)]), req.pairs())
+    guard, terms = check(text, [*req.sources(), *extra_sources], req.pairs())
     return DraftResult(text, engine.name, guard, terms, [], notes)
-
-
-def _figures_of(text: str) -> str:
-    """Figures already in the previous draft are allowed in a refinement (the writer accepted them)."""
-    return "\n".join(f.raw for f in extract_figures(text))
 
 
 __all__ = [
@@ -315,5 +375,8 @@ __all__ = [
     "FigureRow",
     "check",
     "draft",
+    "has_words",
     "refine",
+    "require_words",
+    "review",
 ]

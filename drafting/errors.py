@@ -22,6 +22,7 @@ with code 2; the UI turns it into ``gr.Error``.  Anything else is a bug and prop
     │   └── EngineTimeoutError     – the endpoint stopped sending
     ├── HistoryError           – the draft history (SQLite under DRAFTING_DATA_DIR) cannot be opened or written
     └── ExportError            – a .docx / .md export cannot be written
+        └── ExportNeedsConfirmation – a section still needs review; ``problems`` lists them
 """
 
 from __future__ import annotations
@@ -115,3 +116,17 @@ class HistoryError(DraftingError):
 
 class ExportError(DraftingError):
     help_message = "导出文件无法写入。请检查保存位置是否存在、可写，磁盘是否已满，以及同名文件是否正在 Word/WPS 中打开。"
+
+
+class ExportNeedsConfirmation(ExportError):
+    """Raised by an export (before anything is written) while a section still needs review."""
+
+    help_message = "稿件还有需要复核的问题，尚未导出。请先处理这些问题，或确认后仍然导出。"
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        listed = "；".join(self.problems[:10]) + ("……" if len(self.problems) > 10 else "")
+        super().__init__(
+            f"稿件还有{len(self.problems)}处需要复核的问题，尚未导出：{listed}。"
+            "请回到起草页改正或确认这些数字和提法；如果你已核实无误，可以选择“仍然导出”。"
+        )

@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from docx import Document
@@ -37,11 +37,12 @@ from docx.shared import Mm, Pt, Twips
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from .errors import ExportError
+from .errors import ExportError, ExportNeedsConfirmation
 from .numerals import cn_digits_to_int, cn_to_int
 from .structure import heading_level
 
-__all__ = ["Section", "build_docx", "normalize_date", "safe_filename", "to_docx", "to_markdown", "write_markdown"]
+__all__ = ["Section", "build_docx", "normalize_date", "open_problems", "safe_filename", "to_docx", "to_markdown",
+           "write_markdown"]
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -70,10 +71,31 @@ _WS = " \t\r\n\u3000\xa0\ufeff"
 
 @dataclass
 class Section:
-    """One part of an export: its heading (may be empty) and its text (lines = paragraphs)."""
+    """One part of an export: its heading (may be empty) and its text (lines = paragraphs).
+
+    ``problems`` are the section's open checks in Chinese (``DraftResult.reasons()``): an export with
+    any of them raises :class:`ExportNeedsConfirmation` unless called with ``confirm=True``.  They are
+    never written into the file.
+    """
 
     heading: str
     text: str
+    problems: list[str] = field(default_factory=list)
+
+
+def open_problems(sections: list[Section]) -> list[str]:
+    """Every section's open problems, each prefixed with its heading when there are several."""
+    out = []
+    for s in sections:
+        name = s.heading or (s.text.strip().split("\n", 1)[0][:20] if s.text.strip() else "")
+        out += [f"{name}：{p}" if name and len(sections) > 1 else p for p in s.problems]
+    return out
+
+
+def _require_confirmation(sections: list[Section], confirm: bool) -> None:
+    problems = open_problems(sections)
+    if problems and not confirm:
+        raise ExportNeedsConfirmation(problems)
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,7 +369,16 @@ def build_docx(title: str, sections: list[Section], *, issuer: str = "", date: s
     if issuer or date:
         _add_signature(doc, issuer, date)
     _setup_footers(doc)
+    _drop_custom_xml(doc)
     return doc
+
+
+def _drop_custom_xml(doc: DocxDocument) -> None:
+    """The python-docx template links an (empty) custom XML data part; an export carries the text
+    only, so no data part rides along with it."""
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/customXml"):
+            doc.part.drop_rel(rid)
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
@@ -367,15 +398,24 @@ def _atomic_write(path: Path, data: bytes) -> Path:
     return path
 
 
-def to_docx(title: str, sections: list[Section], path: Path, *, issuer: str = "", date: str = "") -> Path:
-    """Write a GB/T 9704-2012 .docx to ``path`` (atomically: a reader never sees half a file)."""
+def to_docx(title: str, sections: list[Section], path: Path, *, issuer: str = "", date: str = "",
+            confirm: bool = False) -> Path:
+    """Write a GB/T 9704-2012 .docx to ``path`` (atomically: a reader never sees half a file).
+
+    A section with open problems raises :class:`ExportNeedsConfirmation` (nothing written) unless
+    ``confirm``.  The file carries the text only: no highlight, comment, hidden run or check data.
+    """
+    _require_confirmation(sections, confirm)
     buf = io.BytesIO()
     build_docx(title, sections, issuer=issuer, date=date).save(buf)
     return _atomic_write(path, buf.getvalue())
 
 
-def write_markdown(title: str, sections: list[Section], path: Path, *, issuer: str = "", date: str = "") -> Path:
-    """:func:`to_markdown` written to ``path`` (UTF-8, atomically; :class:`ExportError` on failure)."""
+def write_markdown(title: str, sections: list[Section], path: Path, *, issuer: str = "", date: str = "",
+                   confirm: bool = False) -> Path:
+    """:func:`to_markdown` written to ``path`` (UTF-8, atomically; :class:`ExportError` on failure);
+    open problems need ``confirm`` as in :func:`to_docx`."""
+    _require_confirmation(sections, confirm)
     return _atomic_write(path, to_markdown(title, sections, issuer=issuer, date=date).encode("utf-8"))
 
 

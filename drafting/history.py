@@ -11,6 +11,12 @@ can roll back the last commits; ``FULL`` syncs the WAL on every commit, so a ver
 as saved survives a machine restart too.  A writer saves a few versions a minute, so one fsync per
 save costs nothing anyone can notice.
 
+Confirmations: a figure the writer vouched for with 确认 in the checks panel is a row of
+``confirmations`` (user, session, the figure, its clause, the version it was confirmed on); it belongs
+to the section (session), so it survives a reload or a restore (:mod:`drafting.provenance`).
+Schema version 2 added that table; opening a version-1 file (only ``versions``) creates it and
+keeps every row.
+
 Threads: every call opens its own connection (``check_same_thread`` never matters) and writes
 start with ``BEGIN IMMEDIATE`` under a busy timeout, so concurrent saves queue instead of failing.
 """
@@ -35,7 +41,7 @@ from .errors import HistoryError
 if TYPE_CHECKING:
     from .settings import Settings
 
-__all__ = ["KINDS", "History", "Version", "diff_versions"]
+__all__ = ["KINDS", "Confirmation", "History", "Version", "diff_versions"]
 
 KINDS = ("draft", "refine", "edit", "partial", "restore")
 FILE_NAME = "history.sqlite3"
@@ -58,6 +64,17 @@ CREATE TABLE IF NOT EXISTS versions (
 );
 CREATE INDEX IF NOT EXISTS versions_user ON versions (user, id);
 CREATE INDEX IF NOT EXISTS versions_user_session ON versions (user, session, id);
+CREATE TABLE IF NOT EXISTS confirmations (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    user      TEXT NOT NULL CHECK (user <> ''),
+    session   TEXT NOT NULL,
+    figure    TEXT NOT NULL CHECK (figure <> ''),
+    context   TEXT NOT NULL,
+    version   INTEGER REFERENCES versions(id),
+    created   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS confirmations_user_session ON confirmations (user, session, id);
+PRAGMA user_version = 2;
 """
 
 _COLUMNS = "id, user, session, kind, heading, text, engine, inputs, citations, checks, parent, created"
@@ -79,6 +96,18 @@ class Version:
     checks: dict[str, Any]
     parent: int | None
     created: str  # ISO time, local, seconds
+
+
+@dataclass
+class Confirmation:
+    """A figure the writer confirmed (确认) for one section: shown as 你的确认."""
+
+    id: int
+    session: str
+    figure: str  # the figure as written, e.g. 3300套
+    context: str  # its clause in the draft it was confirmed on
+    version: int | None
+    created: str
 
 
 def _default(obj: Any) -> Any:
@@ -325,6 +354,34 @@ class History:
             values = {k: row[k] for k in ("session", "heading", "text", "engine", "inputs", "citations", "checks")}
             values.update(kind="restore", parent=row["id"])
             return self._insert(conn, user, values)
+
+    def confirm(self, user: str, *, session: str, figure: str, context: str = "", version: int | None = None) -> int:
+        """Record that ``user`` vouches for ``figure`` in ``session``; return the row id."""
+        _need_user(user)
+        if not figure.strip():
+            raise ValueError("a confirmation needs the figure")
+        with self._write() as conn:
+            if version is not None and conn.execute(
+                "SELECT 1 FROM versions WHERE id = ? AND user = ?", (int(version), user)
+            ).fetchone() is None:
+                raise ValueError(f"version {version} does not belong to this user")
+            cur = conn.execute(
+                "INSERT INTO confirmations (user, session, figure, context, version, created) VALUES (?, ?, ?, ?, ?, ?)",
+                (user, session, figure, context, version, datetime.now().astimezone().isoformat(timespec="seconds")),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def confirmations(self, user: str, session: str) -> builtins.list[Confirmation]:
+        """The user's confirmations for one section, oldest first."""
+        _need_user(user)
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT id, session, figure, context, version, created FROM confirmations"
+                " WHERE user = ? AND session = ? ORDER BY id",
+                (user, session),
+            ).fetchall()
+        return [Confirmation(r["id"], r["session"], r["figure"], r["context"], r["version"], r["created"]) for r in rows]
 
     def count(self, user: str | None = None) -> int:
         """Number of versions of one user, or of everybody (for operators and tests)."""

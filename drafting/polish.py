@@ -12,7 +12,10 @@ so a UI can show it as a diff (:func:`word_diff`) and accept or reject it on its
 corpus phrasing); accepting two overlapping ones is refused with a Chinese message.
 
 The corpus never lends a number: every figure, ``*`` mask or digit that the writer did not write
-becomes 【待补充】, and any suggestion whose figures differ from the original is flagged.
+becomes 【待补充】, and any suggestion whose figures differ from the original is flagged.  Polish
+never destroys a figure: a suggestion that removes or replaces one of the writer's figures is not
+offered at all (:func:`keeps_figures`), and a flagged suggestion is never applied by 全部采纳
+(:func:`safe_ids`).
 
 LLM rewrites are per paragraph, not per sentence: a model needs the paragraph to keep its logic
 and to use house forms that span sentences (一是…二是…), and one call per paragraph keeps a long
@@ -33,7 +36,7 @@ from drafting import textseg
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
 from drafting.figures import UNITS
-from drafting.guard import UNIT_ALIASES, compare_suggestion, extract_figures
+from drafting.guard import UNIT_ALIASES, compare_suggestion, extract_figures, same_value
 from drafting.offline import GAP, OfflineEngine, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
 from drafting.quantities import NUMBER_STRINGS_RE
@@ -52,8 +55,10 @@ __all__ = [
     "apply_suggestions",
     "check_length",
     "corpus_phrasing",
+    "keeps_figures",
     "polish",
     "rule_suggestions",
+    "safe_ids",
     "word_diff",
 ]
 
@@ -199,6 +204,18 @@ def _cjk_len(text: str) -> int:
 
 
 # ---- checks -------------------------------------------------------------------------------------
+def keeps_figures(original: str, suggestion: str) -> bool:
+    """True when every figure of the writer's ``original`` is still in ``suggestion`` (same value and
+    unit, as often as written): a rewrite that drops or replaces one is never offered."""
+    left = extract_figures(suggestion)
+    for f in extract_figures(original):
+        match = next((g for g in left if same_value(f, g)), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return True
+
+
 def _guarded(s: Suggestion) -> Suggestion:
     """Run the figure guard and the terms check on a suggestion and record what they found."""
     s.figures_changed = compare_suggestion(s.original, s.suggestion)
@@ -333,7 +350,7 @@ def corpus_phrasing(sentence: str, hits: Sequence[Hit], start: int = 0) -> Sugge
             if score < MIN_SIMILARITY:
                 continue
             text = _fit_ends(adapt_figures(cand, sentence), sentence)
-            if text == sentence or any(t.severity == "必错" for t in check_terms(text)):
+            if text == sentence or any(t.severity == "必错" for t in check_terms(text)) or not keeps_figures(sentence, text):
                 continue
             c = hit.chunk
             source = {
@@ -429,6 +446,14 @@ def _validate(text: str) -> None:
     if not text or not text.strip():
         raise InputError("要润色的文字是空的。请粘贴或选中一句话、一段文字，或用 - 从标准输入读入。")
     check_length(text)
+    check_words(text)
+
+
+def check_words(text: str) -> None:
+    """Text of punctuation or symbols only has nothing to polish (the CLI and the UI both ask)."""
+    from drafting.drafter import require_words
+
+    require_words(text, "要润色的文字")
 
 
 def polish(
@@ -482,6 +507,10 @@ def polish(
     else:
         suggestions += llm_suggestions(text, engine, settings, hits_at, doc_type=doc_type, on_delta=on_delta)
 
+    kept = [s for s in suggestions if keeps_figures(s.original, s.suggestion)]
+    if len(kept) < len(suggestions):
+        notes.append(f"有{len(suggestions) - len(kept)}条改写会删去或改动你写的数字，没有列出。")
+    suggestions = kept
     suggestions.sort(key=lambda s: (s.start, s.end, _KIND_ORDER[s.kind]))
     for n, s in enumerate(suggestions, 1):
         s.id = f"s{n}"
@@ -512,6 +541,12 @@ def apply_suggestions(text: str, suggestions: Sequence[Suggestion], accepted_ids
     for s in reversed(chosen):
         out = out[: s.start] + s.suggestion + out[s.end :]
     return out
+
+
+def safe_ids(suggestions: Sequence[Suggestion]) -> list[str]:
+    """The suggestions 全部采纳 may apply: those without a flag (changed figures, 【待补充】, a term
+    problem in the suggested text).  A flagged one is applied only when the writer ticks it."""
+    return [s.id for s in suggestions if not s.flags]
 
 
 DiffOp = Literal["equal", "insert", "delete"]

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, description="retries on 429/5xx/connection errors, with exponential backoff")
 
     max_file_mb: float = Field(20.0, description="files larger than this are refused at ingest")
+    max_bullet_chars: int = Field(600, description="one bullet longer than this is refused: a bullet is one fact, "
+                                  "not a pasted section (a 5,000-character bullet was echoed as a draft)")
 
     data_dir: Path = Field(Path("data"), description="per-user history (SQLite, WAL) and exports")
     users_file: Path | None = Field(None, description="JSON users file (hashed passwords); required beyond 127.0.0.1")

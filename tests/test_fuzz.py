@@ -561,6 +561,9 @@ INVALID = {
     "figures without heading or bullets": DraftRequest(
         "", [" "], [FigureRow("新增泊位", "1.2", "万个", "1.0")]
     ),
+    "punctuation-only bullet": DraftRequest("城市更新", ["——……。!!!。"]),
+    "emoji-only bullet": DraftRequest("城市更新", ["新增泊位1.2万个", "😀🏗️"]),
+    "one bullet beyond any section": DraftRequest("城市更新", ["改造老旧小区120个。" * 500]),
 }
 
 
@@ -603,9 +606,9 @@ VALID = {
         "<b>城市</b>更新",
         ["<script>alert(1)</script>新增泊位1.2万个", "<img src=x onerror=alert(1)>", "a &amp; b"],
     ),
-    "control chars and RTL": DraftRequest("\x1b[31m城市更新", ["\x00新增泊位\u202e1.2万个\u200f", "😀🏗️"]),
-    "exactly at the limit": DraftRequest(
-        "城市更新", ["改造老旧小区120个。" * 1817 + "字" * (MAX_INPUT_CHARS - 4 - 1817 * 11)]
+    "control chars and RTL": DraftRequest("\x1b[31m城市更新", ["\x00新增泊位\u202e1.2万个\u200f", "😀🏗️开展扬尘整治"]),
+    "exactly at the limit": DraftRequest(  # 40 bullets under the one-bullet limit, MAX_INPUT_CHARS in all
+        "城市更新", ["改造老旧小区120个。" * 45] * 40 + ["字" * (MAX_INPUT_CHARS - 4 - 40 * 45 * 11)]
     ),
 }
 

@@ -217,7 +217,7 @@ def test_finding_json_shape() -> None:
     assert f.to_json() == {
         "found": "党中央国务院",
         "suggest": "党中央、国务院",
-        "severity": "必错",
+        "severity": "提示",
         "reason": f.reason,
         "start": 4,
         "end": 10,

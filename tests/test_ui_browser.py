@@ -171,8 +171,8 @@ def test_draft_refine_edit_history_and_export(app: Served, page: Any, tmp_path: 
     editor.fill(editor.input_value() + "全年新增口袋公园99个。")
     page.click("#draft-recheck")
     wait_text(page, "draft-checks", "99个")
-    assert "无出处" in text_of(page, "draft-checks")
-    assert page.locator("#draft-annotated mark.m-bad", has_text="99个").count() == 1
+    assert "出处：你的修改" in text_of(page, "draft-checks")  # the writer typed it: their own fact
+    assert page.locator("#draft-annotated mark.m-ok", has_text="99个").count() == 1
     page.click("#draft-cites-acc .label-wrap")
     shot(page, "03-draft-refined-edited")
     # issue #11: a text over the editor limit is refused in Chinese and stays in the editor, unsaved
@@ -205,6 +205,25 @@ def test_draft_refine_edit_history_and_export(app: Served, page: Any, tmp_path: 
 
     body = "\n".join(p.text for p in Document(str(target)).paragraphs)
     assert "市住建局2024年上半年工作总结" in body and "99个" in body
+
+
+def test_confirm_turns_a_flagged_figure_into_your_confirmation(app: Served, page: Any) -> None:
+    open_app(page, app.url)
+    box(page, "draft-editor").fill("全市棚户区改造完成3300套，完成投资5.6亿元。")  # pasted: nothing vouched for
+    page.click("#draft-recheck")
+    wait_text(page, "draft-checks", "3300套")
+    page.wait_for_selector("#draft-flagged label:has-text('3300套')")
+    assert page.locator("#draft-annotated mark.m-bad").count() == 2
+    assert "担保" in text_of(page, "draft-flagged")
+    page.locator("#draft-flagged label", has_text="3300套").click()
+    page.click("#draft-confirm")
+    wait_text(page, "draft-checks", "你的确认")
+    wait_text(page, "draft-status", "已确认：3300套")
+    page.wait_for_function("() => !document.getElementById('draft-flagged').innerText.includes('3300套')")
+    assert page.locator("#draft-annotated mark.m-ok", has_text="3300套").count() == 1
+    assert page.locator("#draft-annotated mark.m-bad", has_text="5.6亿元").count() == 1
+    assert "5.6亿元" in text_of(page, "draft-flagged")
+    shot(page, "09-draft-confirmed")
 
 
 def test_openai_stream_is_visible_and_failure_keeps_partial(app: Served, page: Any, stub: OpenAIStub) -> None:

@@ -171,8 +171,9 @@ def test_refine_edit_and_recheck_are_saved_with_parents(ctx: AppContext) -> None
     assert chat2[-3]["content"] == "改成一是二是三是" and "列举" in chat2[-1]["content"]
     edited = editor2 + "\n全年新增口袋公园99个。"
     annotated3, checks3, _c3, state3, status3 = tab.recheck(edited, state2)
-    assert "99个" in checks3 and "无出处" in checks3
-    assert '<mark class="m-bad"' in annotated3 and "需要复核" in checks3
+    # the writer typed 99个: it is their own edit, not a figure without a source
+    assert "99个" in checks3 and "出处：你的修改" in checks3 and "无出处，" not in checks3
+    assert '<mark class="m-bad"' not in annotated3 and "需要复核" not in checks3
     assert "已自动保存" in status3
     kinds = [(v.kind, v.parent) for v in reversed(ctx.history().list("本机用户"))]
     ids = [v.id for v in reversed(ctx.history().list("本机用户"))]
@@ -185,7 +186,7 @@ def test_refine_edit_and_recheck_are_saved_with_parents(ctx: AppContext) -> None
     tab.autosave(edited + "再补一句。", state3)  # leaving the editor after a change autosaves it
     assert ctx.history().list("本机用户")[0].text.endswith("再补一句。")
     assert ctx.history().count("本机用户") == 4
-    assert ctx.history().list("本机用户")[1].checks["status"] == "needs_review"
+    assert ctx.history().list("本机用户")[1].checks["status"] == "ok"
 
 
 def test_an_instruction_offline_cannot_do_is_explained_and_nothing_is_lost(ctx: AppContext) -> None:
@@ -366,12 +367,12 @@ def test_export_docx_and_markdown(ctx: AppContext) -> None:
     assert keys[0] == CURRENT and state1["session"] in keys
     with pytest.raises(gr.Error, match="勾选至少一节"):
         history.export_docx([], "", "", "", steps[-1][1], state2)
-    path, message = history.export_docx([state1["session"], CURRENT], "市住建局2024年工作总结", "市住房和城乡建设局",
-                                         "2024年7月10日", steps[-1][1], state2)
+    path, message, _force, _pending = history.export_docx(
+        [state1["session"], CURRENT], "市住建局2024年工作总结", "市住房和城乡建设局", "2024年7月10日", steps[-1][1], state2)
     assert Path(path).suffix == ".docx" and Path(path).is_file() and "已导出 2 节" in message
     text = "\n".join(p.text for p in Document(path).paragraphs)
     assert "市住建局2024年工作总结" in text and "120个" in text and "1500套" in text
-    md_path, _m = history.export_markdown([CURRENT], "", "", "", steps[-1][1] + "\n补充一句。", state2)
+    md_path, _m, _force, _pending = history.export_markdown([CURRENT], "", "", "", steps[-1][1] + "\n补充一句。", state2)
     md = Path(md_path).read_text(encoding="utf-8")
     assert "1500套" in md and "补充一句" in md
     assert ctx.history().list("本机用户")[0].kind == "edit"  # the unsaved edit was saved first
@@ -574,3 +575,170 @@ def test_refuses_to_serve_beyond_loopback_without_accounts(tmp_path: Path) -> No
     with pytest.raises(DraftingError, match="没有设置用户文件"):
         launch(get_settings(store=tmp_path / "s", data_dir=tmp_path / "d", host="0.0.0.0"))
     assert main(["serve", "--host", "0.0.0.0"]) == 2
+
+
+# ---- provenance: no laundering (refine, 确认, restore, export, garbage, 全部采纳) -------------------
+ENGINE_TEXT = ("一、城市更新\n全市老旧小区改造完成120个，惠及居民3.2万户，新增公共停车泊位1.2万个。"
+               "棚户区改造完成3300套，完成投资5.6亿元。")
+
+
+def stub_draft(seeded: Any, tmp_path: Path, stub: OpenAIStub) -> tuple[AppContext, DraftTab, tuple[Any, ...]]:
+    """A model's draft that carries two figures nobody gave (3300套, 5.6亿元)."""
+    settings = seeded.model_copy(update={"data_dir": tmp_path / "data", "llm_base_url": stub.base_url,
+                                         "llm_model": "stub", "llm_retries": 0})
+    ctx = AppContext.create(settings)
+    tab = DraftTab(ctx)
+    stub.enqueue(Reply(text=ENGINE_TEXT))
+    out = run(tab.generate("城市更新", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai"))[-1]
+    assert out[1] == ENGINE_TEXT
+    return ctx, tab, out
+
+
+def flagged_values(tab: DraftTab, editor: str, state: Any) -> list[str]:
+    return [v for _label, v in tab.flagged_choices(editor, state)["choices"]]
+
+
+def test_a_chat_turn_that_changes_nothing_does_not_turn_red_figures_green(seeded: Any, tmp_path: Path,
+                                                                           stub: OpenAIStub) -> None:
+    ctx, tab, (chat, editor, _a, checks, _c, state, status, _f) = stub_draft(seeded, tmp_path, stub)
+    assert "需要复核" in status and "3300套" in checks and "5.6亿元" in checks
+    assert sorted(flagged_values(tab, editor, state)) == ["3300套", "5.6亿元"]
+    steps = run(tab.refine_turn("压缩到150字", editor, chat, state, "offline"))
+    _chat2, editor2, annotated2, checks2, _c2, state2, status2, _f2, _i = steps[-1]
+    assert editor2 == editor  # the turn changed no text
+    assert "需要复核" in status2 and "检查通过" not in status2
+    assert checks2.count("无出处，要点和数字表里都没有") == 2
+    assert annotated2.count('<mark class="m-bad"') == 2
+    latest = ctx.history().list("本机用户")[0]
+    assert latest.kind == "refine" and latest.checks["status"] == "needs_review"
+    assert sorted(f["text"] for f in latest.checks["figures"]["unverified"]) == ["3300套", "5.6亿元"]
+    assert sorted(flagged_values(tab, editor2, state2)) == ["3300套", "5.6亿元"]
+
+
+def test_a_figure_the_writer_types_is_their_edit(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    _chat, editor, *_r, state, _s, _f = draft_once(tab)
+    annotated, checks, _c, state2, _st = tab.recheck(editor + "\n全年新增口袋公园99个。", state)
+    assert "99个" in checks and "出处：你的修改" in checks and "出处：要点1" in checks
+    assert "无出处，" not in checks and '<mark class="m-bad"' not in annotated
+    assert ctx.history().list("本机用户")[0].checks["status"] == "ok"
+    assert flagged_values(tab, state2["text"], state2) == []
+
+
+def test_confirm_is_recorded_shown_and_survives_restore(seeded: Any, tmp_path: Path, stub: OpenAIStub) -> None:
+    ctx, tab, (_chat, editor, _a, _checks, _c, state, _s, _f) = stub_draft(seeded, tmp_path, stub)
+    history_tab = HistoryTab(ctx)
+    history_tab.draft = tab
+    with pytest.raises(gr.Error, match="请先在“需要你确认的数字”里勾选"):
+        tab.confirm([], editor, state)
+    annotated, checks, _c, state2, status, flagged = tab.confirm(["3300套"], editor, state)
+    assert "已确认：3300套" in status and "担保" in status
+    assert "出处：你的确认" in checks and checks.count("无出处，要点和数字表里都没有") == 1
+    assert annotated.count('<mark class="m-bad"') == 1
+    assert [v for _l, v in flagged["choices"]] == ["5.6亿元"]
+    (c,) = ctx.history().confirmations("本机用户", state["session"])
+    assert c.figure == "3300套" and "棚户区改造完成3300套" in c.context and c.version == state2["version"]
+    assert ctx.history().confirmations("别人", state["session"]) == []
+    meta, _view = history_tab.open(state2["version"])
+    assert "你确认过的数字" in meta and "3300套" in meta
+    # restore the model's first version: the confirmation belongs to the section and stays
+    first = ctx.history().list("本机用户")[-1]
+    assert first.kind == "draft"
+    out = history_tab.restore(first.id)
+    _chat3, _editor3, _annotated3, checks3, _c3, state3, _st3, _f3, _tabs = out
+    assert "出处：你的确认" in checks3 and "5.6亿元" in checks3 and checks3.count("无出处，要点和数字表里都没有") == 1
+    assert flagged_values(tab, state3["text"], state3) == ["5.6亿元"]
+
+
+def test_restoring_a_version_does_not_restore_green_checks(ctx: AppContext) -> None:
+    tab, history_tab = DraftTab(ctx), HistoryTab(ctx)
+    history_tab.draft = tab
+    inputs = {"heading": "城市更新", "bullets": BULLETS.split("\n"), "figures": [], "doc_type": "工作总结",
+              "target_chars": 400}
+    hist = ctx.history()
+    first = hist.save("本机用户", session="s1", kind="draft", heading="城市更新", text=ENGINE_TEXT, engine="openai",
+                      inputs=inputs, checks={"status": "needs_review"})
+    # the refine row today's code saved: 3300套 and 5.6亿元 laundered to green
+    laundered = hist.save("本机用户", session="s1", kind="refine", heading="城市更新", text=ENGINE_TEXT,
+                          engine="offline", inputs={**inputs, "instruction": "压缩到150字"},
+                          checks={"status": "ok", "figures": {"unverified": []}}, parent=first)
+    out = history_tab.restore(laundered)
+    checks = out[3]
+    restored = hist.list("本机用户")[0]
+    assert restored.kind == "restore" and restored.parent == laundered
+    assert restored.checks["status"] == "needs_review"
+    assert sorted(f["text"] for f in restored.checks["figures"]["unverified"]) == ["3300套", "5.6亿元"]
+    assert "需要复核" in checks and checks.count("无出处，要点和数字表里都没有") == 2
+    rows = history_tab.refresh(None, None)[0]
+    assert rows[0][-1] == "需复核"
+
+
+def test_export_of_a_section_that_needs_review_lists_its_problems_and_asks(seeded: Any, tmp_path: Path,
+                                                                          stub: OpenAIStub) -> None:
+    from docx import Document
+
+    ctx, tab, (_chat, editor, _a, _checks, _c, state, _s, _f) = stub_draft(seeded, tmp_path, stub)
+    history_tab = HistoryTab(ctx)
+    history_tab.draft = tab
+    for export in (history_tab.export_docx, history_tab.export_markdown):
+        path, message, force, pending = export([CURRENT], "城市更新", "", "", editor, state)
+        assert path is None and force["visible"] is True and pending in ("docx", "md")
+        assert "尚未导出" in message and "3300套" in message and "5.6亿元" in message and "仍然导出" in message
+        assert not list(ctx.exports_dir("本机用户").glob("*/*"))  # nothing written
+    # a section picked from the history is checked the same way
+    _p, message, _f2, _pend = history_tab.export_docx([state["session"]], "城市更新", "", "", "", None)
+    assert "尚未导出" in message and "3300套" in message
+    with pytest.raises(gr.Error, match="请先点“导出 Word”"):
+        history_tab.export_anyway("", [CURRENT], "城市更新", "", "", editor, state)
+    path, message, force, pending = history_tab.export_anyway("docx", [CURRENT], "城市更新", "", "", editor, state)
+    assert Path(path).is_file() and "已导出 1 节" in message and "经你确认后仍然导出" in message
+    assert force["visible"] is False and pending == ""
+    assert "3300套" in "\n".join(p.text for p in Document(path).paragraphs)
+    # once the writer confirms both figures there is nothing left to ask about
+    tab.confirm(["3300套", "5.6亿元"], editor, state)
+    path, message, force, _p = history_tab.export_docx([CURRENT], "城市更新", "", "", editor, state)
+    assert Path(path).is_file() and "已导出 1 节：" in message and force["visible"] is False
+
+
+def test_garbage_input_is_refused_in_chinese_and_nothing_typed_is_lost(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    with gr.Blocks():
+        tab.build()
+    # the inputs are never outputs of a draft: a refused draft leaves the form exactly as typed
+    assert not {id(c) for c in tab.outputs} & {id(tab.heading), id(tab.bullets), id(tab.figures)}
+    with pytest.raises(gr.Error, match="第1条要点.*只有标点"):
+        tab.validate("城市更新", "——……。!!!。", EMPTY_TABLE, "工作总结", 400)
+    with pytest.raises(gr.Error, match="第2条要点.*只有标点"):
+        run(tab.generate("城市更新", "老旧小区改造完成120个\n。。。！！", EMPTY_TABLE, "工作总结", 400, "offline"))
+    with pytest.raises(gr.Error, match="第1条要点有5000字，超过单条要点的上限600字"):
+        tab.validate("城市更新", "改" * 5000, EMPTY_TABLE, "工作总结", 400)
+    with pytest.raises(gr.Error, match="只有标点"):
+        tab.check_editor("——……。!!!。")
+    with pytest.raises(gr.Error, match="只有标点"):
+        tab.recheck("——……。!!!。", None)
+    assert ctx.history().count() == 0  # nothing saved, nothing 检查通过
+    polish_tab = PolishTab(ctx, [("offline 离线组稿", "offline")], "offline")
+    with pytest.raises(gr.Error, match="只有标点"):
+        polish_tab.check_text("——……。!!!。")
+
+
+def test_accept_all_leaves_flagged_suggestions_alone(ctx: AppContext) -> None:
+    from drafting.polish import Suggestion
+
+    tab = PolishTab(ctx, [("offline 离线组稿", "offline")], "offline")
+    text = "我们局搞好了工作，棚户区改造完成3200套。"
+    plain = Suggestion("rule", 0, 3, "我们局", "我局", "文风", id="s1")
+    at = text.index("棚户区")
+    flagged = Suggestion("corpus", at, at + len("棚户区改造完成3200套"), "棚户区改造完成3200套", "棚户区改造完成3200套，占年度任务的【待补充】",
+                         "往年表述", id="s2")
+    assert flagged.flags and not plain.flags
+    state = {"text": text, "suggestions": [plain, flagged], "accepted": []}
+    accepted, _cards, result, _diff, note, state = tab.accept_all(state)
+    assert accepted == ["s1"] and result == "我局搞好了工作，棚户区改造完成3200套。"
+    assert "不会采纳" in note and "⚑" in note
+    # the writer may still tick it on purpose
+    accepted, _c, result, _d, _n, _s = tab.apply(["s1", "s2"], state)
+    assert accepted == ["s1", "s2"] and "【待补充】" in result
+    # and nothing arrives pre-ticked
+    _st, choices, *_rest = tab.suggest("我们局搞好了住房保障这块，认真落实党中央国务院决策部署。", "offline")
+    assert choices["value"] == []

@@ -19,15 +19,20 @@ from drafting.drafter import (
     check,
     draft,
     get_engine,
+    has_words,
     house_style,
     refine,
+    require_words,
+    review,
 )
 from drafting.errors import DraftingError, EngineError, InputError
+from drafting.guard import Source, extract_figures
 from drafting.offline import bigrams
 from drafting.polish import check_length
+from drafting.provenance import confirmation_sources, figure_context, session_sources
 from drafting.style import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
-from drafting.ui.render import annotated_html, checks_html, citations_html
+from drafting.ui.render import annotated_html, checks_html, citations_html, paragraph_of
 
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
 TARGETS = [200, 300, 400, 600, 800, 1000, 1500]
@@ -39,6 +44,10 @@ EMPTY_EDITOR = "稿件是空的。请先生成初稿，或把稿件粘贴到编�
 CHAT_PLACEHOLDER = "填写左侧的标题和要点，点“生成初稿”。初稿会在这里逐段写出，之后可以在下方输入修改要求。"
 EDITOR_TOO_LONG = ("编辑框只放一节报告（不超过{limit}字）：请把稿件分成几节，分别起草、检查和保存，导出时再合成全文。"
                    "编辑框里的文字都还在，没有丢失；这一次没有保存，也没有检查。")
+CONFIRM_LABEL = "需要你确认的数字（无出处）"
+CONFIRM_INFO = ("勾选并点“确认所选数字”，表示你核实过这个数字、为它担保：它会标为“你的确认”并记入历史。"
+                "没核实过的数字请改正或删去，不要确认。")
+NOTHING_PICKED = "请先在“需要你确认的数字”里勾选要确认的数字，再点“确认所选数字”。"
 
 
 # ---- plain helpers ----------------------------------------------------------------------------
@@ -97,7 +106,7 @@ def request_json(req: DraftRequest) -> dict[str, Any]:
 def request_from_json(data: dict[str, Any] | None) -> DraftRequest:
     data = data or {}
     return DraftRequest(
-        heading=str(data.get("heading", "")),
+        heading="" if data.get("pasted") else str(data.get("heading", "")),  # a pasted text's first line is no source
         bullets=[str(b) for b in data.get("bullets", [])],
         figures=[FigureRow(*[str(c) for c in row[:4]]) for row in data.get("figures", []) if row],
         doc_type=str(data.get("doc_type") or DOC_TYPES[0]),
@@ -192,6 +201,8 @@ class DraftTab:
             with gr.Column(scale=4, min_width=320, elem_classes="panel"):
                 gr.Markdown("#### 检查结果", elem_classes="panel-title")
                 self.checks = gr.HTML(checks_html("", None), elem_id="draft-checks")
+                self.flagged = gr.CheckboxGroup([], label=CONFIRM_LABEL, info=CONFIRM_INFO, elem_id="draft-flagged")
+                self.confirm_btn = gr.Button("确认所选数字", size="sm", elem_id="draft-confirm")
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 编辑稿件", elem_classes="panel-title")
@@ -236,6 +247,9 @@ class DraftTab:
         self.editor.blur(self.save_edit, [self.editor, self.state], saved, trigger_mode="always_last", **save).success(
             self.render_if_unchecked, [self.editor, self.state], recheck_outputs, show_progress="hidden"
         )
+        self.checks.change(self.flagged_choices, [self.editor, self.state], self.flagged, show_progress="hidden")
+        self.confirm_btn.click(self.confirm, [self.flagged, self.editor, self.state], [*recheck_outputs, self.flagged],
+                               api_name="confirm", **save)
         self.engine.change(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
         demo.load(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
 
@@ -252,13 +266,14 @@ class DraftTab:
 
     @ui_errors
     def validate(self, heading: str, bullets: str, table: Any, doc_type: str, target: float) -> None:
-        build_request(heading, bullets, table, doc_type, target).validate()
+        build_request(heading, bullets, table, doc_type, target).validate(self.settings)
 
     @ui_errors
     def check_editor(self, editor: str) -> None:
         if not (editor or "").strip():
             raise InputError(EMPTY_EDITOR)
         self.check_size(editor)
+        require_words(editor, "编辑框里的稿件")
 
     def check_size(self, text: str) -> None:
         """The editor holds one report section: a longer text is refused before it is saved or checked,
@@ -272,13 +287,25 @@ class DraftTab:
         if not (editor or "").strip():
             raise InputError("还没有可修改的稿件。请先生成初稿，或把稿件粘贴到“编辑稿件”框里。")
         self.check_size(editor)
+        require_words(editor, "编辑框里的稿件")
 
-    def _checks(self, text: str, result: DraftResult | None, req: DraftRequest) -> tuple[Any, list[Any], Any, dict]:
-        """(guard, terms, conformance, checks json) for ``text``."""
+    def _sources(self, user: str, state: dict[str, Any] | None, pending: str | None = None) -> list[Source]:
+        """The writer's own edits and confirmations in this section (beyond the request's sources);
+        ``pending`` is editor text not saved yet."""
+        if not state:
+            return []
+        history = self.ctx.history()
+        versions = history.list(user, limit=1_000_000, session=state["session"])
+        return [*session_sources(versions, pending),
+                *confirmation_sources(history.confirmations(user, state["session"]))]
+
+    def _checks(self, text: str, result: DraftResult | None, req: DraftRequest,
+                extra: list[Source] | None = None) -> tuple[Any, list[Any], Any, dict]:
+        """(guard, terms, conformance, checks json) for ``text``; ``extra``: see :meth:`_sources`."""
         if result is not None:
             guard, terms = result.figures, result.terms
         else:
-            guard, terms = check(text, req.provided_text(), req.pairs())
+            guard, terms = check(text, [*req.sources(), *(extra or [])], req.pairs())
         try:
             profile = house_style(self.ctx.store())
         except DraftingError:
@@ -370,7 +397,7 @@ class DraftTab:
     ) -> Iterator[tuple[Any, ...]]:
         user = self.ctx.user(request)
         req = build_request(heading, bullets, table, doc_type, target)
-        req.validate()
+        req.validate(self.settings)
         engine = get_engine(self.settings, engine_name or None)
         inputs = request_json(req)
         state: dict[str, Any] = {"session": uuid.uuid4().hex, "request": inputs, "text": "", "version": None,
@@ -406,8 +433,8 @@ class DraftTab:
         self.check_size(text)
         if not state:
             first = text.strip().split("\n", 1)[0][:40]
-            state = {"session": uuid.uuid4().hex, "request": {"heading": first}, "text": "", "version": None,
-                     "engine": "", "citations": []}
+            state = {"session": uuid.uuid4().hex, "request": {"heading": first, "pasted": True}, "text": "",
+                     "version": None, "engine": "", "citations": []}
         if text != state.get("text"):
             with self._locks_lock:
                 lock = self._edit_locks[user]
@@ -425,7 +452,7 @@ class DraftTab:
 
     def _store_checks(self, user: str, state: dict[str, Any], text: str) -> tuple[Any, list[Any], Any]:
         """Check ``text``; when it is the state's saved version, store the checks with it."""
-        guard, terms, conf, data = self._checks(text, None, request_from_json(state["request"]))
+        guard, terms, conf, data = self._checks(text, None, request_from_json(state["request"]), self._sources(user, state))
         if state.get("version") is not None and state.get("text") == text and state.get("unchecked"):
             self.ctx.history().set_checks(user, state["version"], data)
         state["unchecked"] = False
@@ -448,7 +475,7 @@ class DraftTab:
         ck: dict[str, Any] = {"id": None, "at": time.monotonic()}
         try:
             for text, result in stream_call(refine, editor, instruction, req, self.settings, engine=engine,
-                                            store=self.ctx.store()):
+                                            store=self.ctx.store(), extra_sources=self._sources(user, state)):
                 if result is None:
                     chat[-1]["content"] = esc(text)
                     self._checkpoint(user, state, ck, text, engine.name, inputs)
@@ -501,6 +528,7 @@ class DraftTab:
         if not text.strip():
             raise InputError(EMPTY_EDITOR)
         self.check_size(text)
+        require_words(text, "编辑框里的稿件")
         state = self.adopt_edit(user, text, state, checked=False)  # saved already: a no-op
         guard, terms, conf = self._store_checks(user, state, text)
         note = state.pop("note", "")
@@ -534,22 +562,96 @@ class DraftTab:
         request: gr.Request = None,  # type: ignore[assignment]
     ) -> tuple[Any, ...]:
         """On leaving the editor: save and re-check an edited draft; do nothing otherwise."""
-        if not (editor or "").strip() or (state and editor == state.get("text")):
+        if not (editor or "").strip() or (state and editor == state.get("text")) or not has_words(editor):
             return (gr.skip(),) * 5
         return self.recheck(editor, state, request)
 
     def open_version(self, version: Any) -> tuple[Any, ...]:
         """Outputs that load a saved version into this tab (used by the 历史 tab)."""
         req = request_from_json(version.inputs)
-        guard, terms, conf, _d = self._checks(version.text, None, req)
-        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars")
+        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "pasted")
                   if k in version.inputs}
         state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
                  "version": version.id, "engine": version.engine, "citations": list(version.citations)}
+        guard, terms, conf, _d = self._checks(version.text, None, req, self._sources(version.user, state))
         chat = [{"role": "assistant", "content": esc(version.text)},
                 {"role": "assistant", "content": esc(f"已打开版本 {version.id}（{version.created}），可继续修改。")}]
         return (chat, version.text, annotated_html(version.text, guard, terms), checks_html(version.text, guard, terms, conf),
                 citations_html(version.citations), state, f"已打开版本 {version.id}。", gr.update(visible=False))
+
+    def recheck_saved(self, user: str, version: Any) -> dict[str, Any]:
+        """Re-check a saved version with its section's sources and store the result as its checks
+        (a restored copy must not keep checks an older, laundering rule once passed)."""
+        state = {"session": version.session, "request": version.inputs}
+        _g, _t, _c, data = self._checks(version.text, None, request_from_json(version.inputs),
+                                        self._sources(user, state))
+        self.ctx.history().update(user, version.id, kind=version.kind, text=version.text, engine=version.engine,
+                                  inputs=version.inputs, citations=version.citations, checks=data)
+        return data
+
+    def open_problems(self, user: str, state: dict[str, Any] | None, text: str) -> list[str]:
+        """What still needs review in ``text`` of this section, in Chinese (for the export)."""
+        req = request_from_json((state or {}).get("request"))
+        return review(text, [*req.sources(), *self._sources(user, state)], req.pairs()).reasons()
+
+    # ---- 确认: the writer vouches for a flagged figure --------------------------------------
+    def _flagged(self, user: str, text: str, state: dict[str, Any] | None) -> tuple[Any, list[Any]]:
+        """(guard, unverified findings) of ``text`` with every source of this section."""
+        req = request_from_json((state or {}).get("request"))
+        guard, _t, _c, _d = self._checks(text, None, req, self._sources(user, state))
+        return guard, [f for f in guard.findings() if f.kind == "unverified"]
+
+    @ui_errors
+    def flagged_choices(
+        self, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> Any:
+        """The figures of the draft that have no source, as choices for 确认 (none ticked)."""
+        text = editor or (state or {}).get("text", "")
+        if not text.strip() or not state:
+            return gr.update(choices=[], value=[])
+        _g, findings = self._flagged(self.ctx.user(request), text, state)
+        choices: dict[str, str] = {}
+        for f in findings:
+            para = paragraph_of(text, f.start)
+            choices.setdefault(f.text, f"{f.text}（{f'第{para + 1}段' if para is not None else '稿中'}，{f.message}）")
+        return gr.update(choices=[(label, raw) for raw, label in choices.items()], value=[])
+
+    @ui_errors
+    def confirm(
+        self, picked: list[str] | None, editor: str, state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """Record the ticked figures as confirmed by the writer (history), then re-check."""
+        user = self.ctx.user(request)
+        if not picked:
+            raise InputError(NOTHING_PICKED)
+        text = editor or ""
+        if not text.strip():
+            raise InputError(EMPTY_EDITOR)
+        state = self.adopt_edit(user, text, state)
+        _g, findings = self._flagged(user, text, state)
+        open_ = {f.text: f for f in findings}
+        figures = extract_figures(text)
+        history = self.ctx.history()
+        done = []
+        for raw in dict.fromkeys(picked):
+            f = open_.get(raw)
+            if f is None:
+                continue
+            context = figure_context(text, f.start, f.end, figures) if f.start is not None and f.end is not None else raw
+            history.confirm(user, session=state["session"], figure=raw, context=context or raw,
+                            version=state.get("version"))
+            done.append(raw)
+        if not done:
+            raise InputError("所选数字已不在稿件中，或已经有出处了。请点“重新检查”，再从列表里重新勾选。")
+        annotated, checks_panel, cites, state, _status = self.recheck(text, state, request)
+        current = history.get(user, state["version"]) if state.get("version") else None
+        if current is not None:  # the saved version's checks now count the confirmation
+            self.recheck_saved(user, current)
+        status = (f"已确认：{'、'.join(done)}。你为这些数字担保，它们标为“你的确认”，已记入历史"
+                  f"（版本 {state['version']}）。")
+        return annotated, checks_panel, cites, state, esc(status), self.flagged_choices(text, state, request)
 
 
 __all__ = ["DraftTab", "build_request", "figure_rows", "relink", "request_json"]

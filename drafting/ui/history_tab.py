@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from drafting.errors import InputError
+from drafting.errors import ExportNeedsConfirmation, InputError
 from drafting.export import Section, safe_filename, to_docx, write_markdown
 from drafting.history import diff_versions
 from drafting.structure import heading_level
@@ -64,7 +64,10 @@ class HistoryTab:
     """The 历史 tab."""
 
     def __init__(self, ctx: AppContext) -> None:
+        from drafting.ui.draft_tab import DraftTab
+
         self.ctx = ctx
+        self.draft: DraftTab = DraftTab(ctx)  # its section checks serve the export; wire() passes the live tab
 
     def build(self) -> None:
         with gr.Row(equal_height=False):
@@ -105,6 +108,8 @@ class HistoryTab:
                 self.md_btn = gr.Button("导出 Markdown（.md）", elem_id="export-md")
             self.download = gr.File(label="下载", interactive=False, height=90, elem_id="export-file")
             self.export_status = gr.Markdown("", elem_id="export-status")
+            self.force_btn = gr.Button("仍然导出", visible=False, variant="stop", elem_id="export-force")
+            self.pending = gr.State("")  # the format a 仍然导出 click writes
 
     @property
     def list_outputs(self) -> list[Any]:
@@ -128,10 +133,13 @@ class HistoryTab:
         export_inputs = [self.sections, self.title, self.issuer, self.date, draft.editor, draft.state]
         exports = ((self.docx_btn, self.export_docx, "export_docx"),
                    (self.md_btn, self.export_markdown, "export_markdown"))
+        export_outputs = [self.download, self.export_status, self.force_btn, self.pending]
         for button, fn, api in exports:
             button.click(self.check_sections, self.sections, None, **hidden).success(
-                fn, export_inputs, [self.download, self.export_status], show_progress="minimal", api_name=api
+                fn, export_inputs, export_outputs, show_progress="minimal", api_name=api
             )
+        self.force_btn.click(self.export_anyway, [self.pending, *export_inputs], export_outputs,
+                             show_progress="minimal", api_name="export_anyway")
         self.draft = draft
 
     # ---- handlers -------------------------------------------------------------------------
@@ -211,6 +219,9 @@ class HistoryTab:
             meta += f"  \n修改要求：{esc(v.inputs['instruction'])}"
         if reasons:
             meta += "  \n需要复核：" + esc("；".join(reasons))
+        confirmed = dict.fromkeys(c.figure for c in self.ctx.history().confirmations(user, v.session))
+        if confirmed:
+            meta += "  \n你确认过的数字（你的确认）：" + esc("、".join(confirmed))
         return meta, annotated_html(v.text, None)
 
     @ui_errors
@@ -240,6 +251,7 @@ class HistoryTab:
         except KeyError as exc:
             raise InputError(f"找不到版本 {vid}。请点“刷新”后重选。") from exc
         restored = history.get(user, new_id)
+        restored.checks = self.draft.recheck_saved(user, restored)  # never the old row's (maybe laundered) checks
         outputs = self.draft.open_version(restored)
         return (*outputs, gr.Tabs(selected="draft"))
 
@@ -249,26 +261,31 @@ class HistoryTab:
         if not picked:
             raise InputError(NO_SECTIONS)
         history = self.ctx.history()
-        parts: list[tuple[str, str]] = []
+        parts: list[tuple[str, str, dict[str, Any] | None]] = []
         for key in picked:
             if key == CURRENT:
                 text = editor if (editor or "").strip() else (state or {}).get("text", "")
                 if state and text != state.get("text"):
-                    self.draft.adopt_edit(user, text, dict(state))  # autosave the edit before exporting
-                parts.append((str((state or {}).get("request", {}).get("heading", "")), text))
+                    state = self.draft.adopt_edit(user, text, dict(state))  # autosave the edit before exporting
+                parts.append((str((state or {}).get("request", {}).get("heading", "")), text, state))
             else:
                 versions = history.list(user, limit=1, session=key)
                 if versions:
-                    parts.append((versions[0].heading, versions[0].text))
-        parts = [(h, t) for h, t in parts if (t or "").strip()]
+                    parts.append((versions[0].heading, versions[0].text, {"session": key, "request": versions[0].inputs}))
+        parts = [p for p in parts if (p[1] or "").strip()]
         if not parts:
             raise InputError("所选各节都是空的。请先起草或打开一个版本，再导出。")
         first = parts[0]
         title = first[0] or first[1].strip().split("\n", 1)[0]
-        return sections_for(parts), title
+        sections = sections_for([(h, t) for h, t, _s in parts])
+        for section, (_h, text, st) in zip(sections, parts, strict=True):  # checked now, with every source
+            section.problems = self.draft.open_problems(user, st, text)
+        return sections, title
 
     def _export(self, fmt: str, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
-                state: dict[str, Any] | None, request: gr.Request | None) -> tuple[str, str]:
+                state: dict[str, Any] | None, request: gr.Request | None, confirm: bool = False) -> tuple[Any, ...]:
+        """(file, message, 仍然导出 button, pending format).  While a section needs review nothing is
+        written: the message lists its problems and 仍然导出 appears (``confirm=True`` writes anyway)."""
         user = self.ctx.user(request)
         sections, default_title = self._sections(user, picked, editor, state)
         title = (title or "").strip() or default_title
@@ -282,19 +299,39 @@ class HistoryTab:
                 check_word_text(f"第{n}节", f"{section.heading}\n{section.text}")
         path = folder / safe_filename(title, fmt)
         write = to_docx if fmt == "docx" else write_markdown  # both atomic; ExportError on failure
-        write(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip())
-        return str(path), f"已导出 {len(sections)} 节：{esc(Path(path).name)}。点上方文件名即可下载。"
+        try:
+            write(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip(), confirm=confirm)
+        except ExportNeedsConfirmation as exc:
+            listing = "\n".join(f"- {esc(p)}" for p in exc.problems)
+            message = (f"**还有 {len(exc.problems)} 处需要复核的问题，尚未导出：**\n\n{listing}\n\n"
+                       "请回到“起草”页改正，或核实后在检查结果里确认这些数字；如果你已核实无误，点下方“仍然导出”。")
+            return None, message, gr.update(visible=True), fmt
+        problems = sum(len(s.problems) for s in sections)
+        note = f"（其中 {problems} 处需要复核的问题经你确认后仍然导出）" if problems else ""
+        return (str(path), f"已导出 {len(sections)} 节{note}：{esc(Path(path).name)}。点上方文件名即可下载。",
+                gr.update(visible=False), "")
+
+    @ui_errors
+    def export_anyway(
+        self, fmt: str, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
+        state: dict[str, Any] | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """仍然导出: the writer has seen the open problems and exports anyway."""
+        if fmt not in ("docx", "md"):
+            raise InputError("请先点“导出 Word”或“导出 Markdown”，看过需要复核的问题后再选择“仍然导出”。")
+        return self._export(fmt, picked, title, issuer, date, editor, state, request, confirm=True)
 
     @ui_errors
     def export_docx(
         self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
         request: gr.Request = None,  # type: ignore[assignment]
-    ) -> tuple[str, str]:
+    ) -> tuple[Any, ...]:
         return self._export("docx", picked, title, issuer, date, editor, state, request)
 
     @ui_errors
     def export_markdown(
         self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
         request: gr.Request = None,  # type: ignore[assignment]
-    ) -> tuple[str, str]:
+    ) -> tuple[Any, ...]:
         return self._export("md", picked, title, issuer, date, editor, state, request)

@@ -10,7 +10,15 @@ import gradio as gr
 
 from drafting.drafter import get_engine
 from drafting.errors import InputError
-from drafting.polish import Suggestion, apply_suggestions, check_length, polish, word_diff
+from drafting.polish import (
+    Suggestion,
+    apply_suggestions,
+    check_length,
+    check_words,
+    polish,
+    safe_ids,
+    word_diff,
+)
 from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.render import diff_html
 
@@ -106,6 +114,7 @@ class PolishTab:
         if not (text or "").strip():
             raise InputError("要润色的文字是空的。请先粘贴一句话或一段文字，再点“获取润色建议”。")
         check_length(text)
+        check_words(text)
 
     @ui_errors
     def suggest(self, text: str, engine_name: str) -> tuple[Any, ...]:
@@ -116,6 +125,7 @@ class PolishTab:
         flagged = sum(1 for s in result.suggestions if s.flags)
         summary = f"共 {len(result.suggestions)} 条建议" + (f"，其中 {flagged} 条涉及数字或提法（⚑）" if flagged else "")
         notes = "  \n".join([esc(summary + "。逐条勾选即采纳，右侧显示修改痕迹。"), *(esc(n) for n in result.notes)])
+        # nothing is pre-ticked: the writer accepts each suggestion, a flagged one (⚑) only by ticking it
         return (state, gr.update(choices=choices, value=[]), cards_html(result.suggestions), text,
                 diff_html(word_diff(text, text)), notes)
 
@@ -144,8 +154,17 @@ class PolishTab:
         return order, cards_html(suggestions, kept), result, diff_html(word_diff(text, result)), esc(note), state
 
     def accept_all(self, state: dict[str, Any] | None) -> tuple[Any, ...]:
-        ids = [s.id for s in (state or {}).get("suggestions", [])]
-        return self.apply(ids, state)
+        """Tick every suggestion without a flag; a flagged one (⚑: figures, 【待补充】, 提法) stays as the
+        writer left it, since only a tick of their own may apply it."""
+        suggestions = (state or {}).get("suggestions", [])
+        safe = safe_ids(suggestions)
+        ticked = [i for i in (state or {}).get("accepted", []) if i not in safe]
+        out = self.apply([*ticked, *safe], state)
+        skipped = sum(1 for s in suggestions if s.flags and s.id not in ticked)
+        if skipped:
+            note = f"{out[4]} 有{skipped}条带 ⚑ 的建议涉及数字或提法，“全部采纳”不会采纳它们：请逐条核对后自己勾选。"
+            out = (*out[:4], note, *out[5:])
+        return out
 
 
 __all__ = ["PolishTab", "cards_html", "source_text"]

@@ -70,7 +70,7 @@ def marks_for(text: str, guard: GuardReport, terms: Sequence[TermFinding]) -> li
     for f, places in found_figures(text, guard):
         for d in places:
             if d.start is not None and d.end is not None:
-                marks.append(Mark(d.start, d.end, "m-ok", f"已核对：{f.raw}（{f.thing}）", 1))
+                marks.append(Mark(d.start, d.end, "m-ok", f"已核对：{f.raw}（{f.thing}）" + _from(f), 1))
     for f in guard.unverified:
         if f.start is not None and f.end is not None:
             marks.append(Mark(f.start, f.end, "m-bad", f.message, 3))
@@ -136,6 +136,14 @@ def _li(cls: str, icon: str, main: str, note: str = "") -> str:
     return f'<li class="{cls}"><span class="icon">{icon}</span><span class="main">{esc(main)}</span>{note_html}</li>'
 
 
+CONFIRM_HINT = "；核实无误可在下方勾选后点“确认所选数字”"
+
+
+def _from(f: Figure) -> str:
+    """Where the writer gave a figure: 出处：要点3 / 数字表第1行 / 标题 / 你的修改 / 你的确认."""
+    return f"出处：{f.source}" if f.source else ""
+
+
 def _where(index: ParagraphIndex, places: Iterable[Figure]) -> str:
     paras = sorted({p for p in (index.of(f.start) for f in places) if p is not None})
     return "见第" + "、".join(str(p + 1) for p in paras) + "段" if paras else "已写入"
@@ -165,19 +173,20 @@ def checks_html(
     index = ParagraphIndex(text)
     for f, places in found_figures(text, guard):
         label = f"{f.raw}（{f.thing}）" if f.thing else f.raw
+        src = f"{_from(f)} · " if f.source else ""
         if (f.value, f.unit, f.raw) in missing_keys:
-            rows.append(_li("bad", "✗", label, "稿中未写：请补上或确认不需要"))
+            rows.append(_li("bad", "✗", label, src + "稿中未写：请补上或确认不需要"))
         elif not places:
-            rows.append(_li("ok", "✓", label, "已用于推算增速"))
+            rows.append(_li("ok", "✓", label, src + "已用于推算增速"))
         else:
-            rows.append(_li("ok", "✓", label, _where(index, places)))
+            rows.append(_li("ok", "✓", label, src + _where(index, places)))
     for f in guard.missing:
         if f.kind != "figure":  # dropped dates, rankings and cited documents: not in the figure rows above
             rows.append(_li("bad", "✗", f.raw, f.message))
     for f in guard.unverified:
         para = index.of(f.start)
         where = f"第{para + 1}段" if para is not None else "稿中"
-        rows.append(_li("bad", "？", f"{f.raw}（{f.thing}）" if f.thing else f.raw, f"{where}：{f.message}"))
+        rows.append(_li("bad", "？", f"{f.raw}（{f.thing}）" if f.thing else f.raw, f"{where}：{f.message}" + (CONFIRM_HINT if f.reason in ("not_given", "value") else "")))
     for f in guard.to_verify:
         para = index.of(f.start)
         where = f"第{para + 1}段" if para is not None else "稿中"
