@@ -600,7 +600,8 @@ def _check_figure_facts(
         given = sum(1 for h in gfacts if strict_same(h.figure, g.figure) and h.figure.unit == g.figure.unit)
         if len(used) <= given:
             continue
-        used.sort(key=lambda t: t[0])
+        # a use with no words of its own cannot be judged: count it as fitting, so the extra is the other one
+        used.sort(key=lambda t: t[0] if informative(t[1].indicator) else 0.5)
         for sim, d in used[: len(used) - given]:
             if sim >= 0.5 or id(d) in flagged or not informative(d.indicator):
                 continue
