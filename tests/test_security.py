@@ -504,11 +504,11 @@ def test_a_save_never_waits_behind_another_writers_check(served: Served, monkeyp
     release, entered = threading.Event(), threading.Event()
     real = tab._checks
 
-    def held(text: str, result: Any, req: Any) -> Any:
+    def held(text: str, *rest: Any) -> Any:
         if text.startswith("慢稿"):
             entered.set()
             release.wait(300)
-        return real(text, result, req)
+        return real(text, *rest)
 
     monkeypatch.setattr(tab, "_checks", held)
     a, b = _client(served, "alice"), _client(served, "bob")

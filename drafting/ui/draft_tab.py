@@ -508,8 +508,8 @@ class DraftTab:
         checks and no rendering (:meth:`render_edit` follows), so a save never waits behind a check."""
         user = self.ctx.user(request)
         text = editor or ""
-        if not text.strip():
-            return gr.skip(), gr.skip()
+        if not text.strip() or not has_words(text):
+            return gr.skip(), gr.skip()  # nothing worth a version; 重新检查 then says why (render_edit)
         if state and text == state.get("text"):
             state["note"] = "稿件未改动。"
             return state, gr.skip()
