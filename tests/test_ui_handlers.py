@@ -429,7 +429,7 @@ def test_an_edit_is_saved_before_it_is_checked(ctx: AppContext) -> None:
     saved = ctx.history().list("本机用户")[0]
     assert saved.text == edited and saved.kind == "edit" and saved.checks == {}
     assert f"版本 {saved.id}" in status
-    annotated, checks, _cites, state3, status3 = tab.render_edit(edited, state2)
+    _annotated, checks, _cites, state3, status3 = tab.render_edit(edited, state2)
     # 99个 is the writer's own edit (你的修改); 5.6亿元 was typed too, so both are green: the check runs
     assert "99个" in checks and "出处：你的修改" in checks and "已重新检查" in status3
     assert ctx.history().get("本机用户", saved.id).checks["status"] == "ok"
