@@ -136,7 +136,7 @@ def _li(cls: str, icon: str, main: str, note: str = "") -> str:
     return f'<li class="{cls}"><span class="icon">{icon}</span><span class="main">{esc(main)}</span>{note_html}</li>'
 
 
-CONFIRM_HINT = "；核实无误可在下方勾选后点“确认所选数字”"
+CONFIRM_HINT = "核实无误可在下方勾选后点“确认所选数字”。"
 
 
 def _from(f: Figure) -> str:
