@@ -504,6 +504,11 @@ def _qual_text(fact: Fact) -> str:
     return fact.qualifier_words or "无限定词"
 
 
+def _is_last(f: Fact) -> bool:
+    """A last-period value: 上年棚改2845套, 比上年的2845套 (a base with no change verb)."""
+    return f.period == _PERIOD_LAST or (f.base == _PERIOD_LAST and not f.direction)
+
+
 def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) -> tuple[str, str] | None:
     """(reason, Chinese message) when draft fact ``d`` differs from the writer's ``g`` it matched."""
     d_inf, g_inf = informative(d.indicator), informative(g.indicator)
@@ -512,9 +517,11 @@ def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) 
         (similarity(d.indicator, v.indicator), v)
         for v in gfacts
         if v.figure.unit == d.figure.unit and not strict_same(d.figure, v.figure) and informative(v.indicator)
+        and _is_last(v) == _is_last(d)  # 比上年的2845套 is last year's: only last year's figures compete
     ]
     exact = [v for v in gfacts if v.figure.unit == d.figure.unit and not strict_same(d.figure, v.figure)
-             and v.indicator == d.indicator and informative(d.indicator) and not d.inherited]  # fmt: skip
+             and v.indicator == d.indicator and informative(d.indicator) and not d.inherited
+             and _is_last(v) == _is_last(d)]  # fmt: skip
     if exact and d.indicator != g.indicator and not (g_inf and d.indicator in g.indicator):
         rival = exact[0]
         return "indicator", (
@@ -551,11 +558,12 @@ def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) 
     if d.period != g.period:
         if d.period and g.period:
             return "period", f"时段变了：要点中“{g.figure.raw}”是{g.period_word}{_src(g.figure)}，稿中写成{d.period_word}。"
-        if g.period == _PERIOD_LAST and not d.period:
+        if g.period == _PERIOD_LAST and not _is_last(d):
             return "period", (
                 f"“{g.figure.raw}”在要点中是上年的数字{_src(g.figure)}，稿中没写“上年”，读起来像今年的成绩。"
             )
-        if d.period and d.period_word not in provided_text:
+        # the report's own year (全年, 今年) is what a section is about unless the writer said otherwise
+        if d.period and d.period != "本年" and d.period_word not in provided_text:
             return "period", f"时段“{d.period_word}”要点中没有：“{d.figure.raw}”在要点中未注明时段{_src(g.figure)}。"
     return None
 
@@ -834,6 +842,8 @@ def check_figures(
         # row giving one fact twice are one
         need = _distinct_things([g.indicator for g in gfacts if _key(g.figure) == _key(f)])
         have = sum(1 for d in figs if strict_same(d, f))
+        if have and any(strict_same(d, f) and draft[max(0, (d.start or 0) - 1) : d.start] in ("各", "均") for d in figs):
+            have = need  # 国家级工厂和省级工厂各6家: one figure for several things
         if have >= need or (have == 0 and any(same_value(f, c) for c in consumed)):
             continue
         if have == 0:

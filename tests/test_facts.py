@@ -308,3 +308,22 @@ def test_facts_of_a_clause() -> None:
     assert facts["2845套"].period == "上年"
     assert facts["1200套"].qualifiers == {"MORE"}
     assert similarity("棚户区改造", "棚改") > similarity("接待游客", "新开工公租房") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("bullets", "draft"),
+    [
+        (["全市生产总值完成2742.06亿元", "增长7.4%"], "全年实现地区生产总值2742.06亿元，同比增长7.4%。"),
+        (["完成棚户区改造3200套，同比增长12.5%", "上年棚改2845套"], "棚户区改造完成3200套，比上年的2845套增长12.5%。"),
+        (["新增国家级绿色示范工厂6家、省级智能工厂6家"], "新增国家级绿色示范工厂和省级智能工厂各6家。"),
+        (["全年接待游客5020万人次、旅游综合收入365.8亿元", "分别增长22.5%、30.3%"],
+         "全年接待游客5020万人次，增长22.5%；实现旅游综合收入365.8亿元，增长30.3%。"),
+        (["建成区绿化覆盖率达到42.3%，比上年提高1.2个百分点"], "建成区绿化覆盖率提高1.2个百分点，达到42.3%。"),
+        (["二星级以上占比超过80%"], "二星级及以上项目占比超过八成。"),
+        (["老旧小区改造完成120个，惠及居民3.2万户"], "全年完成老旧小区改造120个，惠及3.2万户居民。"),
+    ],
+)
+def test_what_a_model_rewrites_is_no_false_alarm(bullets: list[str], draft: str) -> None:
+    """Rewordings a model makes (全年 added, 比上年的, 各6家, a 分别 list split, 八成 for 80%) keep every fact."""
+    report = check_figures(draft, bullets)
+    assert report.status == "ok", [f.message for f in report.findings()]
