@@ -786,7 +786,7 @@ _RANK_N = r"[0-9]{1,3}|[一二三四五六七八九十]{1,3}"
 _RANK_LEAD = r"居|位居|位列|排名|排在|排位|排|列|名列|稳居|跃居|保持|位于|进入|跻身|升至|升到|上升至|跃升至|跃升到|上升到"
 _RANK_RE = re.compile(
     r"(?P<lead>" + _RANK_LEAD + r")?\s*(?P<scope>" + _SCOPE + r")?\s*(?:排名|排位)?"
-    r"(?:第(?P<n>" + _RANK_N + r")(?P<tail>位|名|个)?"
+    r"[“\"]?(?:第(?P<n>" + _RANK_N + r")(?P<tail>位|名|个|方阵)?"
     r"(?![批届次期个项家轮类产代书季章条款节部分组号])"
     r"|前(?P<top>" + _RANK_N + r")(?:位|名|强)?"
     r"|(?P<first>首位|榜首))"
@@ -825,7 +825,7 @@ def extract_ranks(text: str) -> list[Mention]:
                 continue  # 第三产业, 第一书记, 第8.6代, 第三个项目 (全国第三个…省份 is a ranking)
             if norm[m.end() : m.end() + 1] == ".":
                 continue
-            value, prefix = _rank_value(m.group("n")), ""
+            value, prefix = _rank_value(m.group("n")), "方阵" if tail == "方阵" else ""
         if value is None:
             continue
         start = m.start()
