@@ -130,7 +130,7 @@ def test_corpus_numbers_never_leak_and_changes_are_flagged() -> None:
     }
     # a figure that counts something else is not moved into the slot: the change is flagged
     other = corpus_phrasing("全市新建城市公园12个，改造老旧小区30个。", [_hit("全市新建口袋公园*个，新增停车泊位*个。")])
-    assert other is not None and other.suggestion == f"全市新建口袋公园12个，新增停车泊位{GAP}。"
+    assert other is not None and other.suggestion == f"全市新建口袋公园12个，新增停车泊位{GAP}个。"  # the unit of the gap stays
     assert other.figures_changed == ["删除数字：30个"] and "数字有变化：删除数字：30个" in other.flags
 
 
