@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from drafting.facts import facts_of, similarity
+from drafting.phrases import FORMULA_CANDIDATES
 from drafting.quantities import digit_runs, extract_figures
 from drafting.seam import Composition, DraftTask, Piece
 
@@ -279,12 +280,12 @@ def summary_sentence(task: DraftTask) -> list[Piece]:
         return []
     opener = phrases.first(("一年来", "今年以来", "近年来") if "上半年" not in task.doc_type else ("上半年", "今年以来"),
                            task.exclude_doc_ids)
-    formula = phrases.first(("扎实推进", "有序推进", "稳步推进", "深入推进", "持续推进"), task.exclude_doc_ids)
-    if not opener or not formula:
+    formula = phrases.first(FORMULA_CANDIDATES, task.exclude_doc_ids)
+    if not formula:
         return []
     work = "" if topic.endswith("工作") else "工作"
-    return [Piece(opener, "phrase"), Piece("，", "connective"), Piece(topic, "bullet"), Piece(work, "connective"),
-            Piece(formula, "phrase"), Piece("。", "connective")]
+    lead = [Piece(opener, "phrase"), Piece("，", "connective")] if opener else []
+    return [*lead, Piece(topic, "bullet"), Piece(work, "connective"), Piece(formula, "phrase"), Piece("。", "connective")]
 
 
 def finish(task: DraftTask, body: list[Piece], extra_notes: Sequence[str] = ()) -> Composition:

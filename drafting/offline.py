@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from drafting.compose import compose
+from drafting.compose import _CONTINUES, _MARKED, compose, work_topic
 from drafting.engines import Message
 from drafting.errors import EngineError
 from drafting.guard import extract_figures, same_value
@@ -31,7 +31,7 @@ ENUM = "一二三四五六七八九十"
 _BULLET_MARK = re.compile(r"^\s*(?:[-•·*＊]|\d+(?:[.．](?!\d)|[、)）])|[（(]\d+[)）]|[一二三四五六七八九十]+[是、]|第[一二三四五六七八九十]+[，、])\s*")
 
 __all__ = ["GAP", "OfflineEngine", "bigrams", "clean_bullet", "digit_values", "scrub", "scrub_digits",
-           "tidy_bullet", "to_enumeration", "trim"]
+           "tidy_bullet", "to_enumeration", "trim", "work_topic"]
 
 
 def clean_bullet(text: str) -> str:
@@ -62,18 +62,6 @@ def enumerate_clauses(clauses: list[str]) -> str:
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _FOLD = str.maketrans("０１２３４５６７８９．", "0123456789.")
-# a bullet that goes on from the one before: a rate, a share, a comparison, "其中…"
-_CONTINUES = re.compile(
-    r"^(?:同比|环比|比上年|较上年|比去年|较去年|比同期|较同期|比(?!重|例)|较|增长|下降|增幅|提高|降低|减少|增加(?!值)"
-    r"|其中|占|是上年|是20|是(?=\d)|为(?!民|群众|企业)|分别|年均|已|并|均|超过|连续|位居|居全|首次|创历史|且"
-    r"|[一二三]、[二三]产业|惠及|带动|完成率|同口径)"
-)
-_MARKED = re.compile(r"^(?:\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、(?![二三]产业))")
-# a heading that names a line of work (城市更新, 住房保障), not one that states a result (…得到加强)
-_PREDICATE = re.compile(
-    r"得到|取得|保持|加快|持续|不断|进一步|显著|明显|成效|稳步|加强|提升|推进|实现|完成|增长|迈出|开创|加大|深化"
-    r"|扎实|全面|有效|大力|积极|坚持|突出|强化|优化|改善|提高|巩固|发展|迈上|再上|有序|回顾|总结|情况"
-)
 def digit_values(text: str) -> set[str]:
     """Every digit run in ``text`` as a value (``010.50`` → ``10.5``): what a reader counts as a number."""
     return {value for _s, _e, value in digit_runs(text)}
@@ -103,14 +91,6 @@ def group_clauses(bullets: Sequence[str]) -> list[list[str]]:
         else:
             groups.append([b])
     return groups
-
-
-def work_topic(heading: str) -> str:
-    """The heading's topic when it names a line of work (``（二）城市更新`` → ``城市更新``); else ""."""
-    topic = re.sub(r"^[（(]?[一二三四五六七八九十\d]+[)）、.．]\s*", "", heading.strip()).rstrip("。")
-    if not 2 <= len(topic) <= 12 or re.search(r"[\d，。；：、,;:“”]", topic) or _PREDICATE.search(topic):
-        return ""
-    return topic
 
 
 class OfflineEngine:

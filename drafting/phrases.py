@@ -7,9 +7,10 @@ and slogans live there).  Two kinds are mined, counted by documents, not by occu
 
 * **openers** – a sentence's first clause when it is short (2–6 characters) and sets time or
   sequence: ``一年来``, ``今年以来``, ``同时``, ``此外``.  The 总述 of a 工作总结 starts with one.
-* **formulas** – a clause-final verb phrase of a 总述 (``扎实推进``, ``有序推进``, ``稳步推进``) found at
-  the end of a clause in the corpus.  Only the phrases in :data:`FORMULA_CANDIDATES` are looked
-  for: they evaluate nothing the writer did not say beyond "the work went on".
+* **formulas** – the verb phrase of a 总述 (``扎实推进``, ``有序推进``, ``扎实开展``) and the period
+  openers (``一年来``, ``今年以来``), counted wherever they occur.  Only the phrases in
+  :data:`FORMULA_CANDIDATES` and :data:`PERIOD_OPENERS` are looked for: they say nothing the writer
+  did not say beyond "the work went on".
 
 A document left out of retrieval (a case's own report in the eval) is left out of the counts too.
 """
@@ -25,7 +26,8 @@ from drafting.quantities import extract_citations, extract_claims, extract_dates
 
 MIN_DOCS = 3
 PERIOD_OPENERS = ("一年来", "今年以来", "上半年以来", "近年来", "过去一年", "年初以来", "今年上半年", "上半年")
-FORMULA_CANDIDATES = ("扎实推进", "有序推进", "稳步推进", "深入推进", "持续推进", "全面推进", "稳妥推进")
+FORMULA_CANDIDATES = ("扎实推进", "有序推进", "稳步推进", "深入推进", "持续推进", "全面推进", "稳妥推进",
+                      "扎实开展", "深入开展", "有序开展")
 _CLAUSE = re.compile(r"(?:^|[。！？；\n])\s*([^，。！？；：\n]{2,6})，")
 _FACTLIKE = re.compile(r"[0-9０-９*＊“”\"《》〔〕【】（）()]")
 
@@ -61,8 +63,8 @@ def mine(rows: Iterable[tuple[str, str]]) -> HousePhrases:
     for doc_id, text in rows:
         for m in _CLAUSE.finditer(text):
             docs[m.group(1)].add(doc_id)
-        for f in FORMULA_CANDIDATES:
-            if re.search(re.escape(f) + r"[，。；]", text):
+        for f in (*FORMULA_CANDIDATES, *PERIOD_OPENERS):
+            if f in text:
                 docs[f].add(doc_id)
     return HousePhrases({p: d for p, d in docs.items() if len(d) >= MIN_DOCS and fact_free(p)})
 
