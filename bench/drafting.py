@@ -68,7 +68,7 @@ def bench_latency(settings: Any, store: Any, repeats: int = 3) -> None:
                  ["mean", statistics.mean(times)]], ["stat", "ms"]))
 
 
-def bench_eval(settings: Any, store: Any, engine: str, limit: int | None) -> None:
+def bench_eval(settings: Any, store: Any, engine: str, limit: int | None) -> Any:
     from drafting.evaluate import load_cases, run_eval
 
     cases = load_cases(CASES)[:limit]
@@ -76,22 +76,35 @@ def bench_eval(settings: Any, store: Any, engine: str, limit: int | None) -> Non
     report = run_eval(cases, settings, engine_name=engine, store=store)
     wall = time.perf_counter() - t
     m, b = report.metrics(), report.baseline()
+    n = len(cases)
     rows = [
-        ["figure_recall (mean / min)", f"{m['figure_recall']:.3f} / {m['figure_recall_min']:.3f}", "1.000"],
-        ["unverified_per_draft (mean / max)", f"{m['unverified_per_draft']:.3f} / {m['unverified_max']}", "0"],
-        ["guard_agrees", f"{m['guard_agrees']:.3f}", "-"],
-        ["rougeL", f"{m['rougeL']:.3f}", f"{b['rougeL']:.3f}"],
-        [f"same_series_cite ({m['same_series_cases']} cases)", f"{m['same_series_cite']:.3f}", "-"],
-        ["latency_s_median", f"{m['latency_s_median']:.3f}", "-"],
+        ["ROUGE-L mean", f"{m['rougeL']:.3f}", f"{b['rougeL']:.3f}", f"{b['comma_rougeL']:.3f}",
+         f"{b['no_retrieval_rougeL']:.3f}" if b["no_retrieval_rougeL"] is not None else "-"],
+        ["wins vs comma baseline", f"{m['wins']}/{n} ({m['win_rate']:.1%})",
+         f"{sum(c.baseline_rougeL > c.comma_rougeL for c in report.cases)}/{n}", "-",
+         f"{sum((c.no_retrieval_rougeL or 0) > c.comma_rougeL for c in report.cases)}/{n}"],
+        ["figure_recall (mean / min)", f"{m['figure_recall']:.3f} / {m['figure_recall_min']:.3f}", "1.000", "1.000", "-"],
+        ["unverified_per_draft (mean / max)", f"{m['unverified_per_draft']:.3f} / {m['unverified_max']}", "0", "0", "-"],
+        ["guard_agrees", f"{m['guard_agrees']:.3f}", "-", "-", "-"],
+        ["needs_review rate", f"{m['needs_review_rate']:.3f}", "-", "-", "-"],
+        ["drafts with a 必查 guard finding", f"{m['guard_finding_rate']:.3f} ({m['guard_findings']} findings)", "-", "-", "-"],
+        ["malformed drafts", f"{m['malformed']}", "-", "-", "-"],
+        [f"same_series_cite ({m['same_series_cases']} cases, linked only)", f"{m['same_series_cite']:.3f}", "-", "-", "-"],
+        ["latency_s_median", f"{m['latency_s_median']:.3f}", "-", "-", "-"],
     ]
-    print(f"\n`drafting eval` on {CASES.name}: {len(cases)} cases, engine {report.engine}, "
-          f"{m['scored']} scored, {m['failed']} failed, {wall:.1f} s")
-    print(table(rows, ["metric", report.engine, "baseline (bullets joined with ；)"]))
-    beat = sum(c.rougeL > c.baseline_rougeL for c in report.scored())
-    print(f"rougeL above the baseline in {beat} of {m['scored']} cases")
+    print(f"\n`drafting eval` on {CASES.name}: {n} cases, engine {report.engine}, "
+          f"{m['scored']} scored, {m['failed']} failed (failures count as zeros), {wall:.1f} s")
+    print(table(rows, ["metric", report.engine, "bullets joined ；", "bullets joined ，", f"{report.engine}, retrieval off"]))
+    total = sum(m["provenance"].values())
+    print("character provenance of the drafts' bodies: " + ", ".join(
+        f"{k} {v} ({v / total:.1%})" for k, v in sorted(m["provenance"].items(), key=lambda kv: -kv[1])))
+    for c in report.cases:
+        if c.malformed or c.guard_findings or c.error:
+            print(f"  {c.id}: malformed={c.malformed} findings={c.guard_findings} error={c.error[:60]}")
     out = ROOT / "bench" / "out" / f"drafting-eval-{report.engine}.json"
     out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"per-case results: {out.relative_to(ROOT)}")
+    return report
 
 
 def main() -> None:

@@ -267,7 +267,8 @@ def draft(
     references = [c for c in cite(text, hits) if c.doc_id + "|" + "›".join(c.heading_path) not in taken]
     for c in references:
         c.paragraphs = []
-    guard, terms = check(text, provided, req.pairs())
+    # the heading is the writer's too (一、2018年工作回顾): its figures are given, not invented
+    guard, terms = check(text, "\n".join([provided, req.heading]) if req.heading.strip() else provided, req.pairs())
     result = DraftResult(text, engine.name, guard, terms, citations, [*notes, *comp.notes], references,
                          comp.provenance(), comp.inherited)
     return result
