@@ -49,6 +49,7 @@ _LEAD_IN = re.compile(
     r"|(?:过去的?)?[一二三四五六七八九十两]+年(?:来|以来|间)?|过去的?[一二三四五六七八九十两]+年)$"
 )
 _LAST_YEAR = re.compile(r"^(?:上年|去年|上一年|上年同期|去年同期)(?:全年)?(?P<rest>.+)$")
+_NEW_SUBJECT = ("全年", "全市", "全区", "全县", "全省", "今年", "预计", "过去", "五年", "十年", "同时", "此外")
 _BREAKDOWN = re.compile(r"^(?:其中|分别|包括)")
 _EFFECT = re.compile(
     r"(?:获得感|幸福感|安全感|满意度|满意率)|(?:明显|显著|不断|持续|进一步)(?:增强|提升|提高|改善|好转)|面貌焕然一新|成效(?:明显|显著)"
@@ -259,17 +260,21 @@ def layout(items: list[_Item], task: DraftTask) -> list[Piece]:
         for n, it in enumerate(items):
             out += [Piece(f"{ENUM[n]}是", "connective"), *it.pieces, Piece("。", "connective")]
         return out
-    # the house joins clauses with "，" far more often than it ends a sentence (860 to 180 between
-    # two bullets in the dev references): a sentence ends only past twice the house sentence length
-    target = max(40, 2 * task.sentence_chars)
+    # the house joins clauses with "，" far more often than it ends a sentence (860 to 180 between two
+    # bullets in the dev references).  A sentence ends before a clause that opens a new subject or
+    # frame (全年…, 全市…, a lead-in) once it is of the house length, and otherwise only when it would
+    # grow past three times the house length.
+    target = max(20, task.sentence_chars)
     length = 0
     for n, it in enumerate(items):
-        if n and length and not _MARKED.match(it.text) and length + len(it.text) < target:
-            out.append(Piece("，", "connective"))
-            length += 1
-        elif n:
+        fresh = it.pieces[0].source == "bullet" and it.pieces[0].text.startswith(_NEW_SUBJECT) or len(it.pieces) > 1 \
+            and it.pieces[1].text == "，" and is_lead_in(it.pieces[0].text)
+        if n and (_MARKED.match(it.text) or (fresh and length >= target) or length + len(it.text) > 3 * target):
             out.append(Piece("。", "connective"))
             length = 0
+        elif n:
+            out.append(Piece("，", "connective"))
+            length += 1
         out += it.pieces
         length += len(it.text)
     out.append(Piece("。", "connective"))

@@ -58,7 +58,8 @@ MALFORMED: dict[str, re.Pattern[str]] = {
         r"[一二三四五六七八九十]是(?:(?:到|至|截至)?(?:19|20)\d{2}年(?:底|末)?|(?:根据|按照|依据)[^，。；]{0,40}要求"
         r"|(?:围绕|聚焦)[^，。；]{0,30}(?:目标任务|目标|任务))[。；]"
     ),
-    "doubled_verb": re.compile(r"(?:推进|推动|开展|实施|落实|加快|加强)(?:推进|推行|推动|开展|落实|加快|加强)"),
+    # 加快推进推行…: two work verbs in a row (加快推进, 推进实施 are set phrases, not doubles)
+    "doubled_verb": re.compile(r"(?:推进|推动|开展|落实)(?:推进|推行|推动|开展)"),
     "stray_space": re.compile(r"[\u4e00-\u9fff，。；、：（）“”%％\d][ \u3000\t]+[\u4e00-\u9fff，。；、：（）“”\d]"),
     "last_year_item": re.compile(r"(?:^|[。；：]|[一二三四五六七八九十]是)(?:上年|去年)[^，。；比较]{0,14}\d"),
     "doubled_heading_no": re.compile(r"^(?:[一二三四五六七八九十]+、){2}(?![二三]产业)|^（[一二三四五六七八九十]+）（"),
