@@ -268,7 +268,7 @@ def draft(
     for c in references:
         c.paragraphs = []
     # the heading is the writer's too (一、2018年工作回顾): its figures are given, not invented
-    guard, terms = check(text, "\n".join([provided, req.heading]) if req.heading.strip() else provided, req.pairs())
+    guard, terms = check(text, f"{provided}\n{req.heading}" if req.heading.strip() else provided, req.pairs())
     result = DraftResult(text, engine.name, guard, terms, citations, [*notes, *comp.notes], references,
                          comp.provenance(), comp.inherited)
     return result

@@ -88,7 +88,7 @@ def slots(text: str) -> list[dict[str, Any]]:
         suffix = f.raw[runs[-1][1]:] if runs else f.raw.lstrip(CN_NUMERAL_CHARS + "点.．")
         out.append({"start": f.start, "end": f.end, "raw": f.raw, "unit": f.unit, "mag": 0.0, "suffix": suffix})
     for d in out:
-        lo = max(text.rfind(ch, 0, d["start"]) for ch in "，。；：,;\n") + 1
+        lo = max(text.rfind(ch, 0, d["start"]) for ch in "，。；：、,;\n") + 1
         d["indicator"] = indicator_words(text[lo:d["start"]]) or clause_before(text, d["start"])
     return sorted(out, key=lambda d: d["start"])
 
@@ -99,7 +99,7 @@ def writer_figures(notes: Sequence[str]) -> list[dict[str, Any]]:
         for f in extract_figures(note):
             if f.start is None:
                 continue
-            lo = max(note.rfind(ch, 0, f.start) for ch in "，。；：,;") + 1
+            lo = max(note.rfind(ch, 0, f.start) for ch in "，。；：、,;") + 1
             out.append({"note": i, "raw": f.raw, "unit": f.unit, "value": f.value,
                         "indicator": indicator_words(note[lo:f.start]) or clause_before(note, f.start)})
     return out
