@@ -327,4 +327,12 @@ def finish(task: DraftTask, body: list[Piece], extra_notes: Sequence[str] = ()) 
             f"要求约{task.target_chars}字，初稿正文{n}字：离线引擎只用您给的要点，不编造内容。"
             "请补充要点（做法、成效、数字），或改用模型引擎扩写。"
         )
+    own = [p.text for p in body if p.source == "phrase"]
+    computed_s = [p.text for p in body if p.source == "computed"]
+    if own or computed_s:
+        notes.append(
+            "工具添加的字：" + ("本局常用语（出现在3篇以上材料中）“" + "”“".join(own) + "”" if own else "")
+            + ("；" if own and computed_s else "") + ("由您的数字推算的“" + "”“".join(computed_s) + "”" if computed_s else "")
+            + "。其余文字都来自您的要点" + ("和套写的往年段落" if any(p.source == "template" for p in body) else "") + "。"
+        )
     return Composition(text, body, [], notes)

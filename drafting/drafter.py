@@ -230,7 +230,13 @@ def draft(
     notes = [] if hits or not use_retrieval else ["语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
     provided = req.provided_text()
     past: PastSection | None = None
-    if req.past.strip():
+    if req.past.strip() in ("自动", "auto"):
+        from drafting.template import propose_past
+
+        past = propose_past([h for h in hits if h.chunk.doc_type == req.doc_type] or hits)
+        if past is None:
+            raise InputError("没有检索到可以套写的往年段落。请先导入往年材料，或改为按要点起草（套写一栏留空）。")
+    elif req.past.strip():
         from drafting.template import past_section
 
         past = past_section(store, req.past, req.heading, req.bullets)
