@@ -22,14 +22,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from drafting.facts import indicator_words, similarity
+from drafting.facts import facts_of, similarity
 from drafting.numerals import CN_NUMERAL_CHARS
 from drafting.quantities import (
     digit_runs,
     extract_citations,
     extract_claims,
     extract_figures,
-    extract_masks,
     extract_ranks,
 )
 from drafting.seam import Borrowed, Composition, DraftTask, PastSection, Piece
@@ -61,48 +60,45 @@ def related(a: str, b: str, threshold: float = 0.5) -> bool:
     return len(x & y) / min(len(x), len(y)) >= threshold
 
 
-def _mask_unit(raw: str) -> tuple[str, float, str]:
-    """(unit, magnitude, suffix as written) of a mask such as ``*.**万个``."""
-    probe = re.sub(r"[*＊]", "1", raw)
-    figs = extract_figures(probe)
-    suffix = re.sub(r"^[*＊.．\s]+", "", raw)
-    if figs:
-        f = figs[0]
-        num = re.match(r"[0-9.]+", probe.strip())
-        base = float(num.group()) if num else 1.0
-        return f.unit, (f.value / base if base else 1.0), suffix
-    return "", 1.0, suffix
-
-
 def slots(text: str) -> list[dict[str, Any]]:
-    """Every old figure and mask of ``text``: start, end, raw, unit, magnitude, suffix, indicator."""
+    """Every old figure and ``*`` mask of ``text`` with what its clause says about it.
+
+    The masks are read as figures by putting a 1 in place of each ``*`` (same length, so the offsets
+    hold); :func:`drafting.facts.facts_of` then gives each slot its indicator, qualifiers (以上, 近,
+    突破…), direction and period, which a writer's figure must share to fill it.
+    """
+    probe = "".join("1" if ch in "*＊" else ch for ch in text)
+    figs = [f for f in extract_figures(probe) if f.start is not None and f.end is not None]
     out: list[dict[str, Any]] = []
-    for s, e, raw in extract_masks(text):
-        unit, mag, suffix = _mask_unit(raw)
-        out.append({"start": s, "end": e, "raw": raw, "unit": unit, "mag": mag, "suffix": suffix})
-    taken = [(d["start"], d["end"]) for d in out]
-    for f in extract_figures(text):
-        if f.start is None or f.end is None or any(s < f.end and f.start < e for s, e in taken):
-            continue
+    for fact in facts_of(probe, figs):
+        f = fact.figure
+        assert f.start is not None and f.end is not None
         runs = digit_runs(f.raw)
         suffix = f.raw[runs[-1][1]:] if runs else f.raw.lstrip(CN_NUMERAL_CHARS + "点.．")
-        out.append({"start": f.start, "end": f.end, "raw": f.raw, "unit": f.unit, "mag": 0.0, "suffix": suffix})
-    for d in out:
-        lo = max(text.rfind(ch, 0, d["start"]) for ch in "，。；：、,;\n") + 1
-        d["indicator"] = indicator_words(text[lo:d["start"]]) or clause_before(text, d["start"])
-    return sorted(out, key=lambda d: d["start"])
+        out.append({"start": f.start, "end": f.end, "raw": text[f.start:f.end], "unit": f.unit, "suffix": suffix,
+                    "indicator": fact.indicator or clause_before(text, f.start), "fact": fact})
+    return out
 
 
 def writer_figures(notes: Sequence[str]) -> list[dict[str, Any]]:
     out = []
     for i, note in enumerate(notes):
-        for f in extract_figures(note):
-            if f.start is None:
-                continue
-            lo = max(note.rfind(ch, 0, f.start) for ch in "，。；：、,;") + 1
+        figs = [f for f in extract_figures(note) if f.start is not None]
+        for fact in facts_of(note, figs):
+            f = fact.figure
             out.append({"note": i, "raw": f.raw, "unit": f.unit, "value": f.value,
-                        "indicator": indicator_words(note[lo:f.start]) or clause_before(note, f.start)})
+                        "indicator": fact.indicator or clause_before(note, f.start or 0), "fact": fact})
     return out
+
+
+def fits(old: dict[str, Any], mine: dict[str, Any]) -> bool:
+    """A writer's figure may fill an old slot: same unit, qualifiers, direction and (stated) period."""
+    a, b = old["fact"], mine["fact"]
+    if old["unit"] != mine["unit"] or a.qualifiers != b.qualifiers:
+        return False
+    if a.direction and b.direction and a.direction != b.direction:
+        return False
+    return not (a.period and b.period and a.period != b.period) and not (a.base and b.base and a.base != b.base)
 
 
 def fill(old: str, notes: Sequence[str]) -> tuple[list[Piece], set[int], list[str]]:
@@ -111,7 +107,7 @@ def fill(old: str, notes: Sequence[str]) -> tuple[list[Piece], set[int], list[st
     mine = writer_figures(notes)
     scored = sorted(
         ((similarity(o["indicator"], w["indicator"]), oi, wi)
-         for oi, o in enumerate(olds) for wi, w in enumerate(mine) if o["unit"] == w["unit"]),
+         for oi, o in enumerate(olds) for wi, w in enumerate(mine) if fits(o, w)),
         reverse=True,
     )
     pick: dict[int, int] = {}
@@ -147,13 +143,29 @@ def fill(old: str, notes: Sequence[str]) -> tuple[list[Piece], set[int], list[st
     return pieces, set(pick.values()), list(dict.fromkeys(inherited))
 
 
+def _bare_masks(text: str) -> list[tuple[int, int, str]]:
+    """``*`` runs that :func:`extract_masks` does not take for a figure (``*单位荣获…``): masked all the same."""
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(text):
+        if text[i] in "*＊":
+            j = i
+            while j < len(text) and (text[j] in "*＊" or (text[j] in ".．" and j + 1 < len(text) and text[j + 1] in "*＊")):
+                j += 1
+            out.append((i, j, "*"))
+            i = j
+        else:
+            i += 1
+    return out
+
+
 def _scrub_piece(text: str, notes: Sequence[str]) -> list[Piece]:
-    """Template text with every leftover number (a year, an ordinal) the writer did not give gapped."""
+    """Template text with every leftover number (a year, an ordinal) or mask the writer did not give gapped."""
     allowed = {v for _s, _e, v in digit_runs("\n".join(notes))}
     out: list[Piece] = []
     pos = 0
-    for s, e, v in digit_runs(text):
-        if v in allowed:
+    for s, e, v in sorted([*digit_runs(text), *_bare_masks(text)]):
+        if v in allowed or s < pos:
             continue
         if s > pos:
             out.append(Piece(text[pos:s], "template"))
