@@ -30,6 +30,7 @@ from drafting.quantities import (
     extract_claims,
     extract_figures,
     extract_ranks,
+    extract_sessions,
 )
 from drafting.seam import Borrowed, Composition, DraftTask, PastSection, Piece
 
@@ -96,13 +97,16 @@ def fits(old: dict[str, Any], mine: dict[str, Any]) -> bool:
     a, b = old["fact"], mine["fact"]
     if old["unit"] != mine["unit"] or a.qualifiers != b.qualifiers:
         return False
-    if a.direction and b.direction and a.direction != b.direction:
-        return False
-    return not (a.period and b.period and a.period != b.period) and not (a.base and b.base and a.base != b.base)
+    # period and base must be the same, stated or not: a bare figure does not fill 全年… or 比…年增加
+    return a.direction == b.direction and a.period == b.period and a.base == b.base
 
 
-def fill(old: str, notes: Sequence[str]) -> tuple[list[Piece], set[int], list[str]]:
-    """The old text as pieces with each slot refilled; (pieces, indexes of writer figures placed, inherited)."""
+def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True) -> tuple[list[Piece], set[int], list[str]]:
+    """The old text as pieces with each slot refilled; (pieces, indexes of writer figures placed, inherited).
+
+    ``whole_notes``: a note is placed whole or not at all (套写, where unplaced notes are added after
+    the section); polish, which rewrites one sentence and flags what changed, places figures singly.
+    """
     olds = slots(old)
     mine = writer_figures(notes)
     scored = sorted(
@@ -116,6 +120,12 @@ def fill(old: str, notes: Sequence[str]) -> tuple[list[Piece], set[int], list[st
             break
         if oi not in pick and wi not in pick.values():
             pick[oi] = wi
+    # a note is placed whole or not at all: one whose figures did not all find a slot is added after
+    # the section, so none of its figures may also stand in a slot (a figure written twice)
+    placed_w = set(pick.values())
+    partial = {w["note"] for wi, w in enumerate(mine) if wi not in placed_w}
+    if whole_notes:
+        pick = {oi: wi for oi, wi in pick.items() if mine[wi]["note"] not in partial}
     edits: list[tuple[int, int, Piece]] = []
     for oi, o in enumerate(olds):
         if oi in pick:
@@ -128,6 +138,10 @@ def fill(old: str, notes: Sequence[str]) -> tuple[list[Piece], set[int], list[st
         if not any(s < r.end and r.start < e for s, e, _p in edits):
             gapped = re.sub(r"第[^位名个]{1,4}", "第" + GAP, r.raw, count=1)
             edits.append((r.start, r.end, Piece(gapped, "gap" if gapped != r.raw else "template")))
+    for m in extract_sessions(old):  # 市一届人大四次会议: the session is last year's
+        inherited.append(m.raw)
+        if not any(s < m.end and m.start < e for s, e, _p in edits):
+            edits.append((m.start, m.end, Piece(GAP, "gap")))
     inherited += [m.raw for m in [*extract_claims(old), *extract_citations(old)]]
     inherited += [m.group() for m in _QUOTED.finditer(old)]
     pieces: list[Piece] = []
