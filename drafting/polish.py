@@ -252,7 +252,7 @@ def adapt_figures(corpus_sentence: str, original: str) -> str:
     """The corpus sentence with each figure slot holding the writer's figure for the same unit and
     the same indicator, or 【待补充】; any other number the writer did not write becomes 【待补充】 too.
     The slot filling is :func:`drafting.template.fill`, the one the offline engine's 套写 uses."""
-    pieces, _placed, _inherited = fill(corpus_sentence, [original], whole_notes=False)
+    pieces, _placed, _inherited = fill(corpus_sentence, [original], whole_notes=False, match=0.5)
     text = "".join(p.text for p in pieces)
     allowed = set(_NUMBERS.findall(original))
     text = _NUMBERS.sub(lambda m: m.group() if m.group() in allowed else GAP, text)

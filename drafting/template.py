@@ -35,7 +35,7 @@ from drafting.quantities import (
 from drafting.seam import Borrowed, Composition, DraftTask, PastSection, Piece
 
 GAP = "【待补充】"
-MATCH = 0.5  # indicator similarity at which a writer's figure "is" an old one
+MATCH = 0.6  # indicator similarity (the fact guard's own threshold) at which a writer's figure "is" an old one
 # bigrams too common in figure sentences to say what a sentence is about (was _COMMON / _GENERIC)
 GENERIC = frozenset({"完成", "同比", "比增", "增长", "累计", "共计", "其中", "全年", "全市", "以上", "达到"})
 _CLAUSE_STOP = re.compile(r"[，。；、：,;:（）()]")
@@ -61,6 +61,18 @@ def related(a: str, b: str, threshold: float = 0.5) -> bool:
     return len(x & y) / min(len(x), len(y)) >= threshold
 
 
+def gapped(raw: str) -> str:
+    """An old figure with its number replaced by 【待补充】, its words kept: ``*.**万个`` → ``【待补充】万个``,
+    ``四年`` → ``【待补充】年``, ``翻一番`` → ``翻【待补充】番``."""
+    runs = digit_runs(raw)
+    if runs:
+        return raw[: runs[0][0]].rstrip("*＊") + GAP + raw[runs[-1][1]:]
+    idx = [i for i, ch in enumerate(raw) if ch in "*＊"] or [i for i, ch in enumerate(raw) if ch in CN_NUMERAL_CHARS]
+    if not idx:
+        return GAP
+    return raw[: idx[0]] + GAP + raw[idx[-1] + 1:].lstrip("点.．*＊0123456789")
+
+
 def slots(text: str) -> list[dict[str, Any]]:
     """Every old figure and ``*`` mask of ``text`` with what its clause says about it.
 
@@ -74,9 +86,8 @@ def slots(text: str) -> list[dict[str, Any]]:
     for fact in facts_of(probe, figs):
         f = fact.figure
         assert f.start is not None and f.end is not None
-        runs = digit_runs(f.raw)
-        suffix = f.raw[runs[-1][1]:] if runs else f.raw.lstrip(CN_NUMERAL_CHARS + "点.．")
-        out.append({"start": f.start, "end": f.end, "raw": text[f.start:f.end], "unit": f.unit, "suffix": suffix,
+        out.append({"start": f.start, "end": f.end, "raw": text[f.start:f.end], "unit": f.unit,
+                    "gapped": gapped(text[f.start:f.end]),
                     "indicator": fact.indicator or clause_before(text, f.start), "fact": fact})
     return out
 
@@ -101,7 +112,8 @@ def fits(old: dict[str, Any], mine: dict[str, Any]) -> bool:
     return a.direction == b.direction and a.period == b.period and a.base == b.base
 
 
-def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True) -> tuple[list[Piece], set[int], list[str]]:
+def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True, match: float = MATCH
+         ) -> tuple[list[Piece], set[int], list[str]]:
     """The old text as pieces with each slot refilled; (pieces, indexes of writer figures placed, inherited).
 
     ``whole_notes``: a note is placed whole or not at all (套写, where unplaced notes are added after
@@ -116,7 +128,7 @@ def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True) -> tuple[l
     )
     pick: dict[int, int] = {}
     for score, oi, wi in scored:
-        if score < MATCH:
+        if score < match:
             break
         if oi not in pick and wi not in pick.values():
             pick[oi] = wi
@@ -124,6 +136,7 @@ def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True) -> tuple[l
     # the section, so none of its figures may also stand in a slot (a figure written twice)
     placed_w = set(pick.values())
     partial = {w["note"] for wi, w in enumerate(mine) if wi not in placed_w}
+    partial |= {i for i, n in enumerate(notes) if extract_ranks(n)}  # a ranking has no slot: the note is added whole
     if whole_notes:
         pick = {oi: wi for oi, wi in pick.items() if mine[wi]["note"] not in partial}
     edits: list[tuple[int, int, Piece]] = []
@@ -131,7 +144,7 @@ def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True) -> tuple[l
         if oi in pick:
             edits.append((o["start"], o["end"], Piece(mine[pick[oi]]["raw"], "bullet")))
         else:
-            edits.append((o["start"], o["end"], Piece(GAP + o["suffix"], "gap")))
+            edits.append((o["start"], o["end"], Piece(o["gapped"], "gap")))
     inherited: list[str] = []
     for r in extract_ranks(old):
         inherited.append(r.raw)
@@ -154,7 +167,41 @@ def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True) -> tuple[l
         pieces.append(piece)
         pos = e
     pieces += _scrub_piece(old[pos:], notes)
-    return pieces, set(pick.values()), list(dict.fromkeys(inherited))
+    return _gap_leftovers(pieces), set(pick.values()), list(dict.fromkeys(inherited))
+
+
+def _gap_leftovers(pieces: list[Piece]) -> list[Piece]:
+    """Any figure still read in the template's own words (翻一番, in context) becomes 【待补充】 too."""
+    text = "".join(p.text for p in pieces)
+    starts, pos = [], 0
+    for p in pieces:
+        starts.append(pos)
+        pos += len(p.text)
+    cuts: dict[int, list[tuple[int, int, str]]] = {}
+    for f in extract_figures(text):
+        if f.start is None or f.end is None:
+            continue
+        for k, p in enumerate(pieces):
+            if p.source == "template" and starts[k] <= f.start and f.end <= starts[k] + len(p.text):
+                cuts.setdefault(k, []).append((f.start - starts[k], f.end - starts[k], gapped(f.raw)))
+    if not cuts:
+        return pieces
+    out: list[Piece] = []
+    for k, p in enumerate(pieces):
+        if k not in cuts:
+            out.append(p)
+            continue
+        at = 0
+        for a, b, gap in sorted(cuts[k]):
+            if a < at:
+                continue
+            if a > at:
+                out.append(Piece(p.text[at:a], "template"))
+            out.append(Piece(gap, "gap"))
+            at = b
+        if at < len(p.text):
+            out.append(Piece(p.text[at:], "template"))
+    return out
 
 
 def _bare_masks(text: str) -> list[tuple[int, int, str]]:
