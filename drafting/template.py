@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from drafting.facts import facts_of, similarity
+from drafting.facts import facts_of, informative, similarity
 from drafting.numerals import CN_NUMERAL_CHARS
 from drafting.quantities import (
     digit_runs,
@@ -88,7 +88,8 @@ def slots(text: str) -> list[dict[str, Any]]:
         assert f.start is not None and f.end is not None
         out.append({"start": f.start, "end": f.end, "raw": text[f.start:f.end], "unit": f.unit,
                     "gapped": gapped(text[f.start:f.end]),
-                    "indicator": fact.indicator or clause_before(text, f.start), "fact": fact})
+                    "indicator": fact.indicator if informative(fact.indicator) else clause_before(text, f.start),
+                    "clause": clause_before(text, f.start), "fact": fact})
     return out
 
 
@@ -99,7 +100,8 @@ def writer_figures(notes: Sequence[str]) -> list[dict[str, Any]]:
         for fact in facts_of(note, figs):
             f = fact.figure
             out.append({"note": i, "raw": f.raw, "unit": f.unit, "value": f.value,
-                        "indicator": fact.indicator or clause_before(note, f.start or 0), "fact": fact})
+                        "indicator": fact.indicator if informative(fact.indicator) else clause_before(note, f.start or 0),
+                        "clause": clause_before(note, f.start or 0), "fact": fact})
     return out
 
 
@@ -122,9 +124,9 @@ def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True, match: flo
     olds = slots(old)
     mine = writer_figures(notes)
     scored = sorted(
-        ((similarity(o["indicator"], w["indicator"]), oi, wi)
+        ((max(similarity(o["indicator"], w["indicator"]), similarity(o["clause"], w["clause"])), oi, wi)
          for oi, o in enumerate(olds) for wi, w in enumerate(mine) if fits(o, w)),
-        reverse=True,
+        key=lambda t: (-t[0], t[1], t[2]),  # the best match first; of equals, the first slot
     )
     pick: dict[int, int] = {}
     for score, oi, wi in scored:
