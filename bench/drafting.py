@@ -119,6 +119,8 @@ def _taoxie_scores(out: Any, bullets: list[str]) -> dict[str, Any]:
     return {
         "old_unmarked": sum(v not in allowed for v in have) + body.count("*") + body.count("＊"),
         "writer_placed": len(allowed & set(have)) / len(allowed) if allowed else 1.0,
+        # in an old slot, not in the sentences added after the section (此外，…)
+        "in_slot": len(allowed & {v for _s, _e, v in digit_runs(body.rsplit("此外，", 1)[0])}) / len(allowed) if allowed else 1.0,
         "gaps": body.count("【待补充】"),
         "inherited": len(out.inherited),
         "hard": sum(f.severity == "必查" for f in out.figures.findings()),
@@ -158,7 +160,8 @@ def bench_taoxie(settings: Any, store: Any) -> None:
         per += sc
         n = len(sc) or 1
         rows.append([region, len(sc), sum(x["old_unmarked"] for x in sc),
-                     f"{sum(x['writer_placed'] for x in sc) / n:.3f}", f"{sum(x['gaps'] for x in sc) / n:.1f}",
+                     f"{sum(x['writer_placed'] for x in sc) / n:.3f} ({sum(x['in_slot'] for x in sc) / n:.1%} in a slot)",
+                     f"{sum(x['gaps'] for x in sc) / n:.1f}",
                      f"{sum(x['inherited'] for x in sc) / n:.1f}", sum(x["hard"] > 0 for x in sc),
                      f"{sum(x['template_share'] for x in sc) / n:.1%}",
                      f"{sum(x['rougeL'] for x in sc) / n:.3f} / {sum(x['comma'] for x in sc) / n:.3f}"])
@@ -185,7 +188,8 @@ def bench_taoxie(settings: Any, store: Any) -> None:
             seed_scores.append(s_)
     n = len(seed_scores) or 1
     rows.append(["seeds (masks, own figures)", len(seed_scores), sum(x["old_unmarked"] for x in seed_scores),
-                 f"{sum(x['writer_placed'] for x in seed_scores) / n:.3f}", f"{sum(x['gaps'] for x in seed_scores) / n:.1f}",
+                 f"{sum(x['writer_placed'] for x in seed_scores) / n:.3f} ({sum(x['in_slot'] for x in seed_scores) / n:.1%} in a slot)",
+                 f"{sum(x['gaps'] for x in seed_scores) / n:.1f}",
                  f"{sum(x['inherited'] for x in seed_scores) / n:.1f}", sum(x["hard"] > 0 for x in seed_scores),
                  f"{sum(x['template_share'] for x in seed_scores) / n:.1%}",
                  f"every clause intact in {sum(x['exact'] for x in seed_scores)}/{len(seed_scores)}"])

@@ -105,6 +105,16 @@ def writer_figures(notes: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _match(old: dict[str, Any], mine: dict[str, Any]) -> float:
+    """How far a writer's figure counts what an old slot counted: the indicators' similarity; when an
+    indicator was inherited from the figure before it (增长*% after 完成投资*亿元), the words just
+    before each must also name the same thing (generic words such as 增长 aside)."""
+    score = similarity(old["indicator"], mine["indicator"])
+    if old["fact"].inherited or mine["fact"].inherited:
+        return score if related(old["clause"], mine["clause"]) else 0.0
+    return score
+
+
 def fits(old: dict[str, Any], mine: dict[str, Any]) -> bool:
     """A writer's figure may fill an old slot: same unit, qualifiers, direction and (stated) period."""
     a, b = old["fact"], mine["fact"]
@@ -124,7 +134,7 @@ def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True, match: flo
     olds = slots(old)
     mine = writer_figures(notes)
     scored = sorted(
-        ((max(similarity(o["indicator"], w["indicator"]), similarity(o["clause"], w["clause"])), oi, wi)
+        ((_match(o, w), oi, wi)
          for oi, o in enumerate(olds) for wi, w in enumerate(mine) if fits(o, w)),
         key=lambda t: (-t[0], t[1], t[2]),  # the best match first; of equals, the first slot
     )
