@@ -1,8 +1,8 @@
 """The drafting pipeline: retrieve exemplars → prompt → engine → figure guard + 规范提法 + style.
 
-    DraftRequest ─ search() ─ exemplars ─┬─ offline: OfflineEngine.compose()
-                                         └─ openai/local: prompts/*.j2 → Engine.stream()
-                 ─ text ─ check_figures() + check_terms() + citations ─ DraftResult (status ok|needs_review)
+    DraftRequest ─ search() ─ exemplars (+ 套写 past section) ─ DraftTask ─ seam.compose_with(engine, task)
+                 ─ Composition ─ check_figures() + check_terms() ─ DraftResult (status ok|needs_review,
+                   citations: what was borrowed, linked to paragraphs; references: 可参考的往年段落)
 
 A draft whose figures or terms do not check comes back with ``status="needs_review"`` and the
 reasons; it does not raise.  An engine failure raises :class:`EngineError` whose ``partial`` holds the
