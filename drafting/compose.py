@@ -215,8 +215,22 @@ def compose(task: DraftTask) -> Composition:
     return finish(task, pieces, notes_out)
 
 
+def split_rows(notes: list[str]) -> list[str]:
+    """A figures-table row with last year's value (``城镇新增就业1.5万人，上年1.2万人``) as two notes, this
+    year's and last year's, so that the comparison is written as one (比上年增长25%)."""
+    out: list[str] = []
+    for n in notes:
+        this, sep, last = n.partition("，上年")
+        ind, raw = _indicator(this) if sep else ("", "")
+        if raw and ind and len(extract_figures(last)) == 1 and comparison(raw, last):
+            out += [this, f"上年{ind}{last}"]
+        else:
+            out.append(n)
+    return out
+
+
 def body_from_notes(notes: list[str], task: DraftTask) -> tuple[list[Piece], list[str]]:
-    notes = order_notes(notes)
+    notes = order_notes(split_rows(notes))
     pairs = _pairs_last_year(notes)
     used_last = set(pairs)
     items: list[_Item] = []

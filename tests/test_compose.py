@@ -96,6 +96,14 @@ def test_last_year_becomes_a_comparison_with_computed_figures(store: Any) -> Non
     assert comparison("4.1%", "4.3%") is None  # a rate against a rate: 百分点 is the writer's call
 
 
+def test_a_table_row_with_last_year_becomes_a_verified_rate(store: Any) -> None:
+    from drafting.drafter import FigureRow
+
+    out = _draft(store, ["完成老旧小区改造120个"], figures=[FigureRow("城镇新增就业", "1.5", "万人", "1.2")])
+    assert "城镇新增就业1.5万人，比上年增长25%（上年为1.2万人）" in out.text
+    assert [d.ok for d in out.figures.derived] == [True]  # the guard recomputed the rate from the row
+
+
 def test_a_summary_opens_with_a_summary_and_plans_phrasing_only_in_plans(store: Any) -> None:
     items = ["完成老旧小区改造120个", "新增公共停车泊位1.2万个", "开展建筑工地扬尘专项整治", "推进城市体检全覆盖"]
     summary = _draft(store, items)
