@@ -32,7 +32,6 @@ from typing import Any, Literal
 from drafting import textseg
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
-from drafting.figures import UNITS
 from drafting.guard import compare_suggestion
 from drafting.offline import GAP, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
@@ -86,9 +85,6 @@ HOUSE_STYLE: tuple[tuple[str, str, str], ...] = (
 )
 _HOUSE_RES = tuple((re.compile(p, re.MULTILINE), s, r) for p, s, r in HOUSE_STYLE)
 
-_MASK = re.compile(
-    r"\*[*.．]*\s*(?P<mag>万亿|亿|万)?(?P<unit>" + "|".join(re.escape(u) for u in UNITS) + ")?"
-)
 # numbers the guard does not count as figures but that still belong to a past report
 _NUMBERS = NUMBER_STRINGS_RE
 _ENUM_MARK = re.compile(
