@@ -236,7 +236,7 @@ def test_openai_stream_is_visible_and_failure_keeps_partial(app: Served, page: A
     page.wait_for_selector("#draft-fallback", state="visible")
     shot(page, "06-engine-failed")
     page.click("#draft-fallback")
-    wait_text(page, "draft-status", "offline 引擎")
+    wait_text(page, "draft-status", "（offline 引擎）")  # the saved draft, not "正在用 offline 引擎起草…"
     assert box(page, "draft-editor").input_value().startswith("城市更新\n")
 
 
