@@ -158,6 +158,15 @@ def test_tao_xie_gaps_old_figures_and_marks_inherited_claims() -> None:
     assert any("第2位" in x for x in inherited) and "首次" in inherited
 
 
+def test_tao_xie_accepts_the_best_match_retrieval_proposes(store: Any) -> None:
+    out = draft(DraftRequest(heading="（一）党的建设", bullets=["开展中心组学习12次", "专题研讨4次"], past="自动"), store,
+                engine=OfflineEngine())
+    assert len(out.citations) == 1 and out.citations[0].paragraphs == [1]
+    assert out.provenance.get("template", 0) > 0 and "*" not in out.text
+    borrowed = (out.citations[0].doc_id, tuple(out.citations[0].heading_path))
+    assert borrowed not in {(c.doc_id, tuple(c.heading_path)) for c in out.references}  # listed once, as borrowed
+
+
 def test_tao_xie_errors_are_chinese(store: Any) -> None:
     with pytest.raises(InputError, match="没有编号"):
         draft(DraftRequest(heading="x", bullets=["完成120个"], past="nosuchdoc"), store, engine=OfflineEngine())
