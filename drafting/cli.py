@@ -152,7 +152,8 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     from drafting.drafter import DraftRequest, draft
     from drafting.errors import EngineError
 
-    req = DraftRequest(heading=args.heading, bullets=_read_lines(args.bullets), doc_type=args.doc_type)
+    req = DraftRequest(heading=args.heading, bullets=_read_lines(args.bullets), doc_type=args.doc_type,
+                       target_chars=args.chars, past=args.past or "")
     stream = None if args.json else (lambda d: (sys.stdout.write(d), sys.stdout.flush()))
     try:
         result = draft(req, settings, engine=_engine(args, settings), on_delta=stream)  # type: ignore[arg-type]
@@ -167,10 +168,20 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write("\n\n")
         _print_checks(result.figures, result.terms, result.reasons())
+        for note in result.notes:
+            print(f"说明：{note}")
         if result.citations:
-            print("参考段落：")
+            print("借用了以下往年段落（套写）：")
             for c in result.citations:
+                print(f"  · {c.title} › {' › '.join(c.heading_path)}（用于第{'、'.join(str(p + 1) for p in c.paragraphs)}段）")
+        if result.references:
+            print("可参考的往年段落（未借用其文字）：")
+            for c in result.references:
                 print(f"  · {c.title} › {' › '.join(c.heading_path)}")
+        if result.provenance:
+            from drafting.seam import SOURCE_ZH
+
+            print("正文字数来源：" + "，".join(f"{SOURCE_ZH.get(k, k)}{v}字" for k, v in result.provenance.items()))
     return EXIT_OK if result.status == "ok" else EXIT_REVIEW
 
 
@@ -349,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--heading", required=True, help="标题或主题")
     s.add_argument("--bullets", default=None, metavar="FILE|-", help="要点文件，每行一条；- 表示标准输入")
     s.add_argument("--doc-type", default="工作总结")
+    s.add_argument("--chars", type=int, default=400, help="目标字数（离线引擎不编造内容，达不到时会说明）")
+    s.add_argument("--from", dest="past", default=None, metavar="DOC_ID[:标题]",
+                   help="套写：沿用这篇往年材料中一节的结构和措辞，数字换成要点里的数字（文档编号见 drafting docs list）")
     s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_draft)

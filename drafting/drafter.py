@@ -1,8 +1,8 @@
 """The drafting pipeline: retrieve exemplars → prompt → engine → figure guard + 规范提法 + style.
 
-    DraftRequest ─ search() ─ exemplars ─┬─ offline: OfflineEngine.compose()
-                                         └─ openai/local: prompts/*.j2 → Engine.stream()
-                 ─ text ─ check_figures() + check_terms() + citations ─ DraftResult (status ok|needs_review)
+    DraftRequest ─ search() ─ exemplars (+ 套写 past section) ─ DraftTask ─ seam.compose_with(engine, task)
+                 ─ Composition ─ check_figures() + check_terms() ─ DraftResult (status ok|needs_review,
+                   citations: what was borrowed, linked to paragraphs; references: 可参考的往年段落)
 
 A draft whose figures or terms do not check comes back with ``status="needs_review"`` and the
 reasons; it does not raise.  An engine failure raises :class:`EngineError` whose ``partial`` holds the
@@ -20,9 +20,11 @@ from drafting.engines import Engine, EngineError, Message, collect, make_engine
 from drafting.errors import InputError, StoreError
 from drafting.guard import GuardReport, Source, check_figures
 from drafting.offline import OfflineEngine, bigrams, clean_bullet
-from drafting.prompting import Exemplar, build_messages, defuse, render
+from drafting.phrases import house_phrases
+from drafting.prompting import defuse, render
 from drafting.provenance import HEADING, bullet_label, row_label, settle
 from drafting.records import Hit
+from drafting.seam import DraftTask, PastSection, compose_with
 from drafting.search import Filters, search
 from drafting.settings import Settings
 from drafting.store import CorpusStore
@@ -58,6 +60,7 @@ class DraftRequest:
     doc_type: str = "工作总结"
     target_chars: int = 400
     form: str = "一段成文，列举处用一是、二是、三是"
+    past: str = ""  # 套写: DOC_ID[:HEADING] of a past section, or "" to draft from the bullets
 
     def sources(self) -> list[Source]:
         """Where the writer gave facts: 标题, 要点N (1-based), 数字表第N行 (see :mod:`drafting.provenance`)."""
@@ -158,6 +161,9 @@ class DraftResult:
     terms: list[TermFinding]
     citations: list[Citation]
     notes: list[str] = field(default_factory=list)
+    references: list[Citation] = field(default_factory=list)  # 可参考的往年段落: retrieved, nothing taken
+    provenance: dict[str, int] = field(default_factory=dict)  # body characters by source (seam.SOURCES)
+    inherited: list[str] = field(default_factory=list)  # 套写: 沿用往年表述，请核实
 
     @property
     def status(self) -> str:
@@ -181,6 +187,9 @@ class DraftResult:
             "engine": self.engine,
             "status": self.status,
             "citations": [c.to_json() for c in self.citations],
+            "references": [c.to_json() for c in self.references],
+            "provenance": self.provenance,
+            "inherited": self.inherited,
             "figures": fig,
             "terms": [t.to_json() for t in self.terms],
             "reasons": self.reasons(),
@@ -252,18 +261,6 @@ def style_hints_of(profile: StyleProfile | None) -> str:
     return profile.prompt_hints() if profile is not None and profile.chunks else DEFAULT_HINTS
 
 
-def shape_offline(engine: OfflineEngine, profile: StyleProfile | None) -> None:
-    """Give the offline composer the house openers and enumeration habit of the profile."""
-    if profile is None or not profile.chunks:
-        return
-    family = profile.enumerations[0][0] if profile.enumerations else ""
-    engine.adopt(
-        [w for w, _n in profile.openers],
-        enumerates=family in ("", "一是/二是"),
-        sentence_chars=profile.sentence_stat("median"),
-    )
-
-
 def draft(
     req: DraftRequest,
     settings: Settings,
@@ -273,48 +270,72 @@ def draft(
     on_delta: OnDelta | None = None,
     exclude_doc_ids: Sequence[str] = (),
     style_hints: str = "",
+    use_retrieval: bool = True,
 ) -> DraftResult:
-    """Draft one section; ``style_hints`` overrides the hints taken from the store's style profile."""
+    """Draft one section; ``style_hints`` overrides the hints taken from the store's style profile.
+
+    Every engine goes through one seam (:func:`drafting.seam.compose_with`): it gets the request and
+    the exemplars and returns the text plus what it borrowed.  A citation is listed only for a passage
+    text or structure was taken from, linked to the paragraph that uses it; the other retrieved
+    passages are returned apart as ``references`` (可参考的往年段落).  ``use_retrieval=False`` drafts
+    without exemplars (the eval's baseline).
+    """
     req.validate(settings)
     engine = engine or get_engine(settings)
     store = store or CorpusStore(settings)
-    hits = exemplars_for(store, req, 6, exclude_doc_ids)
-    profile = house_style(store)
-    notes = [] if hits else ["语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
+    hits = exemplars_for(store, req, 6, exclude_doc_ids) if use_retrieval else []
+    profile = house_style(store) if use_retrieval else None
+    notes = [] if hits or not use_retrieval else ["语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
     provided = req.provided_text()
-    if isinstance(engine, OfflineEngine):
-        shape_offline(engine, profile)
-        parts = []
-        rows = [f.as_text() for f in req.figures]  # the figures table is the writer's too
-        for part in engine.compose(req.heading, [*req.bullets, *rows], hits, provided):
-            parts.append(part)
-            if on_delta:
-                on_delta(part)
-        text = "".join(parts).strip()
-        citations = cite(text, hits, only=engine.used or hits[:N_CITATIONS])
-    else:
-        exemplars = [
-            Exemplar(i + 1, h.chunk.title, " › ".join(h.chunk.heading_path), h.chunk.text) for i, h in enumerate(hits)
-        ]
-        messages = build_messages(
-            {"office": OFFICE, "doc_type": req.doc_type},
-            "draft.j2",
-            {
-                "style_hints": defuse(style_hints or style_hints_of(profile)),
-                "heading": req.heading,
-                "bullets": [clean_bullet(b) for b in req.bullets if clean_bullet(b)],
-                "figures": req.figures,
-                "target_chars": req.target_chars,
-                "form": req.form,
-            },
-            exemplars,
-            context_tokens=settings.llm_context_tokens,
-            reply_tokens=settings.llm_max_tokens,
-        )
-        text = collect(engine, messages, on_delta=on_delta).strip()
+    past: PastSection | None = None
+    if req.past.strip() in ("自动", "auto"):
+        from drafting.template import propose_past
+
+        past = propose_past([h for h in hits if h.chunk.doc_type == req.doc_type] or hits)
+        if past is None:
+            raise InputError("没有检索到可以套写的往年段落。请先导入往年材料，或改为按要点起草（套写一栏留空）。")
+    elif req.past.strip():
+        from drafting.template import past_section
+
+        past = past_section(store, req.past, req.heading, req.bullets)
+        if past.doc_id in exclude_doc_ids:
+            raise InputError("套写所选的往年文档已被排除在检索之外，请另选一篇往年材料。")
+    family = profile.enumerations[0][0] if profile is not None and profile.enumerations else ""
+    task = DraftTask(
+        heading=req.heading,
+        bullets=list(req.bullets),
+        rows=[f.as_text() for f in req.figures],  # the figures table is the writer's too
+        provided=provided,
+        pairs=req.pairs(),
+        doc_type=req.doc_type,
+        target_chars=req.target_chars,
+        form=req.form,
+        exemplars=hits,
+        past=past,
+        phrases=house_phrases(store) if use_retrieval else None,
+        exclude_doc_ids=list(exclude_doc_ids),
+        sentence_chars=int(profile.sentence_stat("median")) if profile is not None and profile.chunks else 57,
+        enumerates=family in ("", "一是/二是"),
+        style_hints=style_hints or style_hints_of(profile),
+        settings=settings,
+        use_retrieval=use_retrieval,
+        figure_rows=list(req.figures),
+    )
+    comp = compose_with(engine, task, on_delta)
+    text = comp.text.strip()
+    if comp.pieces and all(p.source == "model" for p in comp.pieces):
         citations = [c for c in cite(text, hits) if c.paragraphs]
+    else:
+        citations = [Citation(b.doc_id, b.title, b.heading_path, b.text, b.paragraphs) for b in comp.borrowed]
+    taken = {c.doc_id + "|" + "›".join(c.heading_path) for c in citations}
+    references = [c for c in cite(text, hits) if c.doc_id + "|" + "›".join(c.heading_path) not in taken]
+    for c in references:
+        c.paragraphs = []
+    # the heading is the writer's too (一、2018年工作回顾): its figures are given (标题), not invented
     guard, terms = check(text, req.sources(), req.pairs())
-    return DraftResult(text, engine.name, guard, terms, citations, notes)
+    result = DraftResult(text, engine.name, guard, terms, citations, [*notes, *comp.notes], references,
+                         comp.provenance(), comp.inherited)
+    return result
 
 
 def refine(
@@ -345,8 +366,9 @@ def refine(
     require_words(previous, "稿件")
     engine = engine or get_engine(settings)
     notes: list[str] = []
-    if isinstance(engine, OfflineEngine):
-        text, note = engine.refine(previous, instruction)
+    revise = getattr(engine, "revise", None)  # an engine that revises without a prompt (offline)
+    if callable(revise):
+        text, note = revise(previous, instruction)
         notes.append(note)
         if on_delta:
             on_delta(text)

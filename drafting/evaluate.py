@@ -1,21 +1,36 @@
 """``drafting eval``: draft every case of an eval file and score the drafts (see ../shared/eval/README.md).
 
-Metrics, per case and averaged:
+An eval that cannot flatter.  Metrics, per case and averaged over **every** case (a case that fails
+to draft scores zero on every metric and counts as a loss; it is not dropped):
 
 * ``figure_recall`` – share of the distinct numbers in the bullets that appear in the draft.
 * ``unverified_per_draft`` – count of number occurrences in the draft whose value is not in the bullets.
 * ``guard_agrees`` – share of drafts in which every such extra number is also flagged ``unverified`` by
   :func:`drafting.guard.check_figures` (a draft without extra numbers agrees).
-* ``rougeL`` – character-level ROUGE-L F1 against ``reference`` (whitespace removed), beside the
-  baseline: the bullets joined with "；".
-* ``same_series_cite`` – share of cases with a citation from the case's own issuing body (region),
-  over the cases whose region has other documents in the store.
+* ``rougeL`` – character-level ROUGE-L F1 against ``reference`` (whitespace removed), beside three
+  baselines: the bullets joined with "；", the bullets joined with "，", and the same engine with
+  retrieval switched off (no exemplars, no house phrases).  ``win_rate`` is the share of cases whose
+  draft scores above the "，" baseline.
+* ``needs_review_rate`` – share of drafts whose status is ``needs_review``.
+* ``guard_finding_rate`` – share of drafts with at least one 必查 finding of the fact guard
+  (missing, unverified, derived); ``guard_findings`` their total.
+* ``malformed`` – drafts with a malformed pattern (:func:`malformed`): a lead-in as an item
+  (``一是到2025年。``), doubled verbs (``推进推行``), stray spaces from notes, a last-year value as an
+  achievement (``四是上年棚改2845套``), plans phrasing in a 工作总结, a doubled heading number
+  (``一、一、``), empty items or doubled punctuation.
+* ``provenance`` – where each character of the drafts' bodies came from: bullet (the writer's words),
+  computed, phrase (house phrase), template (a 套写 past section), connective, gap; from the engine's
+  own account (:class:`drafting.seam.Piece`), with any character it did not account for counted as
+  ``unaccounted``.
+* ``same_series_cite`` – share of cases with a citation *linked to a paragraph* from the case's own
+  issuing body (region), over the cases whose region has other documents in the store.
 * ``latency_s_median`` – median wall time of one :func:`drafting.drafter.draft` call, in process.
 
-Numbers are found by a plain regex over digits (:data:`NUMBER`), deliberately not by the guard, so
-that ``guard_agrees`` is an independent check.  The draft's first line is not scored when it is the
-writer's own heading echoed back (it is input, not drafted text, and the reference has no heading).
-The case's own document is left out of retrieval and citations (``exclude_doc_ids``).
+Numbers are found by a plain digit scan (:func:`numbers`), deliberately not by the guard, so that
+``guard_agrees`` is an independent check.  The draft's first line is not scored when it is the
+writer's heading echoed back, with or without a heading number (:func:`draft_body`; the same rule for
+every engine).  The case's own document is left out of retrieval and citations
+(``exclude_doc_ids``); a case whose own document is not in the store is an error, not a pass.
 """
 
 from __future__ import annotations
@@ -35,6 +50,23 @@ from drafting.guard import check_figures
 from drafting.quantities import digit_runs
 
 BASELINE_JOIN = "；"
+COMMA_JOIN = "，"
+PLAN_TYPES = ("计划", "要点", "方案", "规划", "安排", "打算")
+_HEADING_NO = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、](?!\d)|[（(]\d+[)）])\s*")
+MALFORMED: dict[str, re.Pattern[str]] = {
+    "lead_in_item": re.compile(
+        r"[一二三四五六七八九十]是(?:(?:到|至|截至)?(?:19|20)\d{2}年(?:底|末)?|(?:根据|按照|依据)[^，。；]{0,40}要求"
+        r"|(?:围绕|聚焦)[^，。；]{0,30}(?:目标任务|目标|任务))[。；]"
+    ),
+    # 加快推进推行…: two work verbs in a row (加快推进, 推进实施 are set phrases, not doubles)
+    "doubled_verb": re.compile(r"(?:推进|推动|开展|落实)(?:推进|推行|推动|开展)"),
+    "stray_space": re.compile(r"[\u4e00-\u9fff，。；、：（）“”%％\d][ \u3000\t]+[\u4e00-\u9fff，。；、：（）“”\d]"),
+    "last_year_item": re.compile(r"(?:^|[。；：]|[一二三四五六七八九十]是)(?:上年|去年)[^，。；比较]{0,14}\d"),
+    "doubled_heading_no": re.compile(r"^(?:[一二三四五六七八九十]+、){2}(?![二三]产业)|^（[一二三四五六七八九十]+）（"),
+    "empty_item": re.compile(r"[一二三四五六七八九十]是[。；]|：。"),
+    "doubled_punct": re.compile(r"[，。；、：]{2}"),
+}
+PLANS_PHRASING = re.compile(r"重点抓好以下工作|重点做好以下工作|下一步，")
 
 __all__ = [
     "CaseResult",
@@ -119,15 +151,33 @@ def baseline_text(bullets: Sequence[str]) -> str:
     return BASELINE_JOIN.join(b.strip() for b in bullets if b.strip())
 
 
-def draft_body(text: str, heading: str) -> tuple[str, bool]:
-    """(scored text, whether the first line was the writer's heading echoed back)."""
-    from drafting.offline import house_heading
+def comma_text(bullets: Sequence[str]) -> str:
+    return COMMA_JOIN.join(b.strip() for b in bullets if b.strip())
 
+
+def _bare_heading(line: str) -> str:
+    return _HEADING_NO.sub("", line.strip()).rstrip("。").strip()
+
+
+def draft_body(text: str, heading: str) -> tuple[str, bool]:
+    """(scored text, whether the first line was the writer's heading echoed back).
+
+    Engine-neutral: the first line counts as the heading when, heading numbers (一、/（一）/1.) taken
+    off both, it is the writer's heading; nothing of any engine is imported.
+    """
     first, _, rest = text.strip().partition("\n")
-    h = heading.strip().rstrip("。")
-    if h and first.strip() in {h, house_heading(h)}:
+    h = _bare_heading(heading)
+    if h and _bare_heading(first) == h:
         return rest.strip(), True
     return text.strip(), False
+
+
+def malformed(text: str, doc_type: str = "工作总结") -> list[str]:
+    """The malformed patterns found in a draft (names of :data:`MALFORMED`, plus ``plans_phrasing``)."""
+    found = [name for name, rx in MALFORMED.items() if rx.search(text)]
+    if "总结" in doc_type and not any(t in doc_type for t in PLAN_TYPES) and PLANS_PHRASING.search(text):
+        found.append("plans_phrasing")
+    return found
 
 
 # ---- cases --------------------------------------------------------------------------------------
@@ -166,14 +216,20 @@ class CaseResult:
     excluded_doc_id: str | None  # the case's own document in the store, left out (None: not in store)
     text: str = ""
     status: str = ""  # draft status from the guard: ok | needs_review
-    error: str = ""  # engine failure for this case (then it is not scored)
+    error: str = ""  # why this case failed (then it scores zero)
     heading_echoed: bool = False
     figure_recall: float = 0.0
     missing_numbers: list[str] = field(default_factory=list)
     extra_numbers: list[str] = field(default_factory=list)
-    guard_agrees: bool = True
+    guard_agrees: bool = False
+    guard_findings: int = 0  # 必查 findings of the fact guard on the draft
+    malformed: list[str] = field(default_factory=list)
+    provenance: dict[str, int] = field(default_factory=dict)
     rougeL: float = 0.0
-    baseline_rougeL: float = 0.0
+    baseline_rougeL: float = 0.0  # bullets joined with "；"
+    comma_rougeL: float = 0.0  # bullets joined with "，"
+    no_retrieval_rougeL: float | None = None  # the same engine, retrieval off
+    no_retrieval_text: str = ""
     same_series_eligible: bool = False
     same_series_cite: bool = False
     cited_doc_ids: list[str] = field(default_factory=list)
@@ -181,10 +237,16 @@ class CaseResult:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for k in ("figure_recall", "rougeL", "baseline_rougeL"):
+        for k in ("figure_recall", "rougeL", "baseline_rougeL", "comma_rougeL"):
             data[k] = round(data[k], 4)
+        if self.no_retrieval_rougeL is not None:
+            data["no_retrieval_rougeL"] = round(self.no_retrieval_rougeL, 4)
         data["latency_s"] = round(self.latency_s, 4)
         return data
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return round(sum(xs) / len(xs), 4) if xs else 0.0
 
 
 @dataclass
@@ -196,31 +258,47 @@ class EvalReport:
         return [c for c in self.cases if not c.error]
 
     def metrics(self) -> dict[str, Any]:
+        """Averages over every case; a failed case counts as zero (and as a loss against the baselines)."""
+        allc = self.cases
         s = self.scored()
-        elig = [c for c in s if c.same_series_eligible]
-
-        def mean(xs: list[float]) -> float:
-            return round(sum(xs) / len(xs), 4) if xs else 0.0
-
+        elig = [c for c in allc if c.same_series_eligible]
+        prov: dict[str, int] = {}
+        for c in s:
+            for k, v in c.provenance.items():
+                prov[k] = prov.get(k, 0) + v
+        total = sum(prov.values())
         return {
-            "figure_recall": mean([c.figure_recall for c in s]),
-            "figure_recall_min": round(min((c.figure_recall for c in s), default=0.0), 4),
-            "unverified_per_draft": mean([float(len(c.extra_numbers)) for c in s]),
+            "figure_recall": _mean([c.figure_recall for c in allc]),
+            "figure_recall_min": round(min((c.figure_recall for c in allc), default=0.0), 4),
+            "unverified_per_draft": _mean([float(len(c.extra_numbers)) for c in s]),
             "unverified_max": max((len(c.extra_numbers) for c in s), default=0),
-            "guard_agrees": mean([float(c.guard_agrees) for c in s]),
-            "rougeL": mean([c.rougeL for c in s]),
-            "same_series_cite": mean([float(c.same_series_cite) for c in elig]),
+            "guard_agrees": _mean([float(c.guard_agrees) for c in allc]),
+            "rougeL": _mean([c.rougeL for c in allc]),
+            "win_rate": _mean([float(c.rougeL > c.comma_rougeL) for c in allc]),
+            "wins": sum(c.rougeL > c.comma_rougeL for c in allc),
+            "needs_review_rate": _mean([float(c.status != "ok") for c in allc]),
+            "guard_finding_rate": _mean([float(c.guard_findings > 0) for c in s] + [1.0] * (len(allc) - len(s))),
+            "guard_findings": sum(c.guard_findings for c in s),
+            "malformed": sum(bool(c.malformed) for c in s),
+            "provenance": prov,
+            "provenance_share": {k: round(v / total, 4) for k, v in prov.items()} if total else {},
+            "same_series_cite": _mean([float(c.same_series_cite) for c in elig]),
             "same_series_cases": len(elig),
             "latency_s_median": round(statistics.median([c.latency_s for c in s]), 4) if s else 0.0,
             "scored": len(s),
-            "failed": len(self.cases) - len(s),
+            "failed": len(allc) - len(s),
         }
 
     def baseline(self) -> dict[str, Any]:
-        s = self.scored()
+        allc = self.cases
+        off = [c for c in allc if c.no_retrieval_rougeL is not None]
         return {
             "text": f"要点用“{BASELINE_JOIN}”连接",
-            "rougeL": round(sum(c.baseline_rougeL for c in s) / len(s), 4) if s else 0.0,
+            "rougeL": _mean([c.baseline_rougeL for c in allc]),
+            "comma_rougeL": _mean([c.comma_rougeL for c in allc]),
+            "semicolon_win_rate": _mean([float(c.baseline_rougeL > c.comma_rougeL) for c in allc]),
+            "no_retrieval_rougeL": _mean([c.no_retrieval_rougeL or 0.0 for c in off]) if off else None,
+            "no_retrieval_win_rate": _mean([float((c.no_retrieval_rougeL or 0.0) > c.comma_rougeL) for c in off]) if off else None,
             "figure_recall": 1.0,
             "unverified_per_draft": 0.0,
         }
@@ -236,27 +314,39 @@ class EvalReport:
 
     def table_zh(self) -> str:
         m, b = self.metrics(), self.baseline()
+        off = "—" if b["no_retrieval_rougeL"] is None else f"{b['no_retrieval_rougeL']:.3f}"
+        off_win = "—" if b["no_retrieval_win_rate"] is None else f"{b['no_retrieval_win_rate']:.3f}"
         rows = [
-            ("数字召回率 figure_recall（目标 1.0）", f"{m['figure_recall']:.3f}（最低 {m['figure_recall_min']:.3f}）",
-             f"{b['figure_recall']:.3f}"),
-            ("每稿无出处数字 unverified_per_draft（目标 0）", f"{m['unverified_per_draft']:.3f}（最多 {m['unverified_max']}）",
-             f"{b['unverified_per_draft']:.3f}"),
-            ("核对器一致率 guard_agrees", f"{m['guard_agrees']:.3f}", "—"),
-            ("ROUGE-L（字）", f"{m['rougeL']:.3f}", f"{b['rougeL']:.3f}"),
-            (f"同系列引用率 same_series_cite（{m['same_series_cases']}例）", f"{m['same_series_cite']:.3f}", "—"),
-            ("单稿耗时中位数（秒）", f"{m['latency_s_median']:.3f}", "—"),
+            ("数字召回率 figure_recall（目标 1.0）", f"{m['figure_recall']:.3f}（最低 {m['figure_recall_min']:.3f}）"),
+            ("每稿无出处数字 unverified_per_draft（目标 0）", f"{m['unverified_per_draft']:.3f}（最多 {m['unverified_max']}）"),
+            ("核对器一致率 guard_agrees", f"{m['guard_agrees']:.3f}"),
+            ("ROUGE-L（字）", f"{m['rougeL']:.3f}"),
+            ("  基线：要点用“；”连接", f"{b['rougeL']:.3f}"),
+            ("  基线：要点用“，”连接", f"{b['comma_rougeL']:.3f}"),
+            ("  基线：本引擎关闭检索", off),
+            ("胜过“，”基线的用例比例（目标 ≥0.6）", f"{m['win_rate']:.3f}（{m['wins']}/{len(self.cases)}；关闭检索 {off_win}）"),
+            ("需复核稿件比例 needs_review", f"{m['needs_review_rate']:.3f}"),
+            ("有核对问题（必查）的稿件比例", f"{m['guard_finding_rate']:.3f}（共 {m['guard_findings']} 处）"),
+            ("格式有毛病的稿件数 malformed（目标 0）", f"{m['malformed']}"),
+            (f"同系列引用率 same_series_cite（{m['same_series_cases']}例）", f"{m['same_series_cite']:.3f}"),
+            ("单稿耗时中位数（秒）", f"{m['latency_s_median']:.3f}"),
         ]
+        share = m["provenance_share"]
+        if share:
+            rows.append(("正文字数来源", "，".join(f"{k} {v:.1%}" for k, v in sorted(share.items(), key=lambda kv: -kv[1]))))
         w0 = max(_width(r[0]) for r in rows)
-        w1 = max(max(_width(r[1]) for r in rows), _width(self.engine))
-        lines = [f"评测：{len(self.cases)} 例，已评分 {m['scored']} 例，失败 {m['failed']} 例。引擎：{self.engine}"]
-        lines.append(f"{_pad('指标', w0)}  {_pad(self.engine, w1)}  基线（要点直接拼接）")
-        lines += [f"{_pad(a, w0)}  {_pad(x, w1)}  {y}" for a, x, y in rows]
+        lines = [f"评测：{len(self.cases)} 例，已评分 {m['scored']} 例，失败 {m['failed']} 例（失败按 0 分计入平均）。引擎：{self.engine}"]
+        lines.append(f"{_pad('指标', w0)}  {self.engine}")
+        lines += [f"{_pad(a, w0)}  {x}" for a, x in rows]
         bad = [c.id for c in self.scored() if c.figure_recall < 1.0 or c.extra_numbers]
         if bad:
             lines.append(f"数字未达标的用例（{len(bad)}）：" + "、".join(bad[:20]) + ("……" if len(bad) > 20 else ""))
+        ugly = [f"{c.id}（{'、'.join(c.malformed)}）" for c in self.scored() if c.malformed]
+        if ugly:
+            lines.append(f"格式有毛病的用例（{len(ugly)}）：" + "；".join(ugly[:10]) + ("……" if len(ugly) > 10 else ""))
         failed = [c for c in self.cases if c.error]
         if failed:
-            lines.append(f"起草失败的用例（{len(failed)}）：{failed[0].id}：{failed[0].error}")
+            lines.append(f"起草失败的用例（{len(failed)}）：" + "；".join(f"{c.id}：{c.error}" for c in failed[:5]))
         return "\n".join(lines)
 
 
@@ -286,14 +376,19 @@ def run_eval(
     store: Any = None,
     engine: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    ablation: bool = True,
 ) -> EvalReport:
-    """Draft every case with one engine and score it (see the module docstring)."""
+    """Draft every case with one engine and score it (see the module docstring).
+
+    ``ablation`` also drafts each case with retrieval switched off (the third baseline).
+    """
     from drafting.drafter import DraftRequest, draft, get_engine
     from drafting.store import CorpusStore
 
     store = store or CorpusStore(settings)
     engine = engine or get_engine(settings, engine_name)
     by_name, issuer = own_doc_ids(store)
+    doc_types = {d.doc_id: d.doc_type for d in store.documents()}
     docs_of_region: dict[str, set[str]] = {}
     for doc_id, region in issuer.items():
         docs_of_region.setdefault(region, set()).add(doc_id)
@@ -304,13 +399,22 @@ def run_eval(
         res = CaseResult(id=str(case["id"]), doc=str(case.get("doc", "")), region=region, excluded_doc_id=own)
         res.same_series_eligible = bool(region) and bool(docs_of_region.get(region, set()) - {own})
         bullets = [str(b) for b in case["bullets"]]
-        req = DraftRequest(heading=str(case.get("heading", "")), bullets=bullets)
+        reference = str(case["reference"])
+        res.baseline_rougeL = rouge_l(baseline_text(bullets), reference)
+        res.comma_rougeL = rouge_l(comma_text(bullets), reference)
+        results.append(res)
+        if progress:
+            progress(n + 1, len(cases))
+        if case.get("doc") and own is None:
+            res.error = f"本用例的原文档“{case.get('doc')}”不在语料库中，无法把它排除在检索之外，不予评分。请先导入该文档。"
+            continue
+        req = DraftRequest(heading=str(case.get("heading", "")), bullets=bullets,
+                           doc_type=doc_types.get(own or "", "") or "工作总结")
         t0 = time.perf_counter()
         try:
             out = draft(req, settings, engine=engine, store=store, exclude_doc_ids=[own] if own else [])
         except DraftingError as exc:
             res.error = exc.help_message
-            results.append(res)
             continue
         res.latency_s = time.perf_counter() - t0
         res.text, res.status = out.text, out.status
@@ -320,11 +424,21 @@ def run_eval(
         extras = extra_numbers(bullets, body)
         res.extra_numbers = [v for _s, _e, v in extras]
         res.guard_agrees = guard_agrees(body, req.provided_text(), extras)
-        res.rougeL = rouge_l(body, str(case["reference"]))
-        res.baseline_rougeL = rouge_l(baseline_text(bullets), str(case["reference"]))
-        res.cited_doc_ids = [c.doc_id for c in out.citations]
+        res.guard_findings = sum(1 for f in out.figures.findings() if f.severity == "必查")
+        res.malformed = malformed(out.text, req.doc_type)
+        res.provenance = dict(out.provenance)
+        unaccounted = len(re.sub(r"\s+", "", body)) - sum(out.provenance.values())
+        if unaccounted:
+            res.provenance["unaccounted"] = unaccounted
+        res.rougeL = rouge_l(body, reference)
+        res.cited_doc_ids = [c.doc_id for c in out.citations if c.paragraphs]
         res.same_series_cite = res.same_series_eligible and any(issuer.get(d) == region for d in res.cited_doc_ids)
-        results.append(res)
-        if progress:
-            progress(n + 1, len(cases))
+        if ablation:
+            try:
+                off = draft(req, settings, engine=engine, store=store, exclude_doc_ids=[own] if own else [],
+                            use_retrieval=False)
+                res.no_retrieval_text = off.text
+                res.no_retrieval_rougeL = rouge_l(draft_body(off.text, req.heading)[0], reference)
+            except DraftingError:
+                res.no_retrieval_rougeL = 0.0
     return EvalReport(getattr(engine, "name", engine_name or ""), results)

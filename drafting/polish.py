@@ -35,9 +35,8 @@ from typing import Any, Literal
 from drafting import textseg
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
-from drafting.figures import UNITS
-from drafting.guard import UNIT_ALIASES, compare_suggestion, extract_figures, same_value
-from drafting.offline import GAP, OfflineEngine, bigrams
+from drafting.guard import compare_suggestion, extract_figures, same_value
+from drafting.offline import GAP, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
 from drafting.quantities import NUMBER_STRINGS_RE
 from drafting.records import Hit
@@ -45,6 +44,7 @@ from drafting.search import search
 from drafting.settings import Settings
 from drafting.store import CorpusStore
 from drafting.structure import heading_level, split_sentences
+from drafting.template import fill
 from drafting.terms import TermFinding, check_terms, load_lexicon
 
 __all__ = [
@@ -90,11 +90,6 @@ HOUSE_STYLE: tuple[tuple[str, str, str], ...] = (
 )
 _HOUSE_RES = tuple((re.compile(p, re.MULTILINE), s, r) for p, s, r in HOUSE_STYLE)
 
-# bigrams too common in report sentences to say what a figure counts
-_GENERIC = frozenset({"完成", "同比", "比增", "增长", "累计", "共计", "其中", "全年", "全市", "以上", "达到"})
-_MASK = re.compile(
-    r"\*[*.．]*\s*(?P<mag>万亿|亿|万)?(?P<unit>" + "|".join(re.escape(u) for u in UNITS) + ")?"
-)
 # numbers the guard does not count as figures but that still belong to a past report
 _NUMBERS = NUMBER_STRINGS_RE
 _ENUM_MARK = re.compile(
@@ -266,59 +261,12 @@ def _similarity(a: str, b: str) -> float:
     return 2 * len(x & y) / max(1, len(x) + len(y))
 
 
-def _clause_before(text: str, start: int) -> str:
-    """The words just before a figure, back to the previous punctuation: what it counts."""
-    return re.split(r"[，。；、：,;:（）()]", text[:start])[-1][-10:]
-
-
-def _related(a: str, b: str) -> bool:
-    x, y = bigrams(a) - _GENERIC, bigrams(b) - _GENERIC
-    if not x or not y:
-        return False
-    return len(x & y) / min(len(x), len(y)) >= 0.5
-
-
-def _slots(sentence: str) -> list[tuple[int, int, str]]:
-    """(start, end, unit) of every figure and every ``*`` mask in a corpus sentence."""
-    slots = [
-        (f.start, f.end, f.unit)
-        for f in extract_figures(sentence)
-        if f.start is not None and f.end is not None
-    ]
-    for m in _MASK.finditer(sentence):
-        unit = m.group("unit") or ""
-        slots.append((m.start(), m.end(), UNIT_ALIASES.get(unit, unit)))
-    return sorted(slots)
-
-
 def adapt_figures(corpus_sentence: str, original: str) -> str:
     """The corpus sentence with each figure slot holding the writer's figure for the same unit and
-    the same thing, or 【待补充】; any other digit the writer did not write becomes 【待补充】 too."""
-    writer = [f for f in extract_figures(original) if f.start is not None]
-    used: set[int] = set()
-    edits: list[tuple[int, int, str]] = []
-    for start, end, unit in _slots(corpus_sentence):
-        if any(s < end and start < e for s, e, _r in edits):
-            continue
-        thing = _clause_before(corpus_sentence, start)
-        pick = next(
-            (
-                i
-                for i, f in enumerate(writer)
-                if i not in used
-                and f.unit == unit
-                and _related(thing, _clause_before(original, f.start or 0))
-            ),
-            None,
-        )
-        if pick is not None:
-            used.add(pick)
-        # a count of years keeps its 年 (连续【待补充】年), other units go with the figure as before
-        gap = GAP + unit if unit in ("年", "个月") else GAP
-        edits.append((start, end, writer[pick].raw if pick is not None else gap))
-    text = corpus_sentence
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
+    the same indicator, or 【待补充】; any other number the writer did not write becomes 【待补充】 too.
+    The slot filling is :func:`drafting.template.fill`, the one the offline engine's 套写 uses."""
+    pieces, _placed, _inherited = fill(corpus_sentence, [original], whole_notes=False, match=0.5)
+    text = "".join(p.text for p in pieces)
     allowed = set(_NUMBERS.findall(original))
     text = _NUMBERS.sub(lambda m: m.group() if m.group() in allowed else GAP, text)
     return re.sub(f"(?:{re.escape(GAP)})+", GAP, text)
@@ -499,7 +447,7 @@ def polish(
                     seen.setdefault(h.chunk.chunk_id, h)
         return sorted(seen.values(), key=lambda h: -h.score)[:4]
 
-    if isinstance(engine, OfflineEngine):
+    if not getattr(engine, "rewrites", True):  # an engine that cannot rewrite freely (offline)
         notes.append(
             "当前是 offline 引擎（不调用模型），没有整段改写建议，只给出往年材料中的相似表述和规则建议。"
             "如需按本局文风整段改写，请配置 openai 或 local 引擎（DRAFTING_LLM_BASE_URL 或 DRAFTING_LLM_GGUF）。"

@@ -149,7 +149,7 @@ def test_draft_refine_edit_history_and_export(app: Served, page: Any, tmp_path: 
     open_app(page, app.url)
     shot(page, "01-draft-empty")
     generate(page, "城市更新", BULLETS + "\n<script>alert('x')</script><img src=x onerror=alert(2)>")
-    wait_text(page, "draft-chat", "一、城市更新")
+    wait_text(page, "draft-status", "已自动保存")  # the heading is the writer's, no number added
     chat = text_of(page, "draft-chat")
     checks = text_of(page, "draft-checks")
     for figure in ("120个", "3.2万户", "1.2万个"):
@@ -255,8 +255,8 @@ def test_openai_stream_is_visible_and_failure_keeps_partial(app: Served, page: A
     page.wait_for_selector("#draft-fallback", state="visible")
     shot(page, "06-engine-failed")
     page.click("#draft-fallback")
-    wait_text(page, "draft-status", "offline 引擎")
-    assert box(page, "draft-editor").input_value().startswith("一、城市更新")
+    wait_text(page, "draft-status", "（offline 引擎）")  # the saved draft, not "正在用 offline 引擎起草…"
+    assert box(page, "draft-editor").input_value().startswith("城市更新\n")
 
 
 def test_empty_input_gives_a_chinese_message(app: Served, page: Any) -> None:

@@ -39,6 +39,7 @@ TARGETS = [200, 300, 400, 600, 800, 1000, 1500]
 DOC_TYPES = ["工作总结", "半年总结", "汇报材料", "发言材料"]
 ENGINE_LABELS = {"offline": "offline 离线组稿", "openai": "openai 模型服务", "local": "local 本机模型"}
 BULLETS_HINT = "每行一条，写明本期数字，例如：\n老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个"
+PAST_HINT = "套写时填：文档编号:标题，如 0ce2283927652a6f:过去五年（编号见“语料库”页签）；填“自动”则用检索到的最相近段落"
 REFINE_HINT = "继续修改，如：改成一是二是三是 / 压缩到300字"
 EMPTY_EDITOR = "稿件是空的。请先生成初稿，或把稿件粘贴到编辑框里再检查。"
 CHAT_PLACEHOLDER = "填写左侧的标题和要点，点“生成初稿”。初稿会在这里逐段写出，之后可以在下方输入修改要求。"
@@ -72,7 +73,7 @@ def figure_rows(table: Any) -> list[FigureRow]:
     return out
 
 
-def build_request(heading: str, bullets: str, table: Any, doc_type: str, target: float) -> DraftRequest:
+def build_request(heading: str, bullets: str, table: Any, doc_type: str, target: float, past: str = "") -> DraftRequest:
     lines = [b.strip() for b in (bullets or "").splitlines() if b.strip()]
     return DraftRequest(
         heading=(heading or "").strip(),
@@ -80,6 +81,7 @@ def build_request(heading: str, bullets: str, table: Any, doc_type: str, target:
         figures=figure_rows(table),
         doc_type=(doc_type or DOC_TYPES[0]).strip(),
         target_chars=_target(target),
+        past=(past or "").strip(),
     )
 
 
@@ -100,6 +102,7 @@ def request_json(req: DraftRequest) -> dict[str, Any]:
         "figures": [[f.name, f.value, f.unit, f.last] for f in req.figures],
         "doc_type": req.doc_type,
         "target_chars": req.target_chars,
+        "past": req.past,
     }
 
 
@@ -111,6 +114,7 @@ def request_from_json(data: dict[str, Any] | None) -> DraftRequest:
         figures=[FigureRow(*[str(c) for c in row[:4]]) for row in data.get("figures", []) if row],
         doc_type=str(data.get("doc_type") or DOC_TYPES[0]),
         target_chars=int(data.get("target_chars") or 400),
+        past=str(data.get("past") or ""),
     )
 
 
@@ -120,6 +124,8 @@ def request_summary(req: DraftRequest) -> str:
     if req.figures:
         lines.append("【数字表】" + "；".join(f.as_text() for f in req.figures))
     lines.append(f"【文种】{req.doc_type} · 约{req.target_chars}字")
+    if req.past:
+        lines.append(f"【套写】{req.past}")
     return "\n".join(lines)
 
 
@@ -128,6 +134,9 @@ def relink(text: str, citations: list[dict[str, Any]], threshold: float = 0.12) 
     paras = [bigrams(p) for p in text.split("\n") if p.strip()]
     out = []
     for c in citations:
+        if c.get("reference"):  # retrieved for reference only: never linked to a paragraph
+            out.append({**c, "paragraphs": []})
+            continue
         hg = bigrams(str(c.get("text", "")))
         linked = [i for i, g in enumerate(paras) if g and len(g & hg) / len(g) >= threshold]
         out.append({**c, "paragraphs": linked})
@@ -178,6 +187,7 @@ class DraftTab:
                                                 min_width=120, elem_id="draft-doctype")
                     self.target = gr.Dropdown(TARGETS, value=400, label="目标字数", allow_custom_value=True,
                                               min_width=120, elem_id="draft-target")
+                self.past = gr.Textbox("", label="套写往年段落（可选）", placeholder=PAST_HINT, elem_id="draft-past")
                 self.engine = gr.Dropdown(self.engine_choices(), value=self.default_engine(), label="起草引擎",
                                           elem_id="draft-engine")
                 self.engine_info = gr.HTML('<div class="engine-info">正在检查引擎…</div>', elem_id="engine-info")
@@ -212,7 +222,7 @@ class DraftTab:
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 问题标注（绿色：已核对；红色：需复核；橙色：提法）", elem_classes="panel-title")
                 self.annotated = gr.HTML(annotated_html("", None), elem_id="draft-annotated")
-        with gr.Accordion("参考的往年段落（点“第N段”跳到稿件对应段落）", open=False, elem_id="draft-cites-acc"):
+        with gr.Accordion("借用和可参考的往年段落（点“第N段”跳到稿件对应段落）", open=False, elem_id="draft-cites-acc"):
             self.cites = gr.HTML(citations_html([]), elem_id="draft-cites")
         self.state = gr.State(None)
 
@@ -223,11 +233,11 @@ class DraftTab:
     def wire(self, demo: gr.Blocks) -> None:
         inputs = [self.heading, self.bullets, self.figures, self.doc_type, self.target]
         self.generate_btn.click(self.validate, inputs, None, show_progress="hidden").success(
-            self.generate, [*inputs, self.engine], self.outputs, show_progress="hidden", api_name="draft"
+            self.generate, [*inputs, self.engine, self.past], self.outputs, show_progress="hidden", api_name="draft"
         )
         self.fallback_btn.click(lambda: "offline", None, self.engine, show_progress="hidden").then(
             self.validate, inputs, None, show_progress="hidden"
-        ).success(self.generate, [*inputs, self.engine], self.outputs, show_progress="hidden")
+        ).success(self.generate, [*inputs, self.engine, self.past], self.outputs, show_progress="hidden")
         refine_inputs = [self.instruction, self.editor, self.chat, self.state, self.engine]
         for trigger in (self.send_btn.click, self.instruction.submit):
             trigger(self.validate_refine, [self.instruction, self.editor], None, show_progress="hidden").success(
@@ -394,9 +404,10 @@ class DraftTab:
     def generate(
         self, heading: str, bullets: str, table: Any, doc_type: str, target: float, engine_name: str,
         request: gr.Request = None,  # type: ignore[assignment]
+        past: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         user = self.ctx.user(request)
-        req = build_request(heading, bullets, table, doc_type, target)
+        req = build_request(heading, bullets, table, doc_type, target, past)
         req.validate(self.settings)
         engine = get_engine(self.settings, engine_name or None)
         inputs = request_json(req)
@@ -420,6 +431,7 @@ class DraftTab:
                    citations_html([]), state, status, gr.update(visible=True))
             return
         citations = [c.to_json() for c in result.citations]
+        citations += [{**c.to_json(), "reference": True} for c in result.references]
         annotated, checks_panel, cites, summary = self._finish(user, state, "draft", result, req, inputs, citations,
                                                                replace=ck["id"])
         chat[-1]["content"] = esc(result.text)

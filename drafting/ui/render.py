@@ -230,22 +230,35 @@ def checks_html(
 
 
 def citations_html(citations: Sequence[Any]) -> str:
-    """Passages the draft drew on; each links to the draft paragraphs that echo it."""
-    if not citations:
-        return '<div class="cites empty">本稿没有直接引用往年材料的段落。</div>'
-    out = ['<ol class="cites">']
-    for c in citations:
-        c = c if isinstance(c, dict) else c.to_json()
-        path = " › ".join(c.get("heading_path") or []) or "（正文开头）"
-        links = "、".join(f'<a href="#para-{p + 1}">第{p + 1}段</a>' for p in c.get("paragraphs") or [])
-        echo = f'<span class="echo">对应稿件：{links}</span>' if links else '<span class="echo muted">仅作参考</span>'
-        out.append(
-            f'<li><div class="cite-head"><b>{esc(c.get("title") or c.get("doc_id", ""))}</b>'
-            f'<span class="path">{esc(path)}</span>{echo}</div>'
-            f'<div class="snippet">{esc(c.get("text", ""))}</div></li>'
-        )
-    out.append("</ol>")
+    """Passages text or structure was taken from, each linked to the paragraphs that use it; then,
+    apart, the passages retrieved only for reference (可参考的往年段落)."""
+    rows = [c if isinstance(c, dict) else c.to_json() for c in citations]
+    used = [c for c in rows if not c.get("reference")]
+    refs = [c for c in rows if c.get("reference")]
+    out: list[str] = []
+    if used:
+        out.append('<div class="cites-title">借用的往年段落（套写）</div><ol class="cites">')
+        for c in used:
+            links = "、".join(f'<a href="#para-{p + 1}">第{p + 1}段</a>' for p in c.get("paragraphs") or [])
+            echo = f'<span class="echo">用于稿件：{links}</span>' if links else '<span class="echo muted">修改后已不再对应</span>'
+            out.append(_cite_item(c, echo))
+        out.append("</ol>")
+    else:
+        out.append('<div class="cites empty">本稿没有借用往年材料的文字。</div>')
+    if refs:
+        out.append('<div class="cites-title">可参考的往年段落（未借用其文字）</div><ol class="cites">')
+        out += [_cite_item(c, '<span class="echo muted">仅作参考</span>') for c in refs]
+        out.append("</ol>")
     return "".join(out)
+
+
+def _cite_item(c: dict[str, Any], echo: str) -> str:
+    path = " › ".join(c.get("heading_path") or []) or "（正文开头）"
+    return (
+        f'<li><div class="cite-head"><b>{esc(c.get("title") or c.get("doc_id", ""))}</b>'
+        f'<span class="path">{esc(path)}</span>{echo}</div>'
+        f'<div class="snippet">{esc(c.get("text", ""))}</div></li>'
+    )
 
 
 def hits_html(hits: Sequence[Any]) -> str:
