@@ -9,11 +9,9 @@ note's colon removed); what the engine adds is only
 * **a lead-in placed** – a bullet that only sets the frame (``到2025年``, ``根据《…》要求``,
   ``围绕…目标任务``) opens the sentence it governs instead of standing as an item;
 * **a comparison** – a last-year bullet (``上年棚改2845套``) beside this year's figure for the same
-  indicator (``棚改3200套``) becomes ``棚改3200套，比上年增长12.5%（上年为2845套）``; the rate is
-  *computed*, only when both values have the same unit and magnitude, and marked so in the
-  provenance.  The difference (``增加355套``) is not written: the fact guard of issue #9 checks a
-  computed rate against the writer's two figures but has no rule for a computed difference, so it
-  would be an unverified figure;
+  indicator (``棚改3200套``) becomes ``棚改3200套，比上年增加355套、增长12.5%（上年为2845套）``; the difference and the
+  rate are *computed*, only when both values have the same unit and magnitude, marked so in the
+  provenance, and recomputed by the fact guard (its 推算核对 names the two figures);
 * **order** – a breakdown (``其中…``) after its total, an effect without figures (``群众获得感明显增强``)
   after the work that produced it;
 * **house phrases** – in a 工作总结 a 总述 sentence (``一年来，城市更新工作扎实推进。``) made only of
@@ -244,11 +242,12 @@ def body_from_notes(notes: list[str], task: DraftTask) -> tuple[list[Piece], lis
         had_lead = bool(lead)
         ps = [*lead, Piece(n, "bullet")]
         lead = []
-        for li, (j, (_verb, _diff, rate)) in pairs.items():
+        for li, (j, (verb, diff, rate)) in pairs.items():
             if j == i:
-                # 比上年增长12.5%（上年为2845套）: the rate is computed from the writer's two figures; the
-                # difference (增加355套) is not written, as the fact guard verifies rates, not differences
-                ps += [Piece("，比上年" + rate[:2], "connective"), Piece(rate[2:], "computed"),
+                # 比上年增加355套、增长12.5%（上年为2845套）: the difference and the rate are computed from the
+                # writer's two figures (the fact guard recomputes both and says so in its 推算核对)
+                ps += [Piece("，比上年" + verb, "connective"), Piece(diff, "computed"),
+                       Piece("、" + rate[:2], "connective"), Piece(rate[2:], "computed"),
                        Piece("（上年为", "connective"), Piece(_indicator(notes[li])[1], "bullet"), Piece("）", "connective")]
         # a last-year value with no match, or a continuation (增长…, 其中…): a clause of the item before
         joins = bool(_LAST_YEAR.match(n)) or (not had_lead and bool(_CONTINUES.match(n)))

@@ -283,7 +283,7 @@ def _round_half_up(v: float, places: int) -> Decimal:
 
 
 def _find_pair(
-    draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp: bool
+    draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp: bool, changes: frozenset[int | None] = frozenset()
 ) -> tuple[_Pair, Figure | None] | None:
     """The pair whose indicator or this-period value sits right before the rate at ``pos``.
 
@@ -316,6 +316,7 @@ def _find_pair(
             f
             for f in inside
             if (f.start or 0) >= at and not any(same_value(f, x) for x in (this_fig, last_fig, step))
+            and f.start not in changes  # 比上年增加455套 is a change, checked on its own
         ]
         if others:
             if not pp and len(others) == 1 and others[0].unit == pair.unit:
@@ -338,11 +339,12 @@ def _derived_checks(
         return checks, ok_starts, used
     norm = draft.translate(_FULLWIDTH)
     rate_facts = {f.figure.start: f for f in facts_of(draft, figs) if f.figure.start is not None}
+    changes = frozenset(s for s, f in rate_facts.items() if f.base and f.direction and f.figure.unit not in ("%", "个百分点"))
     for m in _RATE_RE.finditer(norm):
         if "均" in norm[max(0, m.start() - 3) : m.start("verb")]:
             continue  # 年均增长: a compound rate, not (this-last)/last
         pp = m.group("unit") != "%"
-        found = _find_pair(draft, figs, pairs, m.start(), pp)
+        found = _find_pair(draft, figs, pairs, m.start(), pp, changes)
         if found is None:
             continue
         pair, own = found
@@ -577,6 +579,33 @@ def _value_message(d: Fact, gfacts: Sequence[Fact]) -> tuple[str, str]:
                 f"与要点不符：“{g.indicator}”要点写的是{g.figure.raw}{_src(g.figure)}，稿中是{d.figure.raw}。"
             )
     return "not_given", f"无出处：“{d.figure.raw}”要点和数字表里都没有，请核实或删去。"
+
+
+def _difference_checks(draft: str, dfacts: list[Fact], pairs: list[_Pair], skip: set[int]) -> list[DerivedCheck]:
+    """``比上年增加355套`` recomputed: a change stated against last year, with the unit of a known pair,
+    is this − last of that pair (the one whose indicator fits best), in the stated direction."""
+    out: list[DerivedCheck] = []
+    for d in dfacts:
+        f = d.figure
+        if f.start is None or f.end is None or f.start in skip or not d.base or d.direction not in ("up", "down"):
+            continue
+        fits = [p for p in pairs if p.unit == f.unit and f.unit not in ("%", "个百分点", "")]
+        if not fits:
+            continue
+        pair = max(fits, key=lambda p: similarity(d.indicator, p.indicator))
+        change = pair.this - pair.last
+        stated = f.value if d.direction == "up" else -f.value
+        fits_pair = informative(d.indicator) and similarity(d.indicator, pair.indicator) >= 0.3
+        if not _close(abs(change), f.value) and not fits_pair:
+            continue  # a change of something else
+        ok = _close(change, stated)
+        right = f"{'增加' if change >= 0 else '减少'}{_fmt(abs(change))}{f.unit}"
+        arithmetic = f"{_fmt(pair.this)}-{_fmt(pair.last)}={_fmt(change)}{f.unit}"
+        basis = f"（{pair.said or f'本期{_fmt(pair.this)}，上期{_fmt(pair.last)}'}）"
+        explanation = (f"{pair.indicator}：{arithmetic}，与“{f.raw}”一致{basis}" if ok
+                       else f"{pair.indicator}：{arithmetic}，应为“{right}”，文中写作“{f.raw}”{basis}")  # fmt: skip
+        out.append(DerivedCheck(draft[f.start : f.end], stated, change, ok, f.start, f.end, explanation))
+    return out
 
 
 def _check_figure_facts(
@@ -851,6 +880,10 @@ def check_figures(
         else:
             message = f"漏写：“{f.raw}”要点中写了{need}处，稿中只有{have}处。请核对是否漏了一处。"
         missing.append(_flag(f, "missing", message, missing=True))
+    diffs = _difference_checks(draft, dfacts, all_pairs, ok_starts)
+    derived += diffs
+    ok_starts |= {d.start for d in diffs if d.ok}
+    used += [p for p in all_pairs if any(d.ok and p.indicator in d.explanation for d in diffs)]
     unverified = _check_figure_facts(dfacts, gfacts, pair_figs, ok_starts, provided_text, draft)
 
     gdates = extract_dates(provided_text)

@@ -88,9 +88,10 @@ def test_no_doubled_verbs_no_note_spaces_no_colons(store: Any) -> None:
 
 def test_last_year_becomes_a_comparison_with_computed_figures(store: Any) -> None:
     out = _draft(store, ["棚改3200套", "上年棚改2845套", "新建公园12个"])
-    assert "棚改3200套，比上年增长12.5%（上年为2845套）" in out.text
+    assert "棚改3200套，比上年增加355套、增长12.5%（上年为2845套）" in out.text
     assert not re.search(r"(?:^|[。；]|[一二三四五六七八九十]是)上年", out.text.split("\n", 1)[1])
-    assert out.provenance.get("computed") == len("12.5%")
+    assert out.provenance.get("computed") == len("355套") + len("12.5%")
+    assert out.status == "ok" and sorted(d.ok for d in out.figures.derived) == [True, True]  # both recomputed
     assert comparison("3200套", "2845套") == ("增加", "355套", "增长12.5%")
     assert comparison("3.2万户", "2800户") is None  # different magnitudes: nothing computed
     assert comparison("4.1%", "4.3%") is None  # a rate against a rate: 百分点 is the writer's call
@@ -100,8 +101,8 @@ def test_a_table_row_with_last_year_becomes_a_verified_rate(store: Any) -> None:
     from drafting.drafter import FigureRow
 
     out = _draft(store, ["完成老旧小区改造120个"], figures=[FigureRow("城镇新增就业", "1.5", "万人", "1.2")])
-    assert "城镇新增就业1.5万人，比上年增长25%（上年为1.2万人）" in out.text
-    assert [d.ok for d in out.figures.derived] == [True]  # the guard recomputed the rate from the row
+    assert "城镇新增就业1.5万人，比上年增加0.3万人、增长25%（上年为1.2万人）" in out.text
+    assert [d.ok for d in out.figures.derived] == [True, True]  # the guard recomputed both from the row
 
 
 def test_a_summary_opens_with_a_summary_and_plans_phrasing_only_in_plans(store: Any) -> None:
@@ -225,7 +226,7 @@ def test_malformed_patterns(text: str, name: str) -> None:
 
 
 def test_well_formed_text_is_not_malformed() -> None:
-    text = "一、二、三产业协调发展\n加快推进审批制度改革，棚改3200套，比上年增长12.5%（上年为2845套）。"
+    text = "一、二、三产业协调发展\n加快推进审批制度改革，棚改3200套，比上年增加355套、增长12.5%。"
     assert ev.malformed(text, "工作总结") == []
     assert ev.malformed("围绕城市更新，重点抓好以下工作：一是完成改造。", "工作要点") == []
 
