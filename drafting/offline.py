@@ -131,9 +131,12 @@ class OfflineEngine:
 
 
 def _split_heading(draft: str) -> tuple[str, str]:
+    """(heading, body): a numbered first line, or a short first line with no sentence end (城市更新)."""
     lines = draft.strip().split("\n", 1)
-    if heading_level(lines[0]) and len(lines) > 1:
-        return lines[0], lines[1].strip()
+    first = lines[0].strip()
+    bare = len(first) <= 30 and not re.search(r"[。；！？;!?，,]", first)
+    if (heading_level(first) or bare) and len(lines) > 1:
+        return first, lines[1].strip()
     return "", draft.strip()
 
 
@@ -148,7 +151,21 @@ def to_enumeration(draft: str) -> str:
     sentences = [s.strip().rstrip("。；;") for s in sentences if s.strip().rstrip("。；;")]
     intro = [s for s in sentences if s.endswith("：")]
     items = [s for s in sentences if not s.endswith("：")]
-    text = "".join(f"{s}" for s in intro) + enumerate_clauses(items)
+    # a 总述 that opens the section (城市更新工作扎实开展) carries no figure: it stays the opening sentence
+    opener = ""
+    if not intro and len(items) >= 2 and not digit_runs(items[0]) and not extract_figures(items[0]):
+        opener, items = items[0] + "。", items[1:]
+    if len(items) == 1:  # one sentence of several works (…120个，惠及…，新增…，开展…): its clauses are the items
+        clauses: list[str] = []
+        for s in items:
+            for c in s.split("，"):
+                if clauses and (not c or _CONTINUES.match(c)):
+                    clauses[-1] += "，" + c
+                elif c:
+                    clauses.append(c)
+        if len(clauses) >= 3:
+            items = clauses
+    text = opener + "".join(f"{s}" for s in intro) + enumerate_clauses(items)
     return f"{heading}\n{text}" if heading else text
 
 

@@ -258,3 +258,13 @@ def test_failures_count_as_zeros_and_a_missing_own_document_is_an_error(store: A
     assert b["comma_rougeL"] == pytest.approx(sum(c.comma_rougeL for c in report.cases) / 3, abs=1e-4)
     table = report.table_zh()
     assert "“，”连接" in table and "关闭检索" in table and "失败按 0 分" in table
+
+
+def test_enumeration_keeps_a_bare_heading_and_the_opening_summary() -> None:
+    """Seen in Chromium: 改成一是二是三是 on a draft headed 城市更新 made the heading 一是 and the 总述 二是."""
+    from drafting.offline import to_enumeration
+
+    draft = "城市更新\n城市更新工作扎实开展。老旧小区改造完成120个，惠及居民3.2万户。新增公共停车泊位1.2万个。开展建筑工地扬尘专项整治。"
+    out = to_enumeration(draft)
+    assert out.startswith("城市更新\n城市更新工作扎实开展。一是老旧小区改造完成120个")
+    assert "三是开展建筑工地扬尘专项整治" in out and "四是" not in out
