@@ -282,6 +282,10 @@ def ingest(
     t = time.perf_counter()
     store.sync_keyword(fresh_tokens)
     timer.add("keyword", t)
+    if settings.ledger.enabled:
+        t = time.perf_counter()
+        store.sync_ledger()
+        timer.add("ledger", t)
     fresh_tokens.clear()  # the closures above keep these names alive until ingest returns
     _release_memory()
     return report
