@@ -53,6 +53,7 @@ PUBLIC = ROOT.parent / "shared" / "corpus" / "public"
 SEEDS = ROOT.parent / "shared" / "corpus" / "seeds"
 SERIES = ("河南省驻马店市", "内蒙古呼伦贝尔市海拉尔区")
 SEED = 20261128
+MIN_DIGITS = get_settings().ledger.min_digits
 
 
 def _fmt_like(raw_num: str, value: float) -> str:
@@ -90,7 +91,7 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:
             continue
         # clean, both ways
         t = time.perf_counter()
-        out_s = check_ledger(ledger, text, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id])
+        out_s = check_ledger(ledger, text, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id], min_digits=MIN_DIGITS)
         res["times_ms"].append((time.perf_counter() - t) * 1000)
         out_i = check_ledger(ledger, text, year=year, issuer=issuer)
         for name, out in (("clean_stale", out_s), ("clean_inconsistent", out_i)):
@@ -108,7 +109,7 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:
                 continue
             olds = [g for g in prev.get(f.indicator, []) if g.unit == f.unit and g.direction == f.direction
                     and g.period == f.period and not g.target and abs(g.value - f.value) > 1e-9]
-            if olds and len(re.sub(r"\D", "", text[span[0]:span[1]]).lstrip("0")) >= 3:
+            if olds:
                 stale_cands.append((f, span, olds[0]))
             if len(same.get(f.indicator, [])) == sum(1 for g in own if g.indicator == f.indicator):
                 inc_cands.append((f, span))
@@ -122,12 +123,14 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:
             if abs(f.value / here - scale) > 1e-6 * scale:
                 continue  # 万 in one, 亿 in the other: not the same written form
             planted = text[: span[0]] + num + text[span[1] :]
-            out = check_ledger(ledger, planted, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id])
+            out = check_ledger(ledger, planted, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id], min_digits=MIN_DIGITS)
             hit = any(o.kind == "stale" and o.start == span[0] for o in out)
             res["stale"][1] += 1
             res["stale"][0] += hit
             if not hit:
-                res["misses"].append(("stale", chunk.title, f.indicator, text[span[0]:span[1]], num, old.title))
+                short = len(num.replace(".", "").lstrip("0")) < 3
+                res["misses"].append(("stale", "short" if short else "", chunk.title, f.indicator,
+                                      text[span[0]:span[1]], num, old.title))
         for f, span in rng.sample(inc_cands, min(2, len(inc_cands))):
             raw = text[span[0]:span[1]]
             new = _fmt_like(raw, float(raw) * 1.07)
@@ -139,8 +142,15 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:
             res["inconsistent"][1] += 1
             res["inconsistent"][0] += hit
             if not hit:
-                res["misses"].append(("inconsistent", chunk.title, f.indicator, raw, new, ""))
+                n_values = len({round(g.value, 9) for g in same.get(f.indicator, [])})
+                res["misses"].append(("inconsistent", "ambiguous" if n_values > 1 else "", chunk.title, f.indicator,
+                                      raw, new, ""))
+    from collections import Counter
+
+    res["miss_reasons"] = dict(Counter(f"{m[0]}:{m[1] or 'other'}" for m in res["misses"]))
     if examples:
+        for m in [m for m in res["misses"] if not m[1]][:examples]:
+            print("MISS(other)", m)
         for m in rng.sample(res["misses"], min(examples, len(res["misses"]))):
             print("MISS", m)
         for a in rng.sample(res["alarms"], min(examples, len(res["alarms"]))):
@@ -212,7 +222,11 @@ def main() -> None:
     ap.add_argument("--ingest", type=int, default=0, help="rounds of side-by-side ingest timing")
     ap.add_argument("--examples", type=int, default=0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--min-digits", type=int, help="override DRAFTING_LEDGER__MIN_DIGITS")
     args = ap.parse_args()
+    if args.min_digits:
+        global MIN_DIGITS
+        MIN_DIGITS = args.min_digits
     tmp = None
     if args.store is None:
         tmp = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
@@ -227,7 +241,7 @@ def main() -> None:
         "stale_caught": res["stale"], "inconsistent_caught": res["inconsistent"],
         "false_alarms_stale_mode": res["clean_stale"], "false_alarms_inconsistent_mode": res["clean_inconsistent"],
         "lookup_ms_median": round(statistics.median(times), 2), "lookup_ms_p95": round(sorted(times)[int(len(times) * 0.95)], 2),
-        "ledger_facts": len(store.ledger()), "masked_values_in_ledger": seeds_facts,
+        "miss_reasons": res["miss_reasons"], "ledger_facts": len(store.ledger()), "masked_values_in_ledger": seeds_facts,
         "citations": cites,
     }
     if args.ingest:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -41,7 +42,7 @@ from typing import Any
 
 from drafting.errors import StoreError
 from drafting.facts import facts_of, informative, similarity
-from drafting.quantities import digit_runs, extract_figures
+from drafting.quantities import digit_runs, extract_dates, extract_figures
 
 __all__ = [
     "Ledger",
@@ -161,11 +162,24 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
-def _digits(raw: str) -> int:
-    return max((len(v.replace(".", "").lstrip("0")) for _s, _e, v in digit_runs(raw)), default=0)
+def _digits(raw: str, unit: str = "") -> int:
+    """Significant digits as written: 3200套 has 4 (a count is exact), 100% has 1, 76.9% has 3."""
+    runs = [v.replace(".", "").lstrip("0") for _s, _e, v in digit_runs(raw)]
+    if unit == "%":
+        runs = [r.rstrip("0") for r in runs]
+    return max((len(r) for r in runs), default=0)
+
+
+def _dated_before(text: str, start: int, year: int) -> bool:
+    """The sentence names a year before last year ahead of the figure (2016年全市…): a dated figure."""
+    lo = max(text.rfind(ch, 0, start) for ch in _SENTENCE_STOP) + 1
+    return any(m.year is not None and m.year < year - 1 for m in extract_dates(text[lo:start]))
 
 
 _BOUNDS = {"MORE", "LESS", "NEAR"}
+# a figure written as a thing's attribute: 700万吨露天煤矿, 年产5000辆罐式车 (not 3200套，同比… / 84万亩、)
+_ATTRIBUTE_AFTER = re.compile(r"[\u4e00-\u9fff](?<![以左上下余多和与及的增同比较占为是其到至])")
+_THRESHOLD_AFTER = re.compile(r"(?:以上|以下|及以上|及以下)?的?(?:项目|企业|工程|规模)|以上的|以下的")
 
 
 def _comparable(d: LedgerFact, g: LedgerFact) -> bool:
@@ -331,7 +345,7 @@ def check_ledger(
     exclude_doc_ids: Sequence[str] = (),
     marks: Iterable[str] = (),
     threshold: float = 0.6,
-    min_digits: int = 3,
+    min_digits: int = 2,
     pairs: Sequence[tuple[str, float, float, str]] = (),
 ) -> list[LedgerFinding]:
     """Stale, inconsistent and last-year's-base findings for ``text`` (a draft of period ``year``)."""
@@ -342,7 +356,7 @@ def check_ledger(
     given = facts_of_text(provided, year=year, notes=True, keep_passage=False) if provided.strip() else []
     given_values = {(round(g.value, 9), g.unit) for g in given}
     out: list[LedgerFinding] = []
-    for d in facts_of_text(text, year=year):
+    for d in facts_of_text(text, year=year, shift=False):
         pos = (d.start, d.end)
         if d.year != year:
             continue  # the draft says it is last year's figure
@@ -364,10 +378,20 @@ def check_ledger(
             if f.key not in silenced:
                 out.append(f)
             continue
-        if _digits(d.raw) < min_digits or (round(d.value, 9), d.unit) in given_values:
+        if _digits(d.raw, d.unit) < min_digits or (round(d.value, 9), d.unit) in given_values:
             continue
+        if _BOUNDS.intersection(d.qualifiers) and _digits(d.raw.rstrip("0"), "%") < 3:
+            continue  # 突破1000亿元, 140亿斤以上: a round bound, a target more than a result
+        if d.start is not None and _dated_before(text, d.start, year):
+            continue
+        if d.end is not None and (_THRESHOLD_AFTER.match(text, d.end) or _ATTRIBUTE_AFTER.match(text, d.end)):
+            continue  # 投资3000万元以上的项目, 700万吨露天煤矿: a class or size of a project, not a result
         last_year = [g for g in _best(d, ledger.candidates(d.unit, year - 1, exclude_doc_ids, issuer), threshold)
                      if _close(g.value, d.value)]
+        if last_year and any(
+            _close(g.value, d.value) for g in _best(d, ledger.candidates(d.unit, year - 2, exclude_doc_ids, issuer), threshold)
+        ):
+            continue  # the same value two years running: a project's size (700万吨露天矿), not a yearly result
         if last_year:
             g = last_year[0]
             f = LedgerFinding(

@@ -31,8 +31,8 @@ class RetrievalSettings(BaseModel):
 
 class LedgerSettings(BaseModel):
     match: float = Field(0.6, description="indicator similarity from which two wordings count as one indicator")
-    min_digits: int = Field(3, description="a figure repeating last year's value is flagged as stale only with this "
-                            "many significant digits (10% recurs by chance, 3,200 套 does not)")
+    min_digits: int = Field(2, description="a figure repeating last year's value is flagged as stale only with this "
+                            "many significant digits (9% recurs by chance, 3,200 套 does not)")
     enabled: bool = Field(True, description="run the figure-ledger and policy-citation checks on every draft")
 
 
