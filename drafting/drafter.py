@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.engines import Engine, EngineError, Message, collect, make_engine
 from drafting.errors import InputError, StoreError
 from drafting.guard import GuardReport, check_figures, extract_figures
@@ -57,6 +58,7 @@ class DraftRequest:
     doc_type: str = "工作总结"
     target_chars: int = 400
     form: str = "一段成文，列举处用一是、二是、三是"
+    year: int | None = None  # the period drafted, for the figure ledger (default: this year)
 
     def provided_text(self) -> str:
         return "\n".join([*self.bullets, *(f.as_text() for f in self.figures)])
@@ -115,10 +117,11 @@ class DraftResult:
     terms: list[TermFinding]
     citations: list[Citation]
     notes: list[str] = field(default_factory=list)
+    corpus: CorpusChecks = field(default_factory=CorpusChecks)  # figure ledger + policy citations
 
     @property
     def status(self) -> str:
-        if self.figures.status != "ok" or any(t.severity == "必错" for t in self.terms):
+        if self.figures.status != "ok" or any(t.severity == "必错" for t in self.terms) or self.corpus.blocking:
             return "needs_review"
         return "ok"
 
@@ -129,6 +132,7 @@ class DraftResult:
         out += [f.message for f in self.figures.unverified]
         out += [f"推算有误：{d.explanation}" for d in self.figures.derived if not d.ok]
         out += [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”" for t in self.terms if t.severity == "必错"]
+        out += self.corpus.messages()
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -142,6 +146,7 @@ class DraftResult:
             "terms": [t.to_json() for t in self.terms],
             "reasons": self.reasons(),
             "notes": self.notes,
+            "corpus": self.corpus.to_json(),
         }
 
 
@@ -215,6 +220,7 @@ def draft(
     on_delta: OnDelta | None = None,
     exclude_doc_ids: Sequence[str] = (),
     style_hints: str = "",
+    marks: Sequence[str] = (),
 ) -> DraftResult:
     """Draft one section; ``style_hints`` overrides the hints taken from the store's style profile."""
     req.validate()
@@ -256,7 +262,8 @@ def draft(
         text = collect(engine, messages, on_delta=on_delta).strip()
         citations = [c for c in cite(text, hits) if c.paragraphs]
     guard, terms = check(text, provided, req.pairs())
-    return DraftResult(text, engine.name, guard, terms, citations, notes)
+    corpus = corpus_checks(store, settings, text, provided, req.pairs(), year=req.year, marks=marks)
+    return DraftResult(text, engine.name, guard, terms, citations, notes + corpus.notes, corpus)
 
 
 def refine(
@@ -268,6 +275,7 @@ def refine(
     engine: Engine | None = None,
     store: CorpusStore | None = None,
     on_delta: OnDelta | None = None,
+    marks: Sequence[str] = (),
 ) -> DraftResult:
     """One chat turn on an existing draft; the result is guarded like a fresh draft.
 
@@ -298,8 +306,10 @@ def refine(
                                    style_hints=defuse(hints))),
         ]
         text = collect(engine, messages, on_delta=on_delta).strip()
-    guard, terms = check(text, "\n".join([req.provided_text(), _figures_of(previous)]), req.pairs())
-    return DraftResult(text, engine.name, guard, terms, [], notes)
+    provided = "\n".join([req.provided_text(), _figures_of(previous)])
+    guard, terms = check(text, provided, req.pairs())
+    corpus = corpus_checks(store, settings, text, provided, req.pairs(), year=req.year, marks=marks)
+    return DraftResult(text, engine.name, guard, terms, [], notes + corpus.notes, corpus)
 
 
 def _figures_of(text: str) -> str:

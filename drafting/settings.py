@@ -33,7 +33,10 @@ class LedgerSettings(BaseModel):
     match: float = Field(0.6, description="indicator similarity from which two wordings count as one indicator")
     min_digits: int = Field(2, description="a figure repeating last year's value is flagged as stale only with this "
                             "many significant digits (9% recurs by chance, 3,200 套 does not)")
-    enabled: bool = Field(True, description="run the figure-ledger and policy-citation checks on every draft")
+    enabled: bool = Field(True, description="build the figure ledger at ingest and run the ledger and policy-citation "
+                          "checks on every draft")
+    issuer: str = Field("", description="the issuer whose published figures drafts are checked against; "
+                        "empty: the issuer with the most figures in the store")
 
 
 class Settings(BaseSettings):
