@@ -210,10 +210,14 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.bullets is None:  # without bullets there is nothing to verify figures against
         review = any(t.severity == "必错" for t in terms)
+    corpus = _corpus_checks(settings, text, provided, args)
+    review = review or corpus.blocking
     if args.json:
         figures = guard.to_json() if args.bullets is not None else {**guard.to_json(), "unverified": [], "to_verify": []}
-        _emit({"status": "needs_review" if review else "ok", "figures": figures, "terms": [t.to_json() for t in terms]})
+        _emit({"status": "needs_review" if review else "ok", "figures": figures, "terms": [t.to_json() for t in terms],
+               "corpus": corpus.to_json()})
     else:
+        _print_corpus(corpus)
         if args.bullets is None:
             print("未提供要点文件（--bullets），只检查规范提法。")
         for t in terms:
@@ -222,6 +226,51 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
             _print_checks(guard, [], [])
         print("需要复核。" if review else "检查通过。")
     return EXIT_REVIEW if review else EXIT_OK
+
+
+def _corpus_checks(settings: Settings, text: str, provided: str, args: argparse.Namespace) -> Any:
+    from drafting.corpuscheck import CorpusChecks, corpus_checks
+
+    if args.no_corpus or (not settings.chroma_url and not settings.store_path().exists()):
+        return CorpusChecks()
+    return corpus_checks(None, settings, text, provided, year=args.year, issuer=args.issuer)
+
+
+def _print_corpus(corpus: Any) -> None:
+    for f in corpus.ledger:
+        mark = "！" if f.severity == "必查" else "建议"
+        print(f"  {mark} 台账（{f.source.issuer} {f.source.label}）：{f.message}")
+    for c in corpus.citations:
+        print(f"  {'！' if c.severity == '必查' else '提示'} 引用：{c.message}")
+    for n in corpus.notes:
+        print(f"  {n}")
+
+
+def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.errors import EmptyCorpusError
+
+    store = _store(settings)
+    if store.count() == 0:
+        raise EmptyCorpusError()
+    series = store.ledger().series(args.indicator, issuer=args.issuer, threshold=settings.ledger.match)
+    rows = {iss: [f for f in fs if args.all or not f.direction] for iss, fs in series.items()}
+    rows = {iss: fs for iss, fs in rows.items() if fs}
+    if args.json:
+        _emit({
+            "indicator": args.indicator,
+            "series": [
+                {"issuer": iss, "values": [{**f.to_json(), "label": f.label} for f in fs]} for iss, fs in rows.items()
+            ],
+        })
+    elif not rows:
+        print(f"数字台账里没有“{args.indicator}”这一指标。换个说法试试（如“棚户区改造”“棚改”），或先导入相关材料。")
+    else:
+        for iss, fs in rows.items():
+            print(f"{iss or '（未注明发文单位）'}：")
+            for f in fs:
+                kind = "（目标）" if f.target else ""
+                print(f"  {f.label:<10} {f.indicator} {f.raw}{kind}  《{f.title}》 “{f.passage}”")
+    return EXIT_OK if rows else EXIT_REVIEW
 
 
 def cmd_style(args: argparse.Namespace, settings: Settings) -> int:
@@ -356,8 +405,18 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="核对稿件中的数字和规范提法")
     s.add_argument("file", metavar="FILE|-")
     s.add_argument("--bullets", default=None, metavar="FILE", help="要点文件：稿件中的数字只能来自这里")
+    s.add_argument("--year", type=int, default=None, help="稿件所写的年度，用于与往年数字比对（默认今年）")
+    s.add_argument("--issuer", default=None, help="与哪个发文单位已发布的数字比对（默认语料库中数字最多的单位）")
+    s.add_argument("--no-corpus", action="store_true", help="不与语料库中的往年数字和政策原文比对")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("ledger", help="数字台账：某个指标历年的数值和出处")
+    s.add_argument("indicator", metavar="INDICATOR", help="指标，如 棚户区改造、生产总值")
+    s.add_argument("--issuer", default=None, help="只看某个发文单位/地区")
+    s.add_argument("--all", action="store_true", help="也列出增幅、比重等变化率")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ledger)
 
     s = sub.add_parser("style", help="查看从语料库归纳的本局文风")
     s.add_argument("--json", action="store_true")

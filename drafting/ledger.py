@@ -139,9 +139,25 @@ def facts_of_text(
     return out
 
 
-def _subsequence(short: str, long: str) -> bool:
-    it = iter(long)
-    return all(ch in it for ch in short)
+def _abbreviates(short: str, long: str) -> bool:
+    """``short`` is ``long`` abbreviated: its characters stand in order, not side by side, within a
+    stretch of ``long`` at most three times as long (棚改 in 实施棚户区改造; not 投资 in 固定资产投资)."""
+    if len(short) < 2 or short in long:
+        return False
+    best = None
+    for i, ch in enumerate(long):
+        if ch != short[0]:
+            continue
+        pos, ok = i, True
+        for c in short[1:]:
+            pos = long.find(c, pos + 1)
+            if pos < 0:
+                ok = False
+                break
+        if ok:
+            span = pos - i + 1
+            best = span if best is None else min(best, span)
+    return best is not None and best <= 3 * len(short)
 
 
 def indicator_match(a: str, b: str, threshold: float = 0.6) -> float:
@@ -153,7 +169,7 @@ def indicator_match(a: str, b: str, threshold: float = 0.6) -> float:
         return s
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     # an abbreviation: 棚改 for 棚户区改造 (in order, not a contiguous word such as 投资 in 固定资产投资)
-    if len(short) >= 2 and short not in long and _subsequence(short, long) and short[0] == long[0]:
+    if _abbreviates(short, long):
         return threshold
     return 0.0
 
