@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from drafting.errors import StoreError
-from drafting.facts import facts_of, informative, similarity
+from drafting.facts import _PERIOD_RE, _PERIODS, facts_of, informative, similarity
 from drafting.quantities import digit_runs, extract_dates, extract_figures
 
 __all__ = [
@@ -57,7 +57,7 @@ __all__ = [
 _SUB_PERIODS = {"上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "前三季度"}
 _SENTENCE_STOP = "。；;！？!?\n"
 PASSAGE_CHARS = 120
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -80,13 +80,14 @@ class LedgerFact:
     high: float | None = None
     start: int | None = None  # in the text it was read from (a draft); not kept in the store
     end: int | None = None
+    last: bool = False  # said to be last year's (上年2845套, 上年同期为2845套)
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, "", []) and k not in ("start", "end")}
+        return {k: v for k, v in asdict(self).items() if v not in (None, "", []) and k not in ("start", "end", "last")}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> LedgerFact:
-        return cls(**{"qualifiers": [], **d})
+        return cls(**{"qualifiers": [], "direction": "", "period": "", **d})
 
     @property
     def label(self) -> str:
@@ -104,14 +105,25 @@ def _sentence(text: str, start: int, end: int) -> str:
     return s
 
 
+def _sentence_period(text: str, start: int, notes: bool) -> str:
+    """The sub-period named earlier in the figure's sentence (今年上半年，全市完成…3300套)."""
+    stops = _SENTENCE_STOP.replace("\n", "") if notes else _SENTENCE_STOP
+    lo = max(text.rfind(ch, 0, start) for ch in stops) + 1
+    found = [_PERIODS.get(m.group(), "") for m in _PERIOD_RE.finditer(text[lo:start])]
+    found = [p for p in found if p in _SUB_PERIODS]
+    return found[-1] if found else ""
+
+
 def facts_of_text(
-    text: str, *, year: int, notes: bool = False, keep_passage: bool = True, shift: bool = True
+    text: str, *, year: int, notes: bool = False, keep_passage: bool = True, shift: bool = True, period: str = ""
 ) -> list[LedgerFact]:
     """The ledger facts of one text: figures with a unit and an informative indicator.
 
     ``shift``: a figure said to be last year's (上年, 去年) gets the year before.  A stored document is
     read without it: its figures are keyed by the document's year, the way the series of one kind of
     document runs (a 政府工作报告 of 2004 reports 2003, with or without 去年 in the sentence).
+    A figure with no sub-period in its clause takes the one named earlier in its sentence, else
+    ``period`` (a document's: 上半年 for a 上半年工作总结).
     """
     figs = extract_figures(text)
     out = []
@@ -127,13 +139,16 @@ def facts_of_text(
                 raw=fig.raw,
                 qualifiers=sorted(f.qualifiers - {"TARGET"}),
                 direction=f.direction,
-                period=f.period if f.period in _SUB_PERIODS else "",
+                period=f.period if f.period in _SUB_PERIODS else (
+                    "" if f.period else _sentence_period(text, fig.start, notes) or period
+                ),
                 year=year - 1 if shift and f.period == "上年" and year else year,
                 target="TARGET" in f.qualifiers,
                 passage=_sentence(text, fig.start, fig.end) if keep_passage else "",
                 high=fig.high,
                 start=fig.start,
                 end=fig.end,
+                last=f.period == "上年" or (f.base == "上年" and not f.direction),
             )
         )
     return out
@@ -370,15 +385,28 @@ def check_ledger(
     year = year or date.today().year
     silenced = set(marks)
     given = facts_of_text(provided, year=year, notes=True, keep_passage=False) if provided.strip() else []
-    given_values = {(round(g.value, 9), g.unit) for g in given}
+    given_values = {(round(g.value, 9), g.unit) for g in extract_figures(provided)}
     out: list[LedgerFinding] = []
-    for d in facts_of_text(text, year=year, shift=False):
+    shifted = facts_of_text(text, year=year)
+    drafted = facts_of_text(text, year=year, shift=False)
+    for d, said in zip(drafted, shifted, strict=True):
         pos = (d.start, d.end)
-        if d.year != year:
-            continue  # the draft says it is last year's figure
+        # the draft's figures are keyed by its year, as the store's are; a figure said to be last year's
+        # beside this year's value of the same thing (完成3200套，上年2845套) is a base, not a stale figure
+        comparison = said.last and any(
+            o is not said and not o.last and o.passage == said.passage and indicator_match(o.indicator, said.indicator)
+            for o in shifted
+        )
         this_year = _best(d, ledger.candidates(d.unit, year, exclude_doc_ids, issuer), threshold)
         if any(_close(g.value, d.value) for g in this_year):
             continue  # as published
+        stale = None if comparison else _stale(
+            ledger, d, text, year, issuer, exclude_doc_ids, threshold, min_digits, given_values
+        )
+        if stale is not None:
+            if stale.key not in silenced:
+                out.append(stale)
+            continue
         # inconsistent: an issued document of this period says otherwise (unambiguously: one value per document)
         per_doc: dict[str, set[float]] = defaultdict(set)
         for g in this_year:
@@ -394,43 +422,47 @@ def check_ledger(
             if f.key not in silenced:
                 out.append(f)
             continue
-        if _digits(d.raw, d.unit) < min_digits or (round(d.value, 9), d.unit) in given_values:
-            continue
-        if _BOUNDS.intersection(d.qualifiers) and _digits(d.raw.rstrip("0"), "%") < 3:
-            continue  # 突破1000亿元, 140亿斤以上: a round bound, a target more than a result
-        if d.start is not None and _dated_before(text, d.start, year):
-            continue
-        if d.end is not None and (_THRESHOLD_AFTER.match(text, d.end) or _ATTRIBUTE_AFTER.match(text, d.end)):
-            continue  # 投资3000万元以上的项目, 700万吨露天煤矿: a class or size of a project, not a result
-        last_year = [g for g in _best(d, ledger.candidates(d.unit, year - 1, exclude_doc_ids, issuer), threshold)
-                     if _close(g.value, d.value)]
-        if last_year and any(
-            _close(g.value, d.value) for g in _best(d, ledger.candidates(d.unit, year - 2, exclude_doc_ids, issuer), threshold)
-        ):
-            continue  # the same value two years running: a project's size (700万吨露天矿), not a yearly result
-        if last_year:
-            g = last_year[0]
-            f = LedgerFinding(
-                "stale",
-                f"与{_doc(g.title)}中同一指标的数字相同，是否沿用了去年的数字？出处：“{g.passage}”",
-                d.raw, d.value, pos[0], pos[1], g,
-            )
-            if f.key not in silenced:
-                out.append(f)
-    out += _base_suggestions(ledger, given, provided, year, issuer, exclude_doc_ids, silenced, threshold, pairs)
+    out += _base_suggestions(ledger, given, given_values, year, issuer, exclude_doc_ids, silenced, threshold, pairs)
     return out
 
 
+def _stale(
+    ledger: Ledger, d: LedgerFact, text: str, year: int, issuer: str | None, exclude: Sequence[str],
+    threshold: float, min_digits: int, given_values: set[tuple[float, str]],
+) -> LedgerFinding | None:
+    """A ``stale`` finding when ``d`` repeats last period's value of its indicator, else None."""
+    if _digits(d.raw, d.unit) < min_digits or (round(d.value, 9), d.unit) in given_values:
+        return None
+    if _BOUNDS.intersection(d.qualifiers) and _digits(d.raw.rstrip("0"), "%") < 3:
+        return None  # 突破1000亿元, 140亿斤以上: a round bound, a target more than a result
+    if d.start is not None and _dated_before(text, d.start, year):
+        return None
+    if d.end is not None and (_THRESHOLD_AFTER.match(text, d.end) or _ATTRIBUTE_AFTER.match(text, d.end)):
+        return None  # 投资3000万元以上的项目, 700万吨露天煤矿: a class or size of a project, not a result
+    last_year = [g for g in _best(d, ledger.candidates(d.unit, year - 1, exclude, issuer), threshold)
+                 if _close(g.value, d.value)]
+    if not last_year:
+        return None
+    if any(_close(g.value, d.value) for g in _best(d, ledger.candidates(d.unit, year - 2, exclude, issuer), threshold)):
+        return None  # the same value two years running: a project's size (700万吨露天矿), not a yearly result
+    g = last_year[0]
+    return LedgerFinding(
+        "stale",
+        f"与{_doc(g.title)}中同一指标的数字相同，是否沿用了去年的数字？出处：“{g.passage}”",
+        d.raw, d.value, d.start, d.end, g,
+    )
+
+
 def _base_suggestions(
-    ledger: Ledger, given: list[LedgerFact], provided: str, year: int, issuer: str | None,
+    ledger: Ledger, given: list[LedgerFact], given_values: set[tuple[float, str]], year: int, issuer: str | None,
     exclude: Sequence[str], silenced: set[str], threshold: float, pairs: Sequence[tuple[str, float, float, str]],
 ) -> list[LedgerFinding]:
     out: list[LedgerFinding] = []
     for p in given:
-        if p.direction or p.unit in ("%", "个百分点") or p.year != year:
+        if p.direction or p.unit in ("%", "个百分点") or p.last:
             continue
         if any(
-            q is not p and (q.direction or q.year != year) and indicator_match(p.indicator, q.indicator, threshold)
+            q is not p and (q.direction or q.last) and indicator_match(p.indicator, q.indicator, threshold)
             for q in given
         ):
             continue  # the writer gave a rate or last year's value already
@@ -440,6 +472,8 @@ def _base_suggestions(
         values = {round(g.value, 9) for g in prev}
         if len(values) != 1:
             continue  # nothing, or the ledger itself is not clear
+        if (round(prev[0].value, 9), prev[0].unit) in given_values:
+            continue  # the writer's notes hold last year's value already
         g = prev[0]
         rate = _growth(p.value, g.value)
         if rate is None:
@@ -454,3 +488,10 @@ def _base_suggestions(
         if f.key not in silenced:
             out.append(f)
     return out
+
+
+def title_period(title: str) -> str:
+    """The sub-period a document's title names (市住建局2023年上半年工作总结 → 上半年), else ""."""
+    found = [_PERIODS.get(m.group(), "") for m in _PERIOD_RE.finditer(title or "")]
+    found = [p for p in found if p in _SUB_PERIODS]
+    return found[0] if found else ""

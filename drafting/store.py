@@ -26,7 +26,7 @@ from drafting import textseg
 from drafting.embedder import EndpointEmbedding, HashedChineseEmbedding
 from drafting.errors import DocumentNotFoundError, DraftingError, StoreError, StoreUnavailableError
 from drafting.keyword import ChunkFacts, KeywordIndex, fingerprint
-from drafting.ledger import Ledger, facts_of_text
+from drafting.ledger import Ledger, facts_of_text, title_period
 from drafting.records import Chunk
 from drafting.settings import Settings
 
@@ -334,7 +334,7 @@ class CorpusStore:
         missing = [i for i in ids if i not in old]
         for start in range(0, len(missing), 2000):
             for cid, (chunk, _e) in self.get_chunks(missing[start : start + 2000]).items():
-                facts = facts_of_text(chunk.text, year=chunk.year, shift=False)
+                facts = facts_of_text(chunk.text, year=chunk.year, shift=False, period=title_period(chunk.title))
                 heading = " › ".join(chunk.heading_path)
                 for f in facts:
                     f.doc_id, f.title, f.issuer, f.chunk_id, f.heading = chunk.doc_id, chunk.title, chunk.issuer, cid, heading
