@@ -27,6 +27,7 @@ from drafting.offline import bigrams
 from drafting.polish import check_length
 from drafting.style import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
+from drafting.ui.ledger_view import BasisMarks, corpus_html, corpus_json
 from drafting.ui.render import annotated_html, checks_html, citations_html
 
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
@@ -192,6 +193,8 @@ class DraftTab:
             with gr.Column(scale=4, min_width=320, elem_classes="panel"):
                 gr.Markdown("#### 检查结果", elem_classes="panel-title")
                 self.checks = gr.HTML(checks_html("", None), elem_id="draft-checks")
+                self.basis = BasisMarks(self.ctx)
+                self.basis.build()
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 编辑稿件", elem_classes="panel-title")
@@ -238,6 +241,7 @@ class DraftTab:
         )
         self.engine.change(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
         demo.load(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
+        self.basis.wire(self.state)
 
     # ---- handlers -------------------------------------------------------------------------
     def engine_status(self, name: str) -> str:
@@ -273,7 +277,8 @@ class DraftTab:
             raise InputError("还没有可修改的稿件。请先生成初稿，或把稿件粘贴到“编辑稿件”框里。")
         self.check_size(editor)
 
-    def _checks(self, text: str, result: DraftResult | None, req: DraftRequest) -> tuple[Any, list[Any], Any, dict]:
+    def _checks(self, text: str, result: DraftResult | None, req: DraftRequest,
+                user: str = "") -> tuple[Any, list[Any], Any, dict]:
         """(guard, terms, conformance, checks json) for ``text``."""
         if result is not None:
             guard, terms = result.figures, result.terms
@@ -284,9 +289,12 @@ class DraftTab:
         except DraftingError:
             profile = None
         conf = conformance(text, profile) if profile is not None else None
-        status = "ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms) else "needs_review"
+        corpus = corpus_json(self.ctx, text, req.provided_text(), req.pairs(), user, result)
+        blocking = any(f["severity"] == "必查" for f in [*corpus["ledger"], *corpus["citations"]])
+        status = "ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms) and not blocking else "needs_review"
         data = {
             "status": status,
+            "corpus": corpus,
             "figures": guard.to_json(),
             "terms": [t.to_json() for t in terms],
             "conformance": conf.to_json() if conf is not None else None,
@@ -339,14 +347,15 @@ class DraftTab:
                 inputs: dict[str, Any], citations: list[dict[str, Any]],
                 replace: int | None = None) -> tuple[str, str, str, str]:
         """Check, autosave; return (annotated, checks, citations html, summary line)."""
-        guard, terms, conf, data = self._checks(result.text, result, req)
+        guard, terms, conf, data = self._checks(result.text, result, req, user)
+        state["corpus"] = data["corpus"]
         vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data, replace=replace)
         problems = result.reasons()
         verdict = f"需要复核 {len(problems)} 处，见右侧“检查结果”" if problems else "检查通过"
         summary = f"已自动保存为版本 {vid}（{result.engine} 引擎）。{verdict}。"
         return (
             annotated_html(result.text, guard, terms),
-            checks_html(result.text, guard, terms, conf, result.notes),
+            checks_html(result.text, guard, terms, conf, result.notes) + corpus_html(data["corpus"]),
             citations_html(citations),
             summary,
         )
@@ -425,7 +434,8 @@ class DraftTab:
 
     def _store_checks(self, user: str, state: dict[str, Any], text: str) -> tuple[Any, list[Any], Any]:
         """Check ``text``; when it is the state's saved version, store the checks with it."""
-        guard, terms, conf, data = self._checks(text, None, request_from_json(state["request"]))
+        guard, terms, conf, data = self._checks(text, None, request_from_json(state["request"]), user)
+        state["corpus"] = data["corpus"]
         if state.get("version") is not None and state.get("text") == text and state.get("unchecked"):
             self.ctx.history().set_checks(user, state["version"], data)
         state["unchecked"] = False
@@ -504,7 +514,7 @@ class DraftTab:
         state = self.adopt_edit(user, text, state, checked=False)  # saved already: a no-op
         guard, terms, conf = self._store_checks(user, state, text)
         note = state.pop("note", "")
-        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf),
+        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf) + corpus_html(state.get("corpus")),
                 citations_html(state.get("citations", [])), state, f"已重新检查。{note}")
 
     @ui_errors
@@ -541,14 +551,16 @@ class DraftTab:
     def open_version(self, version: Any) -> tuple[Any, ...]:
         """Outputs that load a saved version into this tab (used by the 历史 tab)."""
         req = request_from_json(version.inputs)
-        guard, terms, conf, _d = self._checks(version.text, None, req)
+        guard, terms, conf, _d = self._checks(version.text, None, req, version.user)
         inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars")
                   if k in version.inputs}
         state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
-                 "version": version.id, "engine": version.engine, "citations": list(version.citations)}
+                 "version": version.id, "engine": version.engine, "citations": list(version.citations),
+                 "corpus": _d["corpus"]}
         chat = [{"role": "assistant", "content": esc(version.text)},
                 {"role": "assistant", "content": esc(f"已打开版本 {version.id}（{version.created}），可继续修改。")}]
-        return (chat, version.text, annotated_html(version.text, guard, terms), checks_html(version.text, guard, terms, conf),
+        return (chat, version.text, annotated_html(version.text, guard, terms),
+                checks_html(version.text, guard, terms, conf) + corpus_html(_d["corpus"]),
                 citations_html(version.citations), state, f"已打开版本 {version.id}。", gr.update(visible=False))
 
 
