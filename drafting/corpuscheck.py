@@ -72,7 +72,7 @@ def corpus_checks(
     marks: Iterable[str] = (),
 ) -> CorpusChecks:
     """Ledger and citation findings for ``text``; a note instead when the store cannot be read."""
-    out = CorpusChecks(year=year or date.today().year)
+    out = CorpusChecks(year=year or settings.ledger.year or date.today().year)
     if not settings.ledger.enabled or not text.strip():
         return out
     if year is not None and not 1900 <= year <= 2200:

@@ -35,6 +35,8 @@ class LedgerSettings(BaseModel):
                             "many significant digits (9% recurs by chance, 3,200 套 does not)")
     enabled: bool = Field(True, description="build the figure ledger at ingest and run the ledger and policy-citation "
                           "checks on every draft")
+    year: int | None = Field(None, description="the year drafts are about (default: this year); the CLI's --year "
+                             "overrides it")
     issuer: str = Field("", description="the issuer whose published figures drafts are checked against; "
                         "empty: the issuer with the most figures in the store")
 

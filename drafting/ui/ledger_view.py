@@ -121,21 +121,23 @@ class BasisMarks:
                 "这一对数字今后不再提示。"), "")
 
 
-def series_frame(facts: list[Any]) -> pd.DataFrame:
-    """One line per indicator wording's most frequent unit: the outcomes (not rates, not targets)."""
+def series_frame(facts: list[Any], name: str = "") -> pd.DataFrame:
+    """The series to draw: outcomes (not rates, not targets) in the most frequent unit and period, one
+    line per period, all wordings of the indicator on it (they are one indicator)."""
     rows = [f for f in facts if not f.direction and not f.target]
     if not rows:
         return pd.DataFrame({"年份": pd.Series([], dtype="int"), "数值": pd.Series([], dtype="float"),
                              "指标": pd.Series([], dtype="str")})
-    units: dict[str, int] = {}
+    counts: dict[str, int] = {}
     for f in rows:
-        units[f.unit] = units.get(f.unit, 0) + 1
-    unit = max(units, key=lambda u: units[u])
-    rows = [f for f in rows if f.unit == unit and not f.period]
-    scale = 1e8 if unit == "元" and rows and max(f.value for f in rows) >= 1e8 else 1.0
+        counts[f.unit] = counts.get(f.unit, 0) + 1
+    unit = max(counts, key=lambda u: counts[u])
+    rows = [f for f in rows if f.unit == unit]
+    scale = 1e8 if unit == "元" and max(f.value for f in rows) >= 1e8 else 1.0
     label = "亿元" if scale == 1e8 else unit
+    name = name or rows[0].indicator
     return pd.DataFrame({"年份": [f.year for f in rows], "数值": [f.value / scale for f in rows],
-                         "指标": [f"{f.indicator}（{label}）" for f in rows]})
+                         "指标": [f"{name}{('·' + f.period) if f.period else ''}（{label}）" for f in rows]})
 
 
 class LedgerChart:
@@ -181,4 +183,4 @@ class LedgerChart:
         table = (f'<div class="ledger-series"><b>{esc(who)}</b>'
                  f'<table id="ledger-rows"><tr><th>期间</th><th>指标</th><th>数值</th><th>文件</th><th>原文</th></tr>'
                  f"{rows}</table></div>")
-        return series_frame(facts), table, gr.update(value=who)
+        return series_frame(facts, indicator.strip()), table, gr.update(value=who)
