@@ -80,7 +80,8 @@ def test_basis_mark_is_kept_and_the_pair_is_not_asked_again(ctx: AppContext) -> 
 def test_chart_handler_draws_the_series_with_sources(ctx: AppContext) -> None:
     chart = LedgerChart(ctx)
     frame, table, _issuer = chart.show("棚改", None)
-    assert sorted(frame["年份"]) == [2023, 2024] and set(frame["指标"]) == {"棚改·上半年（套）"}
+    assert list(frame["期间"]) == ["2023年上半年", "2024年上半年"] and list(frame["数值"]) == [2845, 3200]
+    assert set(frame["指标"]) == {"棚改·上半年（套）"}
     assert "3200套" in table and "2845套" in table and "《市住建局2023年上半年工作总结》" in table
     frame, table, _ = chart.show("高速公路通车里程", None)
     assert frame.empty and "没有“高速公路通车里程”" in table
@@ -125,6 +126,7 @@ def test_browser_chart_and_checks_panel(served: Any, tmp_path: Path) -> None:
             wait_text(page, "ledger-table", "3200套")
             assert "2845套" in text_of(page, "ledger-table")
             page.wait_for_selector("#ledger-chart svg, #ledger-chart canvas")
+            page.wait_for_timeout(1500)
             shot(page, "ledger-02-chart")
         finally:
             browser.close()

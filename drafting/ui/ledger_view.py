@@ -126,7 +126,7 @@ def series_frame(facts: list[Any], name: str = "") -> pd.DataFrame:
     line per period, all wordings of the indicator on it (they are one indicator)."""
     rows = [f for f in facts if not f.direction and not f.target]
     if not rows:
-        return pd.DataFrame({"年份": pd.Series([], dtype="int"), "数值": pd.Series([], dtype="float"),
+        return pd.DataFrame({"期间": pd.Series([], dtype="str"), "数值": pd.Series([], dtype="float"),
                              "指标": pd.Series([], dtype="str")})
     counts: dict[str, int] = {}
     for f in rows:
@@ -136,7 +136,8 @@ def series_frame(facts: list[Any], name: str = "") -> pd.DataFrame:
     scale = 1e8 if unit == "元" and max(f.value for f in rows) >= 1e8 else 1.0
     label = "亿元" if scale == 1e8 else unit
     name = name or rows[0].indicator
-    return pd.DataFrame({"年份": [f.year for f in rows], "数值": [f.value / scale for f in rows],
+    rows.sort(key=lambda f: (f.year, f.period))
+    return pd.DataFrame({"期间": [f.label for f in rows], "数值": [f.value / scale for f in rows],
                          "指标": [f"{name}{('·' + f.period) if f.period else ''}（{label}）" for f in rows]})
 
 
@@ -152,7 +153,7 @@ class LedgerChart:
                 self.indicator = gr.Textbox(label="指标", placeholder="例：棚户区改造、生产总值", scale=3, elem_id="ledger-indicator")
                 self.issuer = gr.Dropdown([], label="发文单位", scale=2, allow_custom_value=True, elem_id="ledger-issuer")
                 self.btn = gr.Button("查看", scale=1, min_width=80, elem_id="ledger-show")
-            self.chart = gr.LinePlot(series_frame([]), x="年份", y="数值", color="指标", title="历年数值",
+            self.chart = gr.LinePlot(series_frame([]), x="期间", y="数值", title="历年数值", sort="x",
                                      height=280, elem_id="ledger-chart")
             self.table = gr.HTML("", elem_id="ledger-table")
 
