@@ -43,6 +43,7 @@ from typing import Any
 from drafting.errors import StoreError
 from drafting.facts import _PERIOD_RE, _PERIODS, facts_of, informative, similarity
 from drafting.quantities import digit_runs, extract_dates, extract_figures
+from drafting.records import Chunk
 
 __all__ = [
     "Ledger",
@@ -495,3 +496,13 @@ def title_period(title: str) -> str:
     found = [_PERIODS.get(m.group(), "") for m in _PERIOD_RE.finditer(title or "")]
     found = [p for p in found if p in _SUB_PERIODS]
     return found[0] if found else ""
+
+
+def chunk_facts(chunk: Chunk) -> list[LedgerFact]:
+    """The ledger facts of one stored chunk, with its document and passage."""
+    facts = facts_of_text(chunk.text, year=chunk.year, shift=False, period=title_period(chunk.title))
+    heading = " › ".join(chunk.heading_path)
+    for f in facts:
+        f.doc_id, f.title, f.issuer, f.chunk_id, f.heading = chunk.doc_id, chunk.title, chunk.issuer, chunk.chunk_id, heading
+        f.start = f.end = None
+    return facts

@@ -26,7 +26,7 @@ from drafting import textseg
 from drafting.embedder import EndpointEmbedding, HashedChineseEmbedding
 from drafting.errors import DocumentNotFoundError, DraftingError, StoreError, StoreUnavailableError
 from drafting.keyword import ChunkFacts, KeywordIndex, fingerprint
-from drafting.ledger import Ledger, facts_of_text, title_period
+from drafting.ledger import Ledger, LedgerFact, chunk_facts
 from drafting.records import Chunk
 from drafting.settings import Settings
 
@@ -320,8 +320,9 @@ class CorpusStore:
             self._ledger = self.sync_ledger()
         return self._ledger
 
-    def sync_ledger(self) -> Ledger:
-        """Load the saved ledger, or rebuild it from the collection, reading only chunks it lacks."""
+    def sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None = None) -> Ledger:
+        """Load the saved ledger, or rebuild it from the collection, reading only chunks it lacks
+        (``fresh``: the facts of chunks an ingest has just written, read from its parse)."""
         folder = self.settings.ledger_path()
         saved = self._ledger if self._ledger is not None else Ledger.load(folder)
         ids = [r[0] for r in self._iter_rows([])]
@@ -329,16 +330,13 @@ class CorpusStore:
         if saved is not None and saved.fingerprint == fp:
             self._ledger = saved
             return saved
-        old = saved.by_chunk if saved is not None else {}
+        old = dict(saved.by_chunk) if saved is not None else {}
+        old.update(fresh or {})
         by_chunk = {i: old[i] for i in ids if i in old}
         missing = [i for i in ids if i not in old]
         for start in range(0, len(missing), 2000):
             for cid, (chunk, _e) in self.get_chunks(missing[start : start + 2000]).items():
-                facts = facts_of_text(chunk.text, year=chunk.year, shift=False, period=title_period(chunk.title))
-                heading = " › ".join(chunk.heading_path)
-                for f in facts:
-                    f.doc_id, f.title, f.issuer, f.chunk_id, f.heading = chunk.doc_id, chunk.title, chunk.issuer, cid, heading
-                by_chunk[cid] = facts
+                by_chunk[cid] = chunk_facts(chunk)
         ledger = Ledger({i: by_chunk[i] for i in ids}, fp)
         ledger.save(folder)
         self._ledger = ledger

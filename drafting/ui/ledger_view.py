@@ -72,8 +72,11 @@ def corpus_html(data: dict[str, Any] | None) -> str:
     notes = "".join(f'<li class="note">{esc(n)}</li>' for n in data.get("notes", []))
     if not items and not notes:
         return '<div class="checks corpus ok">与往年数字、已发文件和引用的政策原文核对：未发现问题。</div>'
-    return ('<div class="checks corpus"><div class="checks-title">与往年数字和政策原文核对</div>'
-            f'<ul id="corpus-findings">{"".join(items)}{notes}</ul></div>')
+    blocking = sum(f["severity"] == "必查" for f in [*data.get("ledger", []), *data.get("citations", [])])
+    verdict = (f'<div class="verdict bad">与往年数字和政策原文核对：{blocking} 处需要复核</div>' if blocking
+               else '<div class="checks-title">与往年数字和政策原文核对</div>')
+    return f'<div class="checks corpus">{verdict}<ul id="corpus-findings">{"".join(items)}{notes}</ul></div>'
+
 
 
 class BasisMarks:
