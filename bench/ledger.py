@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -201,18 +202,32 @@ def citation_bench(store: CorpusStore) -> dict[str, Any]:
     return counts
 
 
-def ingest_side_by_side(rounds: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {"off": [], "on": []}
+def ingest_side_by_side(rounds: int) -> dict[str, Any]:
+    """Ingest public + seeds into fresh stores, ledger off and on interleaved: wall seconds, CPU seconds
+    of this process and its (joined) worker, and the ledger's own stages from the ingest report."""
+    out: dict[str, Any] = {"off": [], "on": [], "off_cpu": [], "on_cpu": [], "ledger_facts_s": [], "ledger_sync_s": []}
     for _ in range(rounds):
         for mode in ("off", "on"):
             tmp = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
             try:
                 settings = get_settings(store=tmp / "store", ledger={"enabled": mode == "on"})
+                c0 = os.times()
                 t = time.perf_counter()
-                ingest([PUBLIC, SEEDS], settings)
-                out[mode].append(time.perf_counter() - t)
+                report = ingest([PUBLIC, SEEDS], settings)
+                out[mode].append(round(time.perf_counter() - t, 2))
+                c1 = os.times()
+                cpu = (c1.user - c0.user) + (c1.system - c0.system) + (c1.children_user - c0.children_user) + (
+                    c1.children_system - c0.children_system)
+                out[f"{mode}_cpu"].append(round(cpu, 2))
+                if mode == "on":
+                    out["ledger_facts_s"].append(round(report.timings.get("ledger facts", 0.0), 2))
+                    out["ledger_sync_s"].append(round(report.timings.get("ledger", 0.0), 2))
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
+    for k in ("off", "on", "off_cpu", "on_cpu"):
+        out[f"{k}_median"] = statistics.median(out[k])
+    out["slowdown_wall"] = round(out["on_median"] / out["off_median"] - 1, 3)
+    out["slowdown_cpu"] = round(out["on_cpu_median"] / out["off_cpu_median"] - 1, 3)
     return out
 
 
@@ -223,6 +238,7 @@ def main() -> None:
     ap.add_argument("--examples", type=int, default=0)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--min-digits", type=int, help="override DRAFTING_LEDGER__MIN_DIGITS")
+    ap.add_argument("--only-ingest", action="store_true", help="only the side-by-side ingest timing")
     args = ap.parse_args()
     if args.min_digits:
         global MIN_DIGITS
@@ -232,6 +248,9 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
         args.store = tmp / "store"
         ingest([PUBLIC, SEEDS], get_settings(store=args.store))
+    if args.only_ingest:
+        print(json.dumps(ingest_side_by_side(args.ingest or 3), ensure_ascii=False, indent=1))
+        return
     store = CorpusStore(get_settings(store=args.store))
     seeds_facts = sum(1 for fs in store.ledger().by_chunk.values() for f in fs if "*" in f.raw)
     res = ledger_bench(store, args.examples)

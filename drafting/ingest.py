@@ -25,6 +25,7 @@ import numpy as np
 from drafting import textseg
 from drafting.embedder import HashedChineseEmbedding
 from drafting.errors import LoaderError
+from drafting.figures import figures_of_chunk
 from drafting.ledger import chunk_facts
 from drafting.loaders import iter_corpus_files, load_file
 from drafting.records import Chunk, DocMeta
@@ -295,6 +296,7 @@ def ingest(
         store.sync_ledger(fresh_facts)
         timer.add("ledger", t)
     fresh_facts.clear()
+    figures_of_chunk.cache_clear()
     fresh_tokens.clear()  # the closures above keep these names alive until ingest returns
     _release_memory()
     return report

@@ -42,7 +42,7 @@ from typing import Any
 
 from drafting.errors import StoreError
 from drafting.facts import _PERIOD_RE, _PERIODS, facts_of, informative, similarity
-from drafting.quantities import digit_runs, extract_dates, extract_figures
+from drafting.quantities import Figure, digit_runs, extract_dates, extract_figures
 from drafting.records import Chunk
 
 __all__ = [
@@ -116,7 +116,8 @@ def _sentence_period(text: str, start: int, notes: bool) -> str:
 
 
 def facts_of_text(
-    text: str, *, year: int, notes: bool = False, keep_passage: bool = True, shift: bool = True, period: str = ""
+    text: str, *, year: int, notes: bool = False, keep_passage: bool = True, shift: bool = True, period: str = "",
+    figures: Sequence[Figure] | None = None,
 ) -> list[LedgerFact]:
     """The ledger facts of one text: figures with a unit and an informative indicator.
 
@@ -126,7 +127,7 @@ def facts_of_text(
     A figure with no sub-period in its clause takes the one named earlier in its sentence, else
     ``period`` (a document's: 上半年 for a 上半年工作总结).
     """
-    figs = extract_figures(text)
+    figs = list(figures) if figures is not None else extract_figures(text)
     out = []
     for f in facts_of(text, figs, notes=notes):
         fig = f.figure
@@ -288,8 +289,6 @@ class Ledger:
         try:
             with open(gen / "facts.jsonl", "w", encoding="utf-8") as fh:
                 fh.writelines(json.dumps({"id": cid, "facts": [f.to_json() for f in fs]}, ensure_ascii=False) + "\n" for cid, fs in self.by_chunk.items())
-                fh.flush()
-                os.fsync(fh.fileno())
             meta = {"fingerprint": self.fingerprint, "chunks": len(self.by_chunk), "format": FORMAT}
             (gen / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
             tmp = folder / "CURRENT.tmp"
@@ -500,7 +499,10 @@ def title_period(title: str) -> str:
 
 def chunk_facts(chunk: Chunk) -> list[LedgerFact]:
     """The ledger facts of one stored chunk, with its document and passage."""
-    facts = facts_of_text(chunk.text, year=chunk.year, shift=False, period=title_period(chunk.title))
+    from drafting.figures import figures_of_chunk
+
+    facts = facts_of_text(chunk.text, year=chunk.year, shift=False, period=title_period(chunk.title),
+                          figures=figures_of_chunk(chunk.text))
     heading = " › ".join(chunk.heading_path)
     for f in facts:
         f.doc_id, f.title, f.issuer, f.chunk_id, f.heading = chunk.doc_id, chunk.title, chunk.issuer, chunk.chunk_id, heading

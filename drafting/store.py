@@ -325,7 +325,9 @@ class CorpusStore:
         (``fresh``: the facts of chunks an ingest has just written, read from its parse)."""
         folder = self.settings.ledger_path()
         saved = self._ledger if self._ledger is not None else Ledger.load(folder)
-        ids = [r[0] for r in self._iter_rows([])]
+        kw = self._keyword
+        # the keyword index was synced just before (ingest, removal, ledger()): its ids are the collection's
+        ids = list(kw.facts.ids) if kw is not None else [r[0] for r in self._iter_rows([])]
         fp = fingerprint(ids)
         if saved is not None and saved.fingerprint == fp:
             self._ledger = saved
