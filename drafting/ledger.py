@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -40,8 +38,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from drafting.errors import StoreError
-from drafting.facts import _PERIOD_RE, _PERIODS, facts_of, informative, similarity
+from drafting.facts import _PERIOD_RE, _PERIODS, _clause_start, facts_of, informative, similarity
+from drafting.keyword import current_generation, write_generation
 from drafting.quantities import Figure, digit_runs, extract_dates, extract_figures
 from drafting.records import Chunk
 
@@ -96,7 +94,7 @@ class LedgerFact:
 
 
 def _sentence(text: str, start: int, end: int) -> str:
-    lo = max(text.rfind(ch, 0, start) for ch in _SENTENCE_STOP) + 1
+    lo = _clause_start(text, start, _SENTENCE_STOP)
     his = [i for i in (text.find(ch, end) for ch in _SENTENCE_STOP) if i >= 0]
     hi = min(his) + 1 if his else len(text)
     s = text[lo:hi].strip()
@@ -109,7 +107,7 @@ def _sentence(text: str, start: int, end: int) -> str:
 def _sentence_period(text: str, start: int, notes: bool) -> str:
     """The sub-period named earlier in the figure's sentence (今年上半年，全市完成…3300套)."""
     stops = _SENTENCE_STOP.replace("\n", "") if notes else _SENTENCE_STOP
-    lo = max(text.rfind(ch, 0, start) for ch in stops) + 1
+    lo = _clause_start(text, start, stops)
     found = [_PERIODS.get(m.group(), "") for m in _PERIOD_RE.finditer(text[lo:start])]
     found = [p for p in found if p in _SUB_PERIODS]
     return found[-1] if found else ""
@@ -205,7 +203,7 @@ def _digits(raw: str, unit: str = "") -> int:
 
 def _dated_before(text: str, start: int, year: int) -> bool:
     """The sentence names a year before last year ahead of the figure (2016年全市…): a dated figure."""
-    lo = max(text.rfind(ch, 0, start) for ch in _SENTENCE_STOP) + 1
+    lo = _clause_start(text, start, _SENTENCE_STOP)
     return any(m.year is not None and m.year < year - 1 for m in extract_dates(text[lo:start]))
 
 
@@ -281,30 +279,22 @@ class Ledger:
 
     # ---- persistence (the keyword index's pattern: gen folder + atomic CURRENT) -------------------
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        gen = folder / f"gen-{self.fingerprint}-{os.getpid()}"
-        if gen.exists():
-            shutil.rmtree(gen)
-        gen.mkdir()
-        try:
+        def write(gen: Path) -> None:
             with open(gen / "facts.jsonl", "w", encoding="utf-8") as fh:
-                fh.writelines(json.dumps({"id": cid, "facts": [f.to_json() for f in fs]}, ensure_ascii=False) + "\n" for cid, fs in self.by_chunk.items())
+                fh.writelines(
+                    json.dumps({"id": cid, "facts": [f.to_json() for f in fs]}, ensure_ascii=False) + "\n"
+                    for cid, fs in self.by_chunk.items()
+                )
             meta = {"fingerprint": self.fingerprint, "chunks": len(self.by_chunk), "format": FORMAT}
             (gen / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-            tmp = folder / "CURRENT.tmp"
-            tmp.write_text(gen.name, encoding="utf-8")
-            os.replace(tmp, folder / "CURRENT")
-        except OSError as exc:
-            raise StoreError(detail=f"数字台账写入失败：{exc}") from exc
-        for old in folder.glob("gen-*"):
-            if old != gen:
-                shutil.rmtree(old, ignore_errors=True)
+
+        write_generation(folder, self.fingerprint, write, "数字台账")
 
     @classmethod
     def load(cls, folder: Path) -> Ledger | None:
         """The saved ledger, or None when there is none or it is unreadable (the caller rebuilds)."""
         try:
-            gen = folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
+            gen = current_generation(folder)
             meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
             if meta.get("format") != FORMAT:
                 return None
