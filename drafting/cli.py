@@ -152,7 +152,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     from drafting.drafter import DraftRequest, draft
     from drafting.errors import EngineError
 
-    req = DraftRequest(heading=args.heading, bullets=_read_lines(args.bullets), doc_type=args.doc_type)
+    req = DraftRequest(heading=args.heading, bullets=_read_lines(args.bullets), doc_type=args.doc_type, year=args.year)
     stream = None if args.json else (lambda d: (sys.stdout.write(d), sys.stdout.flush()))
     try:
         result = draft(req, settings, engine=_engine(args, settings), on_delta=stream)  # type: ignore[arg-type]
@@ -166,6 +166,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         _emit(result.to_json())
     else:
         sys.stdout.write("\n\n")
+        _print_corpus(result.corpus)
         _print_checks(result.figures, result.terms, result.reasons())
         if result.citations:
             print("参考段落：")
@@ -306,6 +307,8 @@ def cmd_polish(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"    注意：{flag}")
         for note in result.notes:
             print(f"提示：{note}")
+        if result.corpus is not None:
+            _print_corpus(result.corpus)
     return EXIT_REVIEW if result.needs_review else EXIT_OK
 
 
@@ -399,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bullets", default=None, metavar="FILE|-", help="要点文件，每行一条；- 表示标准输入")
     s.add_argument("--doc-type", default="工作总结")
     s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
+    s.add_argument("--year", type=int, default=None, help="所写的年度，用于与往年数字比对（默认今年）")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_draft)
 
