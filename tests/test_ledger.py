@@ -231,3 +231,12 @@ def test_cli_check_reports_the_ledger(store_both: CorpusStore, monkeypatch: pyte
     assert out["status"] == "needs_review" and out["corpus"]["ledger"][0]["kind"] == "inconsistent"
     assert main(["check", str(f), "--year", "2024", "--no-corpus", "--json"]) == 0
     capsys.readouterr()
+
+
+def test_polish_checks_the_writers_text_against_the_ledger(store_2023: CorpusStore) -> None:
+    from drafting.polish import polish
+
+    settings = store_2023.settings.model_copy(update={"ledger": store_2023.settings.ledger.model_copy(update={"year": 2024})})
+    res = polish("今年上半年，全市完成棚改2845套，工作取得明显成效。", settings, store=store_2023)
+    assert res.corpus is not None and [f.kind for f in res.corpus.ledger] == ["stale"]
+    assert res.to_json()["corpus"]["ledger"][0]["source"]["title"] == "市住建局2023年上半年工作总结"
