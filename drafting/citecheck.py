@@ -198,7 +198,7 @@ def check_citations(store: CorpusStore | None, text: str) -> list[CitationFindin
     cited = find_citations(text)
     if not cited:
         return []
-    docs = policy_docs(store) if store is not None and store.count() else []
+    docs = policy_docs(store) if store is not None else []
     out: list[CitationFinding] = []
     for c in cited:
         exact = [(d, f) for d in docs for f in d.forms if _title_match(c.title, f) is True]

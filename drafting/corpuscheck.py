@@ -56,8 +56,11 @@ def house_issuer(store: CorpusStore, settings: Settings) -> str:
     with the most figures in the ledger (the house's own material, as the style profile assumes)."""
     if settings.ledger.issuer:
         return settings.ledger.issuer
-    counts = Counter(f.issuer for f in store.ledger().facts if f.issuer)
-    return counts.most_common(1)[0][0] if counts else ""
+    ledger = store.ledger()
+    if ledger.house is None:  # counted once per ledger (corpus state)
+        counts = Counter(f.issuer for f in ledger.facts if f.issuer)
+        ledger.house = counts.most_common(1)[0][0] if counts else ""
+    return ledger.house
 
 
 def corpus_checks(
@@ -82,7 +85,7 @@ def corpus_checks(
             from drafting.store import CorpusStore
 
             store = CorpusStore(settings)
-        if store.count() == 0:
+        if len(store.keyword()) == 0:
             return out
         out.issuer = issuer if issuer is not None else house_issuer(store, settings)
         out.ledger = check_ledger(

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,7 @@ def _abbreviates(short: str, long: str) -> bool:
     return best is not None and best <= 3 * len(short)
 
 
+@lru_cache(maxsize=1 << 16)
 def indicator_match(a: str, b: str, threshold: float = 0.6) -> float:
     """0 when two indicators name different things, else a score in (threshold, 1]."""
     if a == b:
@@ -269,6 +271,7 @@ class Ledger:
     def __init__(self, by_chunk: dict[str, list[LedgerFact]], fingerprint: str = "") -> None:
         self.by_chunk = by_chunk
         self.fingerprint = fingerprint
+        self.house: str | None = None  # the issuer drafts are checked against, once known
         self.facts = [f for fs in by_chunk.values() for f in fs]
         self._index: dict[tuple[str, int], list[LedgerFact]] = defaultdict(list)
         for f in self.facts:
@@ -377,15 +380,14 @@ def check_ledger(
     given = facts_of_text(provided, year=year, notes=True, keep_passage=False) if provided.strip() else []
     given_values = {(round(g.value, 9), g.unit) for g in extract_figures(provided)}
     out: list[LedgerFinding] = []
-    shifted = facts_of_text(text, year=year)
     drafted = facts_of_text(text, year=year, shift=False)
-    for d, said in zip(drafted, shifted, strict=True):
+    for d in drafted:
         pos = (d.start, d.end)
         # the draft's figures are keyed by its year, as the store's are; a figure said to be last year's
         # beside this year's value of the same thing (完成3200套，上年2845套) is a base, not a stale figure
-        comparison = said.last and any(
-            o is not said and not o.last and o.passage == said.passage and indicator_match(o.indicator, said.indicator)
-            for o in shifted
+        comparison = d.last and any(
+            o is not d and not o.last and o.passage == d.passage and indicator_match(o.indicator, d.indicator)
+            for o in drafted
         )
         this_year = _best(d, ledger.candidates(d.unit, year, exclude_doc_ids, issuer), threshold)
         if any(_close(g.value, d.value) for g in this_year):
