@@ -338,7 +338,8 @@ class Ledger:
 
 
 def _best(d: LedgerFact, pool: Sequence[LedgerFact], threshold: float) -> list[LedgerFact]:
-    """The facts of ``pool`` that name the same thing as ``d``, best-named only, one issuer."""
+    """The facts of ``pool`` that name the same thing as ``d``, best-named only (the caller keeps the pool
+    to one issuer: indicators are grouped within an issuer)."""
     scored = [(indicator_match(d.indicator, g.indicator, threshold), g) for g in pool if _comparable(d, g)]
     scored = [(s, g) for s, g in scored if s]
     if not scored:
