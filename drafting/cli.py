@@ -240,7 +240,7 @@ def _corpus_checks(settings: Settings, text: str, provided: str, args: argparse.
 def _print_corpus(corpus: Any) -> None:
     for f in corpus.ledger:
         mark = "！" if f.severity == "必查" else "建议"
-        print(f"  {mark} 台账（{f.source.issuer} {f.source.label}）：{f.message}")
+        print(f"  {mark} 台账（{f.source.issuer} {f.source.label}）“{f.raw}”：{f.message}")
     for c in corpus.citations:
         print(f"  {'！' if c.severity == '必查' else '提示'} 引用：{c.message}")
     for n in corpus.notes:
