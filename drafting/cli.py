@@ -220,7 +220,8 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print_corpus(corpus)
         if args.bullets is None:
-            print("未提供要点文件（--bullets），只检查规范提法。")
+            also = "" if args.no_corpus else "，并与语料库中的往年数字和政策原文核对"
+            print(f"未提供要点文件（--bullets），不核对数字的出处；只检查规范提法{also}。")
         for t in terms:
             print(f"第{t.start}字处 提法（{t.severity}）：“{t.found}” → “{t.suggest}”：{t.reason}")
         if args.bullets is not None:
