@@ -27,7 +27,7 @@ from drafting.offline import bigrams
 from drafting.polish import check_length
 from drafting.style import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
-from drafting.ui.ledger_view import BasisMarks, corpus_html, corpus_json
+from drafting.ui.ledger_view import BasisMarks, add_corpus, corpus_html
 from drafting.ui.render import annotated_html, checks_html, citations_html
 
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
@@ -277,8 +277,7 @@ class DraftTab:
             raise InputError("还没有可修改的稿件。请先生成初稿，或把稿件粘贴到“编辑稿件”框里。")
         self.check_size(editor)
 
-    def _checks(self, text: str, result: DraftResult | None, req: DraftRequest,
-                user: str = "") -> tuple[Any, list[Any], Any, dict]:
+    def _checks(self, text: str, result: DraftResult | None, req: DraftRequest) -> tuple[Any, list[Any], Any, dict]:
         """(guard, terms, conformance, checks json) for ``text``."""
         if result is not None:
             guard, terms = result.figures, result.terms
@@ -289,12 +288,9 @@ class DraftTab:
         except DraftingError:
             profile = None
         conf = conformance(text, profile) if profile is not None else None
-        corpus = corpus_json(self.ctx, text, req.provided_text(), req.pairs(), user, result)
-        blocking = any(f["severity"] == "必查" for f in [*corpus["ledger"], *corpus["citations"]])
-        status = "ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms) and not blocking else "needs_review"
+        status = "ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms) else "needs_review"
         data = {
             "status": status,
-            "corpus": corpus,
             "figures": guard.to_json(),
             "terms": [t.to_json() for t in terms],
             "conformance": conf.to_json() if conf is not None else None,
@@ -347,8 +343,8 @@ class DraftTab:
                 inputs: dict[str, Any], citations: list[dict[str, Any]],
                 replace: int | None = None) -> tuple[str, str, str, str]:
         """Check, autosave; return (annotated, checks, citations html, summary line)."""
-        guard, terms, conf, data = self._checks(result.text, result, req, user)
-        state["corpus"] = data["corpus"]
+        guard, terms, conf, data = self._checks(result.text, result, req)
+        state["corpus"] = add_corpus(self.ctx, data, result.text, req, user, result)
         vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data, replace=replace)
         problems = result.reasons()
         verdict = f"需要复核 {len(problems)} 处，见右侧“检查结果”" if problems else "检查通过"
@@ -434,8 +430,9 @@ class DraftTab:
 
     def _store_checks(self, user: str, state: dict[str, Any], text: str) -> tuple[Any, list[Any], Any]:
         """Check ``text``; when it is the state's saved version, store the checks with it."""
-        guard, terms, conf, data = self._checks(text, None, request_from_json(state["request"]), user)
-        state["corpus"] = data["corpus"]
+        req = request_from_json(state["request"])
+        guard, terms, conf, data = self._checks(text, None, req)
+        state["corpus"] = add_corpus(self.ctx, data, text, req, user)
         if state.get("version") is not None and state.get("text") == text and state.get("unchecked"):
             self.ctx.history().set_checks(user, state["version"], data)
         state["unchecked"] = False
@@ -551,7 +548,8 @@ class DraftTab:
     def open_version(self, version: Any) -> tuple[Any, ...]:
         """Outputs that load a saved version into this tab (used by the 历史 tab)."""
         req = request_from_json(version.inputs)
-        guard, terms, conf, _d = self._checks(version.text, None, req, version.user)
+        guard, terms, conf, _d = self._checks(version.text, None, req)
+        add_corpus(self.ctx, _d, version.text, req, version.user)
         inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars")
                   if k in version.inputs}
         state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,

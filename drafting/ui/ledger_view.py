@@ -17,7 +17,7 @@ from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.errors import DraftingError, InputError
 from drafting.ui.common import AppContext, ui_errors
 
-__all__ = ["BasisMarks", "LedgerChart", "corpus_html", "corpus_json", "series_frame"]
+__all__ = ["BasisMarks", "LedgerChart", "add_corpus", "corpus_html", "corpus_json", "series_frame"]
 
 _KIND = {"stale": "疑似沿用去年数字", "inconsistent": "与已发文件不一致", "base": "可补上年基数",
          "title": "文件名称不符", "docno": "文号不符", "brackets": "文号括号", "quote": "引文不是原话",
@@ -42,6 +42,16 @@ def corpus_json(ctx: AppContext, text: str, provided: str, pairs: Any, user: str
 
     data["ledger"] = [f for f in data["ledger"] if mark_key(f) not in marks]
     return data
+
+
+def add_corpus(ctx: AppContext, data: dict[str, Any], text: str, req: Any, user: str, result: Any = None) -> dict[str, Any]:
+    """Put the corpus checks into a checks record (``data["corpus"]``, and ``needs_review`` when one of
+    them is 必查); returns them."""
+    corpus = corpus_json(ctx, text, req.provided_text(), req.pairs(), user, result)
+    if any(f["severity"] == "必查" for f in [*corpus["ledger"], *corpus["citations"]]):
+        data["status"] = "needs_review"
+    data["corpus"] = corpus
+    return corpus
 
 
 def _source(src: dict[str, Any]) -> str:
