@@ -153,7 +153,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
     from drafting.errors import EngineError
 
     req = DraftRequest(heading=args.heading, bullets=_read_lines(args.bullets), doc_type=args.doc_type,
-                       target_chars=args.chars, past=args.past or "")
+                       target_chars=args.chars, past=args.past or "", year=args.year)
     stream = None if args.json else (lambda d: (sys.stdout.write(d), sys.stdout.flush()))
     try:
         result = draft(req, settings, engine=_engine(args, settings), on_delta=stream)  # type: ignore[arg-type]
@@ -167,6 +167,7 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         _emit(result.to_json())
     else:
         sys.stdout.write("\n\n")
+        _print_corpus(result.corpus)
         _print_checks(result.figures, result.terms, result.reasons())
         for note in result.notes:
             print(f"说明：{note}")
@@ -215,24 +216,76 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     if not text.strip():
         raise InputError("要检查的稿件是空的。请给出稿件文件，或用 - 从标准输入读入。")
     require_words(text, "要检查的稿件")
-    guard, terms = check(text, DraftRequest("", _read_lines(args.bullets)).sources())
+    bullets = _read_lines(args.bullets)
+    provided = "\n".join(bullets)
+    guard, terms = check(text, DraftRequest("", bullets).sources())
     review = bool(guard.unverified or guard.missing or any(not d.ok for d in guard.derived)) or any(
         t.severity == "必错" for t in terms
     )
     if args.bullets is None:  # without bullets there is nothing to verify figures against
         review = any(t.severity == "必错" for t in terms)
+    corpus = _corpus_checks(settings, text, provided, args)
+    review = review or corpus.blocking
     if args.json:
         figures = guard.to_json() if args.bullets is not None else {**guard.to_json(), "unverified": [], "to_verify": []}
-        _emit({"status": "needs_review" if review else "ok", "figures": figures, "terms": [t.to_json() for t in terms]})
+        _emit({"status": "needs_review" if review else "ok", "figures": figures, "terms": [t.to_json() for t in terms],
+               "corpus": corpus.to_json()})
     else:
+        _print_corpus(corpus)
         if args.bullets is None:
-            print("未提供要点文件（--bullets），只检查规范提法。")
+            also = "" if args.no_corpus else "，并与语料库中的往年数字和政策原文核对"
+            print(f"未提供要点文件（--bullets），不核对数字的出处；只检查规范提法{also}。")
         for t in terms:
             print(f"第{t.start}字处 提法（{t.severity}）：“{t.found}” → “{t.suggest}”：{t.reason}")
         if args.bullets is not None:
             _print_checks(guard, [], [])
         print("需要复核。" if review else "检查通过。")
     return EXIT_REVIEW if review else EXIT_OK
+
+
+def _corpus_checks(settings: Settings, text: str, provided: str, args: argparse.Namespace) -> Any:
+    from drafting.corpuscheck import CorpusChecks, corpus_checks
+
+    if args.no_corpus or (not settings.chroma_url and not settings.store_path().exists()):
+        return CorpusChecks()
+    return corpus_checks(None, settings, text, provided, year=args.year, issuer=args.issuer)
+
+
+def _print_corpus(corpus: Any) -> None:
+    for f in corpus.ledger:
+        mark = "！" if f.severity == "必查" else "建议"
+        print(f"  {mark} 台账（{f.source.issuer} {f.source.label}）“{f.raw}”：{f.message}")
+    for c in corpus.citations:
+        print(f"  {'！' if c.severity == '必查' else '提示'} 引用：{c.message}")
+    for n in corpus.notes:
+        print(f"  {n}")
+
+
+def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.errors import EmptyCorpusError
+
+    store = _store(settings)
+    if store.count() == 0:
+        raise EmptyCorpusError()
+    series = store.ledger().series(args.indicator, issuer=args.issuer, threshold=settings.ledger.match)
+    rows = {iss: [f for f in fs if args.all or not f.direction] for iss, fs in series.items()}
+    rows = {iss: fs for iss, fs in rows.items() if fs}
+    if args.json:
+        _emit({
+            "indicator": args.indicator,
+            "series": [
+                {"issuer": iss, "values": [{**f.to_json(), "label": f.label} for f in fs]} for iss, fs in rows.items()
+            ],
+        })
+    elif not rows:
+        print(f"数字台账里没有“{args.indicator}”这一指标。换个说法试试（如“棚户区改造”“棚改”），或先导入相关材料。")
+    else:
+        for iss, fs in rows.items():
+            print(f"{iss or '（未注明发文单位）'}：")
+            for f in fs:
+                kind = "（目标）" if f.target else ""
+                print(f"  {f.label:<10} {f.indicator} {f.raw}{kind}  《{f.title}》 “{f.passage}”")
+    return EXIT_OK if rows else EXIT_REVIEW
 
 
 def cmd_style(args: argparse.Namespace, settings: Settings) -> int:
@@ -268,6 +321,8 @@ def cmd_polish(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"    注意：{flag}")
         for note in result.notes:
             print(f"提示：{note}")
+        if result.corpus is not None:
+            _print_corpus(result.corpus)
     return EXIT_REVIEW if result.needs_review else EXIT_OK
 
 
@@ -364,14 +419,25 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--from", dest="past", default=None, metavar="DOC_ID[:标题]",
                    help="套写：沿用这篇往年材料中一节的结构和措辞，数字换成要点里的数字（文档编号见 drafting docs list）")
     s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
+    s.add_argument("--year", type=int, default=None, help="所写的年度，用于与往年数字比对（默认今年）")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_draft)
 
     s = sub.add_parser("check", help="核对稿件中的数字和规范提法")
     s.add_argument("file", metavar="FILE|-")
     s.add_argument("--bullets", default=None, metavar="FILE", help="要点文件：稿件中的数字只能来自这里")
+    s.add_argument("--year", type=int, default=None, help="稿件所写的年度，用于与往年数字比对（默认今年）")
+    s.add_argument("--issuer", default=None, help="与哪个发文单位已发布的数字比对（默认语料库中数字最多的单位）")
+    s.add_argument("--no-corpus", action="store_true", help="不与语料库中的往年数字和政策原文比对")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("ledger", help="数字台账：某个指标历年的数值和出处")
+    s.add_argument("indicator", metavar="INDICATOR", help="指标，如 棚户区改造、生产总值")
+    s.add_argument("--issuer", default=None, help="只看某个发文单位/地区")
+    s.add_argument("--all", action="store_true", help="也列出增幅、比重等变化率")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ledger)
 
     s = sub.add_parser("style", help="查看从语料库归纳的本局文风")
     s.add_argument("--json", action="store_true")

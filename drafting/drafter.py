@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.engines import Engine, EngineError, Message, collect, make_engine
 from drafting.errors import InputError, StoreError
 from drafting.guard import GuardReport, Source, check_figures
@@ -60,6 +61,7 @@ class DraftRequest:
     doc_type: str = "工作总结"
     target_chars: int = 400
     form: str = "一段成文，列举处用一是、二是、三是"
+    year: int | None = None  # the period drafted, for the figure ledger (default: this year)
     past: str = ""  # 套写: DOC_ID[:HEADING] of a past section, or "" to draft from the bullets
 
     def sources(self) -> list[Source]:
@@ -164,10 +166,11 @@ class DraftResult:
     references: list[Citation] = field(default_factory=list)  # 可参考的往年段落: retrieved, nothing taken
     provenance: dict[str, int] = field(default_factory=dict)  # body characters by source (seam.SOURCES)
     inherited: list[str] = field(default_factory=list)  # 套写: 沿用往年表述，请核实
+    corpus: CorpusChecks = field(default_factory=CorpusChecks)  # figure ledger + policy citations
 
     @property
     def status(self) -> str:
-        if self.figures.status != "ok" or any(t.severity == "必错" for t in self.terms):
+        if self.figures.status != "ok" or any(t.severity == "必错" for t in self.terms) or self.corpus.blocking:
             return "needs_review"
         return "ok"
 
@@ -178,6 +181,7 @@ class DraftResult:
         out += [f.message for f in self.figures.unverified]
         out += [f"推算有误：{d.explanation}" for d in self.figures.derived if not d.ok]
         out += [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”" for t in self.terms if t.severity == "必错"]
+        out += self.corpus.messages()
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -194,6 +198,7 @@ class DraftResult:
             "terms": [t.to_json() for t in self.terms],
             "reasons": self.reasons(),
             "notes": self.notes,
+            "corpus": self.corpus.to_json(),
         }
 
 
@@ -271,6 +276,7 @@ def draft(
     exclude_doc_ids: Sequence[str] = (),
     style_hints: str = "",
     use_retrieval: bool = True,
+    marks: Sequence[str] = (),
 ) -> DraftResult:
     """Draft one section; ``style_hints`` overrides the hints taken from the store's style profile.
 
@@ -333,9 +339,9 @@ def draft(
         c.paragraphs = []
     # the heading is the writer's too (一、2018年工作回顾): its figures are given (标题), not invented
     guard, terms = check(text, req.sources(), req.pairs())
-    result = DraftResult(text, engine.name, guard, terms, citations, [*notes, *comp.notes], references,
-                         comp.provenance(), comp.inherited)
-    return result
+    corpus = corpus_checks(store, settings, text, req.provided_text(), req.pairs(), year=req.year, marks=marks)
+    return DraftResult(text, engine.name, guard, terms, citations, [*notes, *comp.notes, *corpus.notes], references,
+                       comp.provenance(), comp.inherited, corpus=corpus)
 
 
 def refine(
@@ -348,6 +354,7 @@ def refine(
     store: CorpusStore | None = None,
     on_delta: OnDelta | None = None,
     extra_sources: Sequence[Source] = (),
+    marks: Sequence[str] = (),
 ) -> DraftResult:
     """One chat turn on an existing draft; the result is guarded like a fresh draft.
 
@@ -386,7 +393,9 @@ def refine(
         ]
         text = collect(engine, messages, on_delta=on_delta).strip()
     guard, terms = check(text, [*req.sources(), *extra_sources], req.pairs())
-    return DraftResult(text, engine.name, guard, terms, [], notes)
+    provided = "\n".join([req.provided_text(), *(s.text for s in extra_sources)])
+    corpus = corpus_checks(store, settings, text, provided, req.pairs(), year=req.year, marks=marks)
+    return DraftResult(text, engine.name, guard, terms, [], [*notes, *corpus.notes], corpus=corpus)
 
 
 __all__ = [

@@ -12,13 +12,23 @@ Years and dates are never figures here (they are dates: :func:`drafting.quantiti
 
 from __future__ import annotations
 
-from drafting.quantities import UNITS, extract_figures, extract_masks
+from functools import lru_cache
 
-__all__ = ["UNITS", "chunk_figures"]
+from drafting.quantities import UNITS, Figure, extract_figures, extract_masks
+
+__all__ = ["UNITS", "chunk_figures", "figures_of_chunk"]
+
+
+@lru_cache(maxsize=8192)
+def figures_of_chunk(text: str) -> tuple[Figure, ...]:
+    """:func:`extract_figures` of a chunk's text, remembered: an ingest reads each chunk's figures twice
+    (here for its metadata, then for the figure ledger).  Treat the figures as read-only; ingest clears
+    the cache (``figures_of_chunk.cache_clear()``) when it is done."""
+    return tuple(extract_figures(text))
 
 
 def chunk_figures(text: str) -> list[str]:
     """Figures (and ``*`` masks) with a magnitude and/or unit, as written, in order."""
-    found = [(f.start or 0, f.raw) for f in extract_figures(text) if f.unit or f.raw[-1] in "万亿千百"]
+    found = [(f.start or 0, f.raw) for f in figures_of_chunk(text) if f.unit or f.raw[-1] in "万亿千百"]
     found += [(start, raw) for start, _end, raw in extract_masks(text)]
     return [raw for _start, raw in sorted(found)]

@@ -36,7 +36,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import HistoryError
+from .errors import HistoryError, InputError
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -74,6 +74,14 @@ CREATE TABLE IF NOT EXISTS confirmations (
     created   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS confirmations_user_session ON confirmations (user, session, id);
+CREATE TABLE IF NOT EXISTS ledger_marks (
+    user    TEXT NOT NULL CHECK (user <> ''),
+    pair    TEXT NOT NULL,
+    reason  TEXT NOT NULL,
+    finding TEXT NOT NULL CHECK (json_valid(finding)),
+    created TEXT NOT NULL,
+    PRIMARY KEY (user, pair)
+);
 PRAGMA user_version = 2;
 """
 
@@ -303,6 +311,27 @@ class History:
             cur = conn.execute("UPDATE versions SET checks = ? WHERE id = ? AND user = ?",
                                (_dumps(checks or {}), int(version_id), user))
             return cur.rowcount == 1
+
+    def mark_basis(self, user: str, pair: str, reason: str, finding: dict[str, Any] | None = None) -> None:
+        """Keep a writer's 口径不同 mark on a ledger finding (``pair`` is :func:`drafting.ledger.mark_key`):
+        that pair is not asked again.  Marking it again replaces the reason."""
+        _need_user(user)
+        reason = (reason or "").strip()
+        if not reason:
+            raise InputError("请用一句话写明口径为什么不同（例如“本稿含新蔡县，上年不含”），再标记。")
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO ledger_marks (user, pair, reason, finding, created) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (user, pair) DO UPDATE SET reason = excluded.reason, created = excluded.created",
+                (user, pair, reason[:200], _dumps(finding or {}), datetime.now().isoformat(timespec="seconds")),
+            )
+
+    def basis_marks(self, user: str) -> dict[str, str]:
+        """The user's 口径不同 marks: pair → reason."""
+        _need_user(user)
+        with self._connect() as conn:
+            rows = conn.execute("SELECT pair, reason FROM ledger_marks WHERE user = ?", (user,)).fetchall()
+        return {r[0]: r[1] for r in rows}
 
     def get(self, user: str, version_id: int) -> Version | None:
         """The version, or ``None`` when it does not exist or belongs to someone else."""

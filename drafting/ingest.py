@@ -25,6 +25,8 @@ import numpy as np
 from drafting import textseg
 from drafting.embedder import HashedChineseEmbedding
 from drafting.errors import LoaderError
+from drafting.figures import figures_of_chunk
+from drafting.ledger import chunk_facts
 from drafting.loaders import iter_corpus_files, load_file
 from drafting.records import Chunk, DocMeta
 from drafting.settings import Settings
@@ -160,6 +162,7 @@ def ingest(
     manifests: dict[Path, dict[str, DocMeta]] = {}
     pending: list[tuple[str, list[Chunk], list[str]]] = []  # (status, chunks, stale doc ids)
     fresh_tokens: dict[str, list[str]] = {}
+    fresh_facts: dict[str, list[Any]] = {}  # the figure ledger's facts, read while the worker tokenises
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
 
     Batch = list[tuple[str, list[Chunk], list[str]]]
@@ -173,6 +176,12 @@ def ingest(
             pending.clear()
             texts = [c.index_text() for _s, cs, _o in batch for c in cs]
             in_flight.append((batch, tokeniser.submit(prepare_batch, texts, dim)))
+            if settings.ledger.enabled:
+                t0 = time.perf_counter()
+                for _s, cs, _o in batch:
+                    for c in cs:
+                        fresh_facts[c.chunk_id] = chunk_facts(c)
+                report.timings["ledger facts"] = report.timings.get("ledger facts", 0.0) + time.perf_counter() - t0
         while len(in_flight) > MAX_IN_FLIGHT:
             collect(*in_flight.pop(0))
 
@@ -282,6 +291,12 @@ def ingest(
     t = time.perf_counter()
     store.sync_keyword(fresh_tokens)
     timer.add("keyword", t)
+    if settings.ledger.enabled:
+        t = time.perf_counter()
+        store.sync_ledger(fresh_facts)
+        timer.add("ledger", t)
+    fresh_facts.clear()
+    figures_of_chunk.cache_clear()
     fresh_tokens.clear()  # the closures above keep these names alive until ingest returns
     _release_memory()
     return report

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,33 @@ import bm25s
 import numpy as np
 
 from drafting.errors import StoreError
+
+
+def write_generation(folder: Path, fingerprint: str, write: Callable[[Path], None], what: str) -> Path:
+    """Write a derived index into a fresh ``gen-*`` folder with ``write(gen)``, then point ``CURRENT`` at it
+    (an atomic rename) and drop older generations: an interrupted write never leaves a half index in use.
+    Used by the keyword index and the figure ledger."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gen = folder / f"gen-{fingerprint}-{os.getpid()}"
+    if gen.exists():
+        shutil.rmtree(gen)
+    gen.mkdir()
+    try:
+        write(gen)
+        tmp = folder / "CURRENT.tmp"
+        tmp.write_text(gen.name, encoding="utf-8")
+        os.replace(tmp, folder / "CURRENT")
+    except OSError as exc:
+        raise StoreError(detail=f"{what}写入失败：{exc}") from exc
+    for old in folder.glob("gen-*"):
+        if old != gen:
+            shutil.rmtree(old, ignore_errors=True)
+    return gen
+
+
+def current_generation(folder: Path) -> Path:
+    """The generation ``CURRENT`` points at (OSError when there is none)."""
+    return folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
 
 
 def fingerprint(ids: Iterable[str]) -> str:
@@ -75,12 +102,7 @@ class KeywordIndex:
         return cls(retriever, facts, tokens)
 
     def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        gen = folder / f"gen-{self.fingerprint}-{os.getpid()}"
-        if gen.exists():
-            shutil.rmtree(gen)
-        gen.mkdir()
-        try:
+        def write(gen: Path) -> None:
             if self.retriever is not None:
                 self.retriever.save(str(gen / "bm25"))
             meta = {
@@ -94,21 +116,15 @@ class KeywordIndex:
             (gen / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             with open(gen / "tokens.txt", "w", encoding="utf-8") as fh:
                 fh.writelines(" ".join(t) + "\n" for t in self._token_lists())
-            tmp = folder / "CURRENT.tmp"
-            tmp.write_text(gen.name, encoding="utf-8")
-            os.replace(tmp, folder / "CURRENT")
-        except OSError as exc:
-            raise StoreError(detail=f"关键词索引写入失败：{exc}") from exc
-        for old in folder.glob("gen-*"):
-            if old != gen:
-                shutil.rmtree(old, ignore_errors=True)
+
+        gen = write_generation(folder, self.fingerprint, write, "关键词索引")
         self._tokens, self._source = None, gen
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
         """The saved index, or None when there is none or it is unreadable (the caller rebuilds)."""
         try:
-            gen = folder / (folder / "CURRENT").read_text(encoding="utf-8").strip()
+            gen = current_generation(folder)
             meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
             with open(gen / "tokens.txt", encoding="utf-8") as fh:
                 lines = sum(1 for _ in fh)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from drafting import textseg
+from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
 from drafting.guard import compare_suggestion, extract_figures, same_value
@@ -147,6 +148,7 @@ class PolishResult:
     suggestions: list[Suggestion]
     notes: list[str]
     engine: str
+    corpus: CorpusChecks | None = None  # figure ledger + policy citations on the writer's text
 
     @property
     def needs_review(self) -> bool:
@@ -158,6 +160,7 @@ class PolishResult:
             "suggestions": [s.to_json() for s in self.suggestions],
             "notes": self.notes,
             "engine": self.engine,
+            "corpus": self.corpus.to_json() if self.corpus is not None else None,
         }
 
 
@@ -464,7 +467,8 @@ def polish(
         s.id = f"s{n}"
     if not suggestions:
         notes.append("没有找到需要修改的地方，也没有找到足够相似的往年表述。")
-    return PolishResult(suggestions, notes, engine.name)
+    corpus = corpus_checks(store, settings, text)
+    return PolishResult(suggestions, notes + corpus.notes, engine.name, corpus)
 
 
 # ---- for the UI ---------------------------------------------------------------------------------

@@ -29,6 +29,18 @@ class RetrievalSettings(BaseModel):
     mmr_lambda: float = Field(0.7, description="1.0 = pure relevance, lower = more diversity")
 
 
+class LedgerSettings(BaseModel):
+    match: float = Field(0.6, description="indicator similarity from which two wordings count as one indicator")
+    min_digits: int = Field(2, description="a figure repeating last year's value is flagged as stale only with this "
+                            "many significant digits (9% recurs by chance, 3,200 套 does not)")
+    enabled: bool = Field(True, description="build the figure ledger at ingest and run the ledger and policy-citation "
+                          "checks on every draft")
+    year: int | None = Field(None, description="the year drafts are about (default: this year); the CLI's --year "
+                             "overrides it")
+    issuer: str = Field("", description="the issuer whose published figures drafts are checked against; "
+                        "empty: the issuer with the most figures in the store")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DRAFTING_", env_nested_delimiter="__", extra="ignore")
 
@@ -71,6 +83,7 @@ class Settings(BaseSettings):
 
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    ledger: LedgerSettings = LedgerSettings()
 
     def engine_name(self) -> str:
         if self.engine:
@@ -86,6 +99,9 @@ class Settings(BaseSettings):
 
     def keyword_path(self) -> Path:
         return self.store_path() / "keyword"
+
+    def ledger_path(self) -> Path:
+        return self.store_path() / "ledger"
 
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser()

@@ -26,6 +26,7 @@ from drafting import textseg
 from drafting.embedder import EndpointEmbedding, HashedChineseEmbedding
 from drafting.errors import DocumentNotFoundError, DraftingError, StoreError, StoreUnavailableError
 from drafting.keyword import ChunkFacts, KeywordIndex, fingerprint
+from drafting.ledger import Ledger, LedgerFact, chunk_facts
 from drafting.records import Chunk
 from drafting.settings import Settings
 
@@ -150,6 +151,7 @@ class CorpusStore:
                 raise StoreUnavailableError(detail=f"{settings.chroma_url}: {exc}") from exc
             raise StoreError(detail=str(exc)) from exc
         self._keyword: KeywordIndex | None = None
+        self._ledger: Ledger | None = None
 
     @contextmanager
     def _chroma(self) -> Iterator[None]:
@@ -259,6 +261,7 @@ class CorpusStore:
             raise DocumentNotFoundError(detail=doc_id)
         self.delete_doc(match[0].doc_id)
         self.sync_keyword()
+        self.sync_ledger()
         return match[0]
 
     def _write_error(self, exc: Exception) -> StoreError:
@@ -309,3 +312,34 @@ class CorpusStore:
         index.save(folder)
         self._keyword = index
         return index
+
+    # ---- figure ledger (derived like the keyword index) ---------------------------------------
+    def ledger(self) -> Ledger:
+        """The figure ledger, guaranteed to match the collection (rebuilt if it does not)."""
+        if self._ledger is None or self._ledger.fingerprint != self.keyword().fingerprint:
+            self._ledger = self.sync_ledger()
+        return self._ledger
+
+    def sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None = None) -> Ledger:
+        """Load the saved ledger, or rebuild it from the collection, reading only chunks it lacks
+        (``fresh``: the facts of chunks an ingest has just written, read from its parse)."""
+        folder = self.settings.ledger_path()
+        saved = self._ledger if self._ledger is not None else Ledger.load(folder)
+        kw = self._keyword
+        # the keyword index was synced just before (ingest, removal, ledger()): its ids are the collection's
+        ids = list(kw.facts.ids) if kw is not None else [r[0] for r in self._iter_rows([])]
+        fp = fingerprint(ids)
+        if saved is not None and saved.fingerprint == fp:
+            self._ledger = saved
+            return saved
+        old = dict(saved.by_chunk) if saved is not None else {}
+        old.update(fresh or {})
+        by_chunk = {i: old[i] for i in ids if i in old}
+        missing = [i for i in ids if i not in old]
+        for start in range(0, len(missing), 2000):
+            for cid, (chunk, _e) in self.get_chunks(missing[start : start + 2000]).items():
+                by_chunk[cid] = chunk_facts(chunk)
+        ledger = Ledger({i: by_chunk[i] for i in ids}, fp)
+        ledger.save(folder)
+        self._ledger = ledger
+        return ledger

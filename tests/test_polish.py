@@ -259,7 +259,7 @@ def test_cli_polish_json_from_stdin(seeded: Any, monkeypatch: pytest.MonkeyPatch
     assert code == 0  # 党中央国务院 is a 提示 (it is in real published reports), not a 必错
     assert len(lines) == 1
     out = json.loads(lines[0])
-    assert set(out) == {"suggestions", "notes", "engine"} and out["engine"] == "offline"
+    assert set(out) == {"suggestions", "notes", "engine", "corpus"} and out["engine"] == "offline"
     assert out["suggestions"] and all(isinstance(n, str) for n in out["notes"])
     kinds = set()
     for s in out["suggestions"]:

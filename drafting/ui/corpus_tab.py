@@ -18,6 +18,7 @@ from drafting.ingest import IngestReport, ingest
 from drafting.loaders import _human_size
 from drafting.search import search
 from drafting.ui.common import AppContext, esc, ui_errors
+from drafting.ui.ledger_view import LedgerChart
 from drafting.ui.render import hits_html
 
 FORMATS = [".docx", ".pdf", ".txt", ".md"]
@@ -137,12 +138,16 @@ class CorpusTab:
                         _empty_chart("动词"), x="动词", y="次数", sort="-y", y_lim=[0, None], title="最常用的动词",
                         height=260, elem_id="corpus-verbs",
                     )
+        with gr.Column(elem_classes="panel"):
+            self.ledger_chart = LedgerChart(self.ctx)
+            self.ledger_chart.build()
 
     @property
     def view_outputs(self) -> list[Any]:
         return [self.docs, self.doc_pick, self.style, self.openers_chart, self.verbs_chart]
 
     def wire(self, demo: gr.Blocks) -> None:
+        self.ledger_chart.wire()
         # each change is checked first by an output-less step, so a refusal is a toast and never
         # covers the document list with an error overlay
         self.upload_btn.click(self.check_upload, self.files, None, show_progress="hidden").success(

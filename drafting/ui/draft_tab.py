@@ -32,6 +32,7 @@ from drafting.polish import check_length
 from drafting.provenance import confirmation_sources, figure_context, session_sources
 from drafting.style import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
+from drafting.ui.ledger_view import BasisMarks, add_corpus, corpus_html
 from drafting.ui.render import annotated_html, checks_html, citations_html, paragraph_of
 
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
@@ -213,6 +214,8 @@ class DraftTab:
                 self.checks = gr.HTML(checks_html("", None), elem_id="draft-checks")
                 self.flagged = gr.CheckboxGroup([], label=CONFIRM_LABEL, info=CONFIRM_INFO, elem_id="draft-flagged")
                 self.confirm_btn = gr.Button("确认所选数字", size="sm", elem_id="draft-confirm")
+                self.basis = BasisMarks(self.ctx)
+                self.basis.build()
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 编辑稿件", elem_classes="panel-title")
@@ -262,6 +265,7 @@ class DraftTab:
                                api_name="confirm", **save)
         self.engine.change(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
         demo.load(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
+        self.basis.wire(self.state)
 
     # ---- handlers -------------------------------------------------------------------------
     def engine_status(self, name: str) -> str:
@@ -377,13 +381,14 @@ class DraftTab:
                 replace: int | None = None) -> tuple[str, str, str, str]:
         """Check, autosave; return (annotated, checks, citations html, summary line)."""
         guard, terms, conf, data = self._checks(result.text, result, req)
+        state["corpus"] = add_corpus(self.ctx, data, result.text, req, user, result)
         vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data, replace=replace)
         problems = result.reasons()
         verdict = f"需要复核 {len(problems)} 处，见右侧“检查结果”" if problems else "检查通过"
         summary = f"已自动保存为版本 {vid}（{result.engine} 引擎）。{verdict}。"
         return (
             annotated_html(result.text, guard, terms),
-            checks_html(result.text, guard, terms, conf, result.notes),
+            checks_html(result.text, guard, terms, conf, result.notes) + corpus_html(data["corpus"]),
             citations_html(citations),
             summary,
         )
@@ -464,7 +469,9 @@ class DraftTab:
 
     def _store_checks(self, user: str, state: dict[str, Any], text: str) -> tuple[Any, list[Any], Any]:
         """Check ``text``; when it is the state's saved version, store the checks with it."""
-        guard, terms, conf, data = self._checks(text, None, request_from_json(state["request"]), self._sources(user, state))
+        req = request_from_json(state["request"])
+        guard, terms, conf, data = self._checks(text, None, req, self._sources(user, state))
+        state["corpus"] = add_corpus(self.ctx, data, text, req, user)
         if state.get("version") is not None and state.get("text") == text and state.get("unchecked"):
             self.ctx.history().set_checks(user, state["version"], data)
         state["unchecked"] = False
@@ -544,7 +551,7 @@ class DraftTab:
         state = self.adopt_edit(user, text, state, checked=False)  # saved already: a no-op
         guard, terms, conf = self._store_checks(user, state, text)
         note = state.pop("note", "")
-        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf),
+        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf) + corpus_html(state.get("corpus")),
                 citations_html(state.get("citations", [])), state, f"已重新检查。{note}")
 
     @ui_errors
@@ -586,9 +593,12 @@ class DraftTab:
         state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
                  "version": version.id, "engine": version.engine, "citations": list(version.citations)}
         guard, terms, conf, _d = self._checks(version.text, None, req, self._sources(version.user, state))
+        add_corpus(self.ctx, _d, version.text, req, version.user)
+        state["corpus"] = _d["corpus"]
         chat = [{"role": "assistant", "content": esc(version.text)},
                 {"role": "assistant", "content": esc(f"已打开版本 {version.id}（{version.created}），可继续修改。")}]
-        return (chat, version.text, annotated_html(version.text, guard, terms), checks_html(version.text, guard, terms, conf),
+        return (chat, version.text, annotated_html(version.text, guard, terms),
+                checks_html(version.text, guard, terms, conf) + corpus_html(_d["corpus"]),
                 citations_html(version.citations), state, f"已打开版本 {version.id}。", gr.update(visible=False))
 
     def recheck_saved(self, user: str, version: Any) -> dict[str, Any]:
