@@ -233,7 +233,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _print_corpus(corpus)
         if args.bullets is None:
-            also = "" if args.no_corpus else "，并与语料库中的往年数字和政策原文核对"
+            also = "，并与语料库中的往年数字和政策原文核对" if _corpus_wanted(args) else ""
             print(f"未提供要点文件（--bullets），不核对数字的出处；只检查规范提法{also}。")
         for t in terms:
             print(f"第{t.start}字处 提法（{t.severity}）：“{t.found}” → “{t.suggest}”：{t.reason}")
@@ -243,10 +243,16 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_REVIEW if review else EXIT_OK
 
 
+def _corpus_wanted(args: argparse.Namespace) -> bool:
+    wanted = getattr(args, "corpus", True) or args.year is not None or args.issuer is not None
+    return bool(wanted and not args.no_corpus)
+
+
 def _corpus_checks(settings: Settings, text: str, provided: str, args: argparse.Namespace) -> Any:
     from drafting.corpuscheck import CorpusChecks, corpus_checks
 
-    if args.no_corpus or (not settings.chroma_url and not settings.store_path().exists()):
+    # `check` keeps its contract (status from the figures and the terms) unless the corpus is asked for
+    if not _corpus_wanted(args) or (not settings.chroma_url and not settings.store_path().exists()):
         return CorpusChecks()
     return corpus_checks(None, settings, text, provided, year=args.year, issuer=args.issuer)
 
@@ -428,7 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bullets", default=None, metavar="FILE", help="要点文件：稿件中的数字只能来自这里")
     s.add_argument("--year", type=int, default=None, help="稿件所写的年度，用于与往年数字比对（默认今年）")
     s.add_argument("--issuer", default=None, help="与哪个发文单位已发布的数字比对（默认语料库中数字最多的单位）")
-    s.add_argument("--no-corpus", action="store_true", help="不与语料库中的往年数字和政策原文比对")
+    s.add_argument("--corpus", action="store_true",
+                   help="同时与语料库中的往年数字和政策原文比对（给了 --year 或 --issuer 也会比对）")
+    s.add_argument("--no-corpus", action="store_true", help="不与语料库比对（默认即不比对）")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_check)
 

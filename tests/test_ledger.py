@@ -202,7 +202,7 @@ def test_every_draft_carries_the_ledger_checks(store_both: CorpusStore) -> None:
     # the fact guard's own findings are unchanged by the ledger
     from drafting.drafter import check
 
-    guard, _terms = check(res.text, req.provided_text(), req.pairs())
+    guard, _terms = check(res.text, req.sources(), req.pairs())
     assert guard.to_json() == res.figures.to_json()
 
 

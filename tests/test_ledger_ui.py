@@ -130,3 +130,14 @@ def test_browser_chart_and_checks_panel(served: Any, tmp_path: Path) -> None:
             shot(page, "ledger-02-chart")
         finally:
             browser.close()
+
+
+def test_the_panel_verdict_never_says_passed_above_a_blocking_corpus_finding() -> None:
+    from drafting.ui.ledger_view import with_corpus
+    from drafting.ui.render import OK_VERDICT
+
+    finding = {"kind": "inconsistent", "text": "3300套", "message": "不一致", "severity": "必查",
+               "source": {"title": "t", "label": "l", "issuer": "i", "passage": "p", "doc_id": "d", "heading": "h"}}
+    html = with_corpus(f'<div class="checks">{OK_VERDICT}</div>', {"ledger": [finding], "citations": [], "notes": []})
+    assert "检查通过" not in html and "需要复核" in html
+    assert OK_VERDICT in with_corpus(f'<div class="checks">{OK_VERDICT}</div>', {"ledger": [], "citations": [], "notes": []})

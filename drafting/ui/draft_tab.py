@@ -32,7 +32,7 @@ from drafting.polish import check_length
 from drafting.provenance import confirmation_sources, figure_context, session_sources
 from drafting.style import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
-from drafting.ui.ledger_view import BasisMarks, add_corpus, corpus_html
+from drafting.ui.ledger_view import BasisMarks, add_corpus, with_corpus
 from drafting.ui.render import annotated_html, checks_html, citations_html, paragraph_of
 
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
@@ -388,7 +388,7 @@ class DraftTab:
         summary = f"已自动保存为版本 {vid}（{result.engine} 引擎）。{verdict}。"
         return (
             annotated_html(result.text, guard, terms),
-            checks_html(result.text, guard, terms, conf, result.notes) + corpus_html(data["corpus"]),
+            with_corpus(checks_html(result.text, guard, terms, conf, result.notes), data["corpus"]),
             citations_html(citations),
             summary,
         )
@@ -551,7 +551,7 @@ class DraftTab:
         state = self.adopt_edit(user, text, state, checked=False)  # saved already: a no-op
         guard, terms, conf = self._store_checks(user, state, text)
         note = state.pop("note", "")
-        return (annotated_html(text, guard, terms), checks_html(text, guard, terms, conf) + corpus_html(state.get("corpus")),
+        return (annotated_html(text, guard, terms), with_corpus(checks_html(text, guard, terms, conf), state.get("corpus")),
                 citations_html(state.get("citations", [])), state, f"已重新检查。{note}")
 
     @ui_errors
@@ -598,7 +598,7 @@ class DraftTab:
         chat = [{"role": "assistant", "content": esc(version.text)},
                 {"role": "assistant", "content": esc(f"已打开版本 {version.id}（{version.created}），可继续修改。")}]
         return (chat, version.text, annotated_html(version.text, guard, terms),
-                checks_html(version.text, guard, terms, conf) + corpus_html(_d["corpus"]),
+                with_corpus(checks_html(version.text, guard, terms, conf), _d["corpus"]),
                 citations_html(version.citations), state, f"已打开版本 {version.id}。", gr.update(visible=False))
 
     def recheck_saved(self, user: str, version: Any) -> dict[str, Any]:

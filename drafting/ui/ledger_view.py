@@ -16,8 +16,9 @@ import pandas as pd
 from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.errors import DraftingError, InputError
 from drafting.ui.common import AppContext, ui_errors
+from drafting.ui.render import OK_VERDICT
 
-__all__ = ["BasisMarks", "LedgerChart", "add_corpus", "corpus_html", "corpus_json", "series_frame"]
+__all__ = ["BasisMarks", "LedgerChart", "add_corpus", "corpus_html", "corpus_json", "series_frame", "with_corpus"]
 
 _KIND = {"stale": "疑似沿用去年数字", "inconsistent": "与已发文件不一致", "base": "可补上年基数",
          "title": "文件名称不符", "docno": "文号不符", "brackets": "文号括号", "quote": "引文不是原话",
@@ -60,6 +61,15 @@ def _source(src: dict[str, Any]) -> str:
     return (f'<details class="ledger-src"><summary>出处：《{esc(src.get("title", ""))}》{esc(label)}'
             f'{("（" + esc(where) + "）") if where else ""}</summary>'
             f'<blockquote class="ledger-passage">{esc(src.get("passage", ""))}</blockquote></details>')
+
+
+def with_corpus(checks: str, data: dict[str, Any] | None) -> str:
+    """The checks panel followed by the corpus findings; a 必查 corpus finding also turns the panel's
+    own 检查通过 into 需要复核, so the top line never says the opposite of what is below."""
+    blocking = sum(f["severity"] == "必查" for f in [*(data or {}).get("ledger", []), *(data or {}).get("citations", [])])
+    if blocking:
+        checks = checks.replace(OK_VERDICT, f'<div class="verdict bad">需要复核：数字均有出处，但与往年数字或政策原文核对有 {blocking} 处问题，见下方</div>')
+    return checks + corpus_html(data)
 
 
 def corpus_html(data: dict[str, Any] | None) -> str:

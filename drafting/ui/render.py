@@ -136,6 +136,7 @@ def _li(cls: str, icon: str, main: str, note: str = "") -> str:
     return f'<li class="{cls}"><span class="icon">{icon}</span><span class="main">{esc(main)}</span>{note_html}</li>'
 
 
+OK_VERDICT = '<div class="verdict ok">检查通过：数字均有出处，未发现必改的提法</div>'
 CONFIRM_HINT = "核实无误可在下方勾选后点“确认所选数字”。"
 
 
@@ -165,7 +166,7 @@ def checks_html(
     problems += sum(t.severity == "必错" for t in terms)
     head = (
         f'<div class="verdict bad">需要复核：{problems} 处问题，已在稿件中标红</div>' if problems
-        else '<div class="verdict ok">检查通过：数字均有出处，未发现必改的提法</div>'
+        else OK_VERDICT
     )
     out = ['<div class="checks">', head]
 
