@@ -144,7 +144,7 @@ def _qualifiers(text: str, f: Figure, clause_lo: int) -> tuple[set[str], str]:
     words: list[str] = []
     before = text[max(clause_lo, f.start - 4) : f.start]
     for w in _QB:
-        if before.endswith(w) or before.rstrip("了达到至为") .endswith(w):
+        if before.endswith(w) or before.rstrip("了达到至为").endswith(w):
             found.add(_QUAL_BEFORE[w])
             words.append(w)
             break
@@ -210,12 +210,10 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
         quals, qwords = _qualifiers(text, f, clause_lo)
         direction = _direction(text, f, clause_lo)
         prefix = text[clause_lo : f.start]
-        base_m = None
-        for base_m in _BASE_RE.finditer(text[clause_lo : f.end + 8].split("，")[0] if False else prefix):
-            pass
+        bases = _BASE_RE.findall(prefix)
         base = ""
-        if base_m is not None:
-            b = base_m.group()
+        if bases:
+            b = bases[-1]
             base = "上期" if ("环比" in b or "上期" in b or "上月" in b or "上季度" in b) else (
                 re.search(r"(?:19|20)[0-9]{2}年", b).group() if re.search(r"(?:19|20)[0-9]{2}年", b) else "上年"
             )

@@ -329,7 +329,7 @@ def _find_pair(
 
 
 def _derived_checks(
-    draft: str, figs: list[Figure], pairs: list[_Pair]
+    draft: str, figs: list[Figure], dfacts: list[Fact], pairs: list[_Pair]
 ) -> tuple[list[DerivedCheck], set[int], list[_Pair]]:
     """Rate statements recomputed; the draft offsets of correct rates; the pairs that were used."""
     checks: list[DerivedCheck] = []
@@ -338,7 +338,7 @@ def _derived_checks(
     if not pairs:
         return checks, ok_starts, used
     norm = draft.translate(_FULLWIDTH)
-    rate_facts = {f.figure.start: f for f in facts_of(draft, figs) if f.figure.start is not None}
+    rate_facts = {f.figure.start: f for f in dfacts if f.figure.start is not None}
     changes = frozenset(s for s, f in rate_facts.items() if f.base and f.direction and f.figure.unit not in ("%", "个百分点"))
     for m in _RATE_RE.finditer(norm):
         if "均" in norm[max(0, m.start() - 3) : m.start("verb")]:
@@ -696,7 +696,8 @@ def _check_dates(draft: str, given: list[DateMention], allowed_years: set[int]) 
     years = {d.year for d in given if d.year is not None} | allowed_years
     pairs = {(d.month, d.day) for d in given}
     flags: list[Flag] = []
-    for d in extract_dates(draft):
+    stated = extract_dates(draft)
+    for d in stated:
         bad_year = d.year is not None and d.year not in years
         bad_md = (d.month is not None or d.day is not None) and not any(
             (d.month is None or d.month == m) and (d.day is None or d.day == day) for m, day in pairs
@@ -704,7 +705,7 @@ def _check_dates(draft: str, given: list[DateMention], allowed_years: set[int]) 
         if bad_year or bad_md:
             said = "、".join(sorted({g.raw for g in given})) or "没有日期"
             flags.append(_mflag(d, "date", f"日期“{d.raw}”要点中没有（要点里：{said}）。请核对年份、月份和日期。"))
-    left = extract_dates(draft)
+    left = list(stated)
     missing = []
     for g in given:  # each draft date accounts for one of the writer's (2019年 … 2019年: twice)
         hit = next((d for d in left if d.fits(g) and g.fits(d)), None)
@@ -861,9 +862,9 @@ def check_figures(
 
     draft = draft or ""
     figs = extract_figures(draft)
-    derived, ok_starts, used = _derived_checks(draft, figs, all_pairs)
-    consumed = [p.figure(p.last) for p in used]
     dfacts = facts_of(draft, figs)
+    derived, ok_starts, used = _derived_checks(draft, figs, dfacts, all_pairs)
+    consumed = [p.figure(p.last) for p in used]
 
     missing = []
     for f in unique:
@@ -883,7 +884,6 @@ def check_figures(
     diffs = _difference_checks(draft, dfacts, all_pairs, ok_starts)
     derived += diffs
     ok_starts |= {d.start for d in diffs if d.ok}
-    used += [p for p in all_pairs if any(d.ok and p.indicator in d.explanation for d in diffs)]
     unverified = _check_figure_facts(dfacts, gfacts, pair_figs, ok_starts, provided_text, draft)
 
     gdates = extract_dates(provided_text)

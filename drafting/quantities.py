@@ -145,7 +145,6 @@ UNITS: tuple[str, ...] = tuple(
     )
 )
 
-_CHUNK_UNITS = UNITS
 
 
 
@@ -223,7 +222,7 @@ UNIT_ALIASES: dict[str, str] = {
     "千克": "公斤",
     **_LATIN_UNITS,
 }
-_BASE_UNITS = {u for u in _CHUNK_UNITS if u[0] not in "万亿"} | _EXTRA_UNITS | {"年"}
+_BASE_UNITS = {u for u in UNITS if u[0] not in "万亿"} | _EXTRA_UNITS | {"年"}
 # Units after a Chinese numeral: no 年/分 (五年来, 十分重要), no 期 (二期工程), no 口 (三口之家).
 _CN_UNITS = _BASE_UNITS - _ARABIC_ONLY_UNITS - {
     "期", "口", "度", "周", "周年", "周岁", "岁", "层", "班", "组", "片", "段", "篇", "本", "对", "镇", "村", "县",
