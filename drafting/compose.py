@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from drafting.facts import facts_of, similarity
 from drafting.phrases import FORMULA_CANDIDATES
-from drafting.quantities import digit_runs, extract_figures
+from drafting.quantities import digit_runs, extract_figures, fold_digits
 from drafting.seam import Composition, DraftTask, Piece
 
 ENUM = "一二三四五六七八九十"
@@ -118,20 +118,21 @@ def comparison(this_raw: str, last_raw: str) -> tuple[str, str, str] | None:
     if len(this) != 1 or len(last) != 1 or this[0].unit != last[0].unit or last[0].value <= 0:
         return None
     t, la = this[0], last[0]
-    num = re.search(r"\d+(?:\.\d+)?", t.raw.translate(str.maketrans("０１２３４５６７８９．", "0123456789.")))
-    lnum = re.search(r"\d+(?:\.\d+)?", la.raw.translate(str.maketrans("０１２３４５６７８９．", "0123456789.")))
-    if not num or not lnum:
+    runs, lruns = digit_runs(t.raw), digit_runs(la.raw)
+    if not runs or not lruns:
         return None
-    tv, lv = Decimal(num.group()), Decimal(lnum.group())
+    (ts, te, _v), (ls, le, _lv) = runs[0], lruns[0]
+    num, lnum = fold_digits(t.raw[ts:te]), fold_digits(la.raw[ls:le])
+    tv, lv = Decimal(num), Decimal(lnum)
     if t.value / float(tv) != la.value / float(lv):  # different magnitudes (万 vs none): not computed
         return None
-    suffix = t.raw[num.end():]
+    suffix = t.raw[te:]
     if "%" in suffix or "％" in suffix or not suffix:
         return None  # a rate against a rate is a 百分点 question; left to the writer
     diff = tv - lv
     if diff == 0:
         return None
-    places = max(len(num.group().partition(".")[2]), len(lnum.group().partition(".")[2]))
+    places = max(len(num.partition(".")[2]), len(lnum.partition(".")[2]))
     diff_s = _fmt(abs(diff).quantize(Decimal(1).scaleb(-places)))
     rate = (abs(diff) / lv * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     up = diff > 0

@@ -60,8 +60,9 @@ def enumerate_clauses(clauses: list[str]) -> str:
     return "".join(f"{m}{c}。" for m, c in zip(marks, clauses, strict=True))
 
 
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_FOLD = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_FOLD = str.maketrans("０１２３４５６７８９．", "0123456789.")  # digits and point only: ％ stays as written
+
+
 def digit_values(text: str) -> set[str]:
     """Every digit run in ``text`` as a value (``010.50`` → ``10.5``): what a reader counts as a number."""
     return {value for _s, _e, value in digit_runs(text)}
@@ -70,10 +71,12 @@ def digit_values(text: str) -> set[str]:
 def scrub_digits(text: str, allowed: set[str]) -> str:
     """Replace every digit run whose value the writer did not give with 【待补充】 (years too)."""
 
-    def repl(m: re.Match[str]) -> str:
-        return m.group() if digit_values(m.group()) <= allowed else GAP
-
-    return re.sub(f"(?:{GAP})+", GAP, _DIGITS.sub(repl, text.translate(_FOLD)))
+    folded = text.translate(_FOLD)
+    parts, pos = [], 0
+    for start, end, value in digit_runs(folded):
+        parts += [folded[pos:start], folded[start:end] if value in allowed else GAP]
+        pos = end
+    return re.sub(f"(?:{GAP})+", GAP, "".join([*parts, folded[pos:]]))
 
 
 def tidy_bullet(text: str) -> str:

@@ -52,6 +52,7 @@ __all__ = [
     "extract_masks",
     "extract_ranks",
     "extract_sessions",
+    "fold_digits",
     "norm_unit",
     "split_unit",
 ]
@@ -884,6 +885,11 @@ def canonical_number(num: str) -> str:
     whole = whole.lstrip("0") or "0"
     frac = frac.rstrip("0")
     return f"{whole}.{frac}" if frac else whole
+
+
+def fold_digits(text: str) -> str:
+    """Full-width digits, point, ％ and ＊ as ASCII, one character for one, so offsets stay."""
+    return text.translate(_FULLWIDTH)
 
 
 def digit_runs(text: str) -> list[tuple[int, int, str]]:
