@@ -623,9 +623,11 @@ def _check_figure_facts(
             reason, message = _value_message(d, gfacts)
             flags.append(_flag(d.figure, reason, message))
             continue
-        g = max(cands, key=lambda c: similarity(d.indicator, c.indicator))
+        # the writer's figure it agrees with, if any (0余 and 0 given, the draft's 0 is the second), else
+        # the one whose indicator fits best
+        checked = [(c, _compare_fact(d, c, gfacts, provided_text)) for c in cands]
+        g, problem = max(checked, key=lambda t: (t[1] is None, similarity(d.indicator, t[0].indicator)))
         uses.setdefault(id(g), []).append((similarity(d.indicator, g.indicator), d))
-        problem = _compare_fact(d, g, gfacts, provided_text)
         if problem:
             flags.append(_flag(d.figure, *problem))
     flags += _order_flags(draft, dfacts, gfacts, {f.start for f in flags})
@@ -676,19 +678,19 @@ def _order_flags(draft: str, dfacts: list[Fact], gfacts: list[Fact], flagged: se
             continue  # words between them name what each counts: their order is the writer's choice
         ga = [g for g in gfacts if strict_same(fa, g.figure)]
         gb = [g for g in gfacts if strict_same(fb, g.figure)]
-        for x in ga:
-            if not informative(x.indicator) or any((y.figure.start or 0) > (x.figure.start or 0) for y in gb):
-                continue  # the writer also wrote them in this order
-            for y in gb:
-                if x.indicator == y.indicator and (y.figure.start or 0) < (x.figure.start or 0) and x.line == y.line:
-                    out.append(_flag(fb, "indicator", (
-                        f"“{fa.raw}”和“{fb.raw}”的先后与要点相反（要点{_src(y.figure)}中先写{y.figure.raw}、后写{x.figure.raw}），"
-                        "分别对应的指标会张冠李戴，请核对顺序。"
-                    )))  # fmt: skip
-                    break
-            else:
-                continue
-            break
+        if any((x.figure.start or 0) < (y.figure.start or 0) for x in ga for y in gb):
+            continue  # the writer also wrote them in this order somewhere
+        reversed_note = next(
+            ((x, y) for x in ga for y in gb
+             if informative(x.indicator) and x.indicator == y.indicator and x.line == y.line),
+            None,
+        )  # fmt: skip
+        if reversed_note is not None:
+            x, y = reversed_note
+            out.append(_flag(fb, "indicator", (
+                f"“{fa.raw}”和“{fb.raw}”的先后与要点相反（要点{_src(y.figure)}中先写{y.figure.raw}、后写{x.figure.raw}），"
+                "分别对应的指标会张冠李戴，请核对顺序。"
+            )))  # fmt: skip
     return out
 
 
