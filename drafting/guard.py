@@ -624,9 +624,14 @@ def _check_figure_facts(
             flags.append(_flag(d.figure, reason, message))
             continue
         # the writer's figure it agrees with, if any (0余 and 0 given, the draft's 0 is the second), else
-        # the one whose indicator fits best
-        checked = [(c, _compare_fact(d, c, gfacts, provided_text)) for c in cands]
-        g, problem = max(checked, key=lambda t: (t[1] is None, similarity(d.indicator, t[0].indicator)))
+        # the one whose indicator fits best; candidates are tried best fit first, and the first that
+        # agrees ends the search (a long list of equal values stays linear per figure)
+        cands.sort(key=lambda c: similarity(d.indicator, c.indicator), reverse=True)
+        g, problem = cands[0], _compare_fact(d, cands[0], gfacts, provided_text)
+        for c in cands[1:] if problem else ():
+            if _compare_fact(d, c, gfacts, provided_text) is None:
+                g, problem = c, None
+                break
         uses.setdefault(id(g), []).append((similarity(d.indicator, g.indicator), d))
         if problem:
             flags.append(_flag(d.figure, *problem))
