@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from drafting.facts import facts_of, similarity
 from drafting.phrases import FORMULA_CANDIDATES
@@ -124,7 +124,7 @@ def comparison(this_raw: str, last_raw: str) -> tuple[str, str, str] | None:
     (ts, te, _v), (ls, le, _lv) = runs[0], lruns[0]
     num, lnum = fold_digits(t.raw[ts:te]), fold_digits(la.raw[ls:le])
     tv, lv = Decimal(num), Decimal(lnum)
-    if t.value / float(tv) != la.value / float(lv):  # different magnitudes (万 vs none): not computed
+    if tv == 0 or lv == 0 or t.value / float(tv) != la.value / float(lv):  # a zero, or 万 vs none: not computed
         return None
     suffix = t.raw[te:]
     if "%" in suffix or "％" in suffix or not suffix:
@@ -133,8 +133,9 @@ def comparison(this_raw: str, last_raw: str) -> tuple[str, str, str] | None:
     if diff == 0:
         return None
     places = max(len(num.partition(".")[2]), len(lnum.partition(".")[2]))
-    diff_s = _fmt(abs(diff).quantize(Decimal(1).scaleb(-places)))
-    rate = (abs(diff) / lv * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    with localcontext(Context(prec=len(num) + len(lnum) + 10)):  # 28 digits are not enough for every figure
+        diff_s = _fmt(abs(diff).quantize(Decimal(1).scaleb(-places)))
+        rate = (abs(diff) / lv * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     up = diff > 0
     return ("增加" if up else "减少", diff_s + suffix, ("增长" if up else "下降") + _fmt(rate) + "%")
 

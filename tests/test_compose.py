@@ -268,3 +268,10 @@ def test_enumeration_keeps_a_bare_heading_and_the_opening_summary() -> None:
     out = to_enumeration(draft)
     assert out.startswith("城市更新\n城市更新工作扎实开展。一是老旧小区改造完成120个")
     assert "三是开展建筑工地扬尘专项整治" in out and "四是" not in out
+
+
+def test_comparison_of_a_zero_or_a_huge_figure_is_none_or_exact_never_a_crash() -> None:
+    """Found by the property test: 0.0 divided the magnitude check by zero; 28 digits overflowed Decimal."""
+    assert comparison("0.0套", "1.0套") is None
+    assert comparison("1000000000000000000000000001套", "1.0套") == (
+        "增加", "1000000000000000000000000000套", "增长100000000000000000000000000000%")
