@@ -36,7 +36,7 @@ _EXPORTS: dict[str, str] = {
     # checks and style
     "check_figures": "drafting.guard",
     "check_terms": "drafting.terms",
-    "StyleProfile": "drafting.style",
+    "StyleProfile": "drafting.style_profile",
 }
 
 __all__ = [  # noqa: RUF022 (grouped as above)

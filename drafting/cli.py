@@ -296,7 +296,7 @@ def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_style(args: argparse.Namespace, settings: Settings) -> int:
     from drafting.errors import EmptyCorpusError
-    from drafting.style import load_or_build
+    from drafting.style_cache import load_or_build
 
     store = _store(settings)
     if store.count() == 0:

@@ -29,7 +29,8 @@ from drafting.seam import DraftTask, PastSection, compose_with
 from drafting.search import Filters, search
 from drafting.settings import Settings
 from drafting.store import CorpusStore
-from drafting.style import StyleProfile, load_or_build
+from drafting.style_cache import load_or_build
+from drafting.style_profile import StyleProfile
 from drafting.terms import TermFinding, check_terms
 
 MAX_INPUT_CHARS = 20_000
@@ -249,7 +250,7 @@ def exemplars_for(store: CorpusStore, req: DraftRequest, k: int, exclude: Sequen
 def house_style(store: CorpusStore) -> StyleProfile | None:
     """The store's style profile (None for an empty store), kept in memory per store and corpus state.
 
-    :func:`drafting.style.load_or_build` caches it in ``<store>/style.json``; here it is also kept in
+    :func:`drafting.style_cache.load_or_build` caches it in ``<store>/style.json``; here it is also kept in
     memory, keyed by the keyword index's fingerprint (the same hash of the chunk ids), so a draft
     after the first costs a dictionary lookup.
     """

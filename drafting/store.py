@@ -185,6 +185,15 @@ class CorpusStore:
                 return
             offset += batch
 
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id in the collection (what the keyword index's fingerprint is computed from)."""
+        return [row[0] for row in self._iter_rows([])]
+
+    def iter_chunks(self, where: dict[str, Any] | None = None) -> Iterator[Chunk]:
+        """Every chunk, or those matching a Chroma ``where`` (``{"doc_id": …}``), read in batches."""
+        for chunk_id, text, meta in self._iter_rows(["documents", "metadatas"], where):
+            yield chunk_from_row(chunk_id, text or "", meta)
+
     def documents(self) -> list[DocInfo]:
         docs: dict[str, DocInfo] = {}
         for _id, _doc, meta in self._iter_rows(["metadatas"]):

@@ -255,7 +255,7 @@ def test_profile_shapes_the_prompt_and_the_offline_openers(mixed: Any) -> None:
 
 def test_profile_prefers_the_bureau_when_outnumbered() -> None:
     from drafting.records import Chunk
-    from drafting.style import prefer_bureau
+    from drafting.style_profile import prefer_bureau
 
     def chunk(doc: str, issuer: str) -> Chunk:
         return Chunk(f"{doc}-0", doc, "正文。", [], 0, 1, issuer=issuer)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from drafting import style
+from drafting import style, style_cache, style_profile, style_reading
 from drafting.ingest import ingest, read_manifest
 from drafting.loaders import load_file
 from drafting.records import Chunk
@@ -75,7 +75,7 @@ def test_heading_pattern(heading: str, pattern: str) -> None:
 )
 def test_sentence_head(sentence: str, opener: str, verb: str) -> None:
     verbs = {"推进", "开展", "打造", "坚持", "新增", "着力"}
-    assert style._head(sentence, style._jieba_dict(), verbs) == (opener, verb)
+    assert style_reading.head(sentence, style_reading.jieba_dict(), verbs) == (opener, verb)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_headings_from_seeds(profile: style.StyleProfile) -> None:
     assert dict(profile.headings[2])["6+8"] == 6  # 贯穿“全面从严”，党的建设全面加强 …
     seed_text = "\n".join(p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt"))
     examples = profile.heading_examples[1]
-    assert 3 <= len(examples) <= style.EXAMPLES_PER_LEVEL
+    assert 3 <= len(examples) <= style_profile.EXAMPLES_PER_LEVEL
     for ex in examples:  # real headings, marker removed
         assert not ex.startswith(("一、", "二、", "三、")), ex
         assert re.search(r"^[一二三四五]、" + re.escape(ex) + r"(?:。|$)", seed_text, re.MULTILINE), ex
@@ -318,7 +318,7 @@ def test_load_or_build_caches_and_follows_the_corpus(tmp_path: Path, monkeypatch
         calls.append(1)
         return real_build(*args, **kwargs)
 
-    monkeypatch.setattr(style, "build_profile", counting_build)
+    monkeypatch.setattr(style_cache, "build_profile", counting_build)
 
     first = style.load_or_build(store)
     cache = tmp_path / "store" / "style.json"
@@ -349,3 +349,10 @@ def test_load_or_build_caches_and_follows_the_corpus(tmp_path: Path, monkeypatch
     os.utime(cache, ns=(0, 0))
     assert style.load_or_build(store) == third
     assert len(calls) == 3
+
+    # the cache reads the store through its public methods: every chunk, or one document's
+    ids = store.chunk_ids()
+    assert len(ids) == store.count() and set(ids) == {c.chunk_id for c in store.iter_chunks()}
+    doc = store.documents()[0]
+    own = list(store.iter_chunks({"doc_id": doc.doc_id}))
+    assert len(own) == doc.chunks and {c.doc_id for c in own} == {doc.doc_id}

@@ -30,7 +30,7 @@ from drafting.guard import Source, extract_figures
 from drafting.offline import bigrams
 from drafting.polish import check_length
 from drafting.provenance import confirmation_sources, figure_context, session_sources
-from drafting.style import conformance
+from drafting.style_score import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
 from drafting.ui.ledger_view import BasisMarks, add_corpus, with_corpus
 from drafting.ui.render import annotated_html, checks_html, citations_html, paragraph_of

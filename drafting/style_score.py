@@ -1,0 +1,256 @@
+"""Conformance of a draft to the house style (a score out of 100 with Chinese notes).
+
+Conformance (:func:`conformance`)
+=================================
+
+A score out of 100, made of seven parts; a part that does not apply gives full marks:
+
+* **标题层级 (20)** – markers in proper nesting: no ``（一）``/``1.`` before the first ``一、`` when the
+  draft has level-1 headings, no skipped level (``一、`` straight to ``1.``), consecutive numbers
+  (``一、`` then ``三、``), full-width brackets (``（一）`` not ``(一)``).  10 points per kind of fault.
+* **句子长度 (20)** – mean body-sentence length against the profile: over p90 loses 12, any sentence
+  over twice p90 loses 8 more; a mean under p10 (choppy fragments) loses 6.
+* **常用开头 (15)** – share of sentences whose head word is one of the profile's openers or verbs;
+  30 % or more earns all 15, less earns its share (only with 3 or more sentences).
+* **列举方式 (10)** – a list of 3 or more items (bullet lines, or short item lines) without the
+  enumeration habit (``一是…二是…三是``, or the profile's most used family) loses 10.
+* **人称 (10)** – a bare ``我`` loses 10 and ``我们`` loses 5, unless at least 20 % of the corpus's
+  documents use it; ``我局``, ``我市`` are fine.
+* **格式残留 (15)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings, ``-``/``*``/``•``
+  bullets, code fences, English words (upper-case acronyms such as PPP are fine), ASCII
+  punctuation between Chinese characters.  5 points per kind.
+* **结尾 (10)** – a whole document (two or more ``一、`` headings, or ``whole_document=True``) must end
+  with a closing-like sentence (one with a closing formula, :func:`closing_frame`).
+
+Pure: only initialises jieba's dictionary on first use (:func:`drafting.style_reading.jieba_dict`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from drafting.numerals import cn_to_int
+from drafting.structure import find_enumerations, heading_level, split_sentences
+from drafting.style_profile import StyleProfile
+from drafting.style_reading import (
+    LEVEL_MARKERS,
+    WE_RE,
+    bare_i,
+    body_lines,
+    closing_frame,
+    enum_family,
+    family_example,
+    head,
+    jieba_dict,
+)
+
+__all__ = ["Conformance", "conformance"]
+
+# ``**`` / ``__`` emphasis marks; not the masked figures of the seeds (``*.**万个``)
+_MD_BOLD_RE = re.compile(r"(?<![\d.*＊])\*\*(?![\d.*＊])|(?<![\w])__|__(?![\w])")
+_MD_HEADING_RE = re.compile(r"^\s{0,3}#{1,6}\s*\S", re.MULTILINE)
+_BULLET_RE = re.compile(r"^\s*(?:[-*+•·●▪◆■]\s*|\d{1,2}[)）]\s*|[①②③④⑤⑥⑦⑧⑨⑩]\s*)(?=\S)", re.MULTILINE)
+_DASH_BULLET_RE = re.compile(r"^\s*[-*+]\s+\S", re.MULTILINE)
+_ROUND_BULLET_RE = re.compile(r"^\s*[•·●▪◆■]\s*\S", re.MULTILINE)
+_CODE_RE = re.compile(r"```|^\s*>\s", re.MULTILINE)
+_ENGLISH_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]*[a-z][A-Za-z]*(?![A-Za-z])")
+_ENGLISH_OK = frozenset(["REITs", "kWh", "MWh", "GWh", "TWh", "App", "app", "km", "kV", "mm", "cm", "Wi", "Fi"])
+_ASCII_PUNCT_RE = re.compile(r"(?<=[\u4e00-\u9fff])[,;:!?()](?=[\u4e00-\u9fff(]|$)|(?<=[\u4e00-\u9fff])\((?=[\u4e00-\u9fff])")
+_HALF_PAREN_HEADING_RE = re.compile(r"^\s*\((?:[一二三四五六七八九十]{1,3}|\d{1,2})\)")
+
+
+# --------------------------------------------------------------------------------------------
+# conformance
+
+
+@dataclass
+class Conformance:
+    score: float  # 0–100
+    notes: list[str]  # Chinese; each says what to change
+    parts: dict[str, float] = field(default_factory=dict)  # points earned per check
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": round(self.score, 1), "notes": list(self.notes), "parts": dict(self.parts)}
+
+
+_WEIGHTS = {"标题层级": 20.0, "句子长度": 20.0, "常用开头": 15.0, "列举方式": 10.0, "人称": 10.0, "格式残留": 15.0, "结尾": 10.0}
+
+def _heading_number(level: int, line: str) -> int:
+    m = re.match(r"^[（(]?([一二三四五六七八九十]{1,3}|\d{1,2})", line.strip())
+    if not m:
+        return 0
+    tok = m.group(1)
+    if tok.isdigit():
+        return int(tok)
+    return cn_to_int(tok) or 0
+
+
+def _check_headings(lines: list[str]) -> list[str]:
+    heads = [(heading_level(s), s) for s in lines if heading_level(s)]
+    notes: list[str] = []
+    if not heads:
+        return notes
+    levels = [lvl for lvl, _ in heads]
+    has_l1 = 1 in levels
+    first_l1 = levels.index(1) if has_l1 else -1
+    if has_l1 and first_l1 > 0:
+        lvl, s = heads[0]
+        notes.append(
+            f"标题层级顺序不对：“{s[:16]}”（{LEVEL_MARKERS[lvl]}级）出现在第一个一级标题“一、”之前，"
+            f"应先写“一、”再写“{LEVEL_MARKERS[lvl]}”"
+        )
+    root = 1 if has_l1 else min(levels)
+    cur = root - 1
+    skipped = ""
+    start = first_l1 if has_l1 else 0
+    for lvl, s in heads[start:]:
+        if lvl > cur + 1 and not skipped:
+            skipped = (
+                f"标题跳级：“{s[:16]}”（{LEVEL_MARKERS[lvl]}级）前缺少“{LEVEL_MARKERS[lvl - 1]}”级标题，"
+                f"应按“一、”“（一）”“1.”“（1）”逐级使用"
+            )
+        cur = lvl
+    if skipped:
+        notes.append(skipped)
+    expected: dict[int, int] = {}
+    gap = ""
+    for lvl, s in heads:
+        num = _heading_number(lvl, s)
+        want = expected.get(lvl, 1)
+        if num and num != want and not gap:
+            gap = f"标题序号不连续：“{s[:16]}”处应为第{want}项，请按顺序编号"
+        expected[lvl] = (num or want) + 1
+        for deeper in [k for k in expected if k > lvl]:
+            del expected[deeper]
+    if gap:
+        notes.append(gap)
+    half = [s for _l, s in heads if _HALF_PAREN_HEADING_RE.match(s)]
+    if half:
+        notes.append(f"标题序号应使用全角括号，如“（一）”“（1）”，不要写成“{half[0][:4]}”")
+    return notes
+
+
+def _list_items(body: list[str]) -> int:
+    """Largest run of list-looking lines: bullets, or short lines without a full stop."""
+    best = run = 0
+    for s in body:
+        if _BULLET_RE.match(s) or (len(s) <= 30 and not re.search(r"[。！？]", s)):
+            run += 1
+            best = max(best, run)
+        else:
+            run = 0
+    return best
+
+
+def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None = None) -> Conformance:
+    """Score ``text`` (a section or a whole draft) against the house style; see the module docstring.
+
+    ``whole_document`` None means: a whole document when the text has two or more ``一、`` headings.
+    """
+    lines = [s.strip(" \t\u3000\xa0") for s in text.splitlines()]
+    lines = [s for s in lines if s]
+    heads, body = body_lines(text)
+    notes: list[str] = []
+    parts = dict(_WEIGHTS)
+    d = jieba_dict()
+
+    def lose(part: str, points: float) -> None:
+        parts[part] = max(0.0, parts[part] - points)
+
+    # 标题层级
+    head_notes = _check_headings(lines)
+    if head_notes:
+        lose("标题层级", 10.0 * len(head_notes))
+        notes.extend(head_notes)
+
+    # 句子长度
+    clean_body = [_MD_BOLD_RE.sub("", _BULLET_RE.sub("", s)) for s in body]
+    sentences = [s for line in clean_body for s in split_sentences(line) if len(s) >= 2]
+    med, p10, p90 = (profile.sentence_stat(k) for k in ("median", "p10", "p90"))
+    if sentences:
+        lengths = [len(s) for s in sentences]
+        mean = sum(lengths) / len(lengths)
+        longest = max(lengths)
+        if mean > p90:
+            lose("句子长度", 12.0)
+            notes.append(
+                f"句子偏长：平均{mean:.0f}字，本局材料中位数{med:.0f}字（90%的句子不超过{p90:.0f}字），"
+                "请在“，”处断句，拆成几个短句"
+            )
+        if longest > 2 * p90:
+            lose("句子长度", 8.0)
+            notes.append(f"有一句长达{longest}字（超过{2 * p90:.0f}字），请拆分")
+        elif mean < p10 and len(sentences) >= 3:
+            lose("句子长度", 6.0)
+            notes.append(f"句子过碎：平均{mean:.0f}字，本局材料中位数{med:.0f}字，可把短句合并成完整的句子")
+
+    # 常用开头
+    stock = profile.opener_set()
+    verbset = {w for w, _n in profile.verbs}
+    if len(sentences) >= 3 and stock:
+        hits = 0
+        for s in sentences:
+            opener, verb = head(s, d, verbset)
+            if opener and (opener in stock or verb in stock):
+                hits += 1
+        share = hits / len(sentences)
+        if share < 0.3:
+            lose("常用开头", 15.0 * (1 - share / 0.3))
+            top = "、".join(w for w, _ in profile.openers[:5]) or "坚持、深入推进、扎实开展"
+            notes.append(f"常用开头词偏少：仅{share:.0%}的句子以本局常用动词开头，可多用{top}等开头")
+
+    # 列举方式
+    n_items = _list_items(body)
+    if n_items >= 3:
+        fam_markers = [enum_family(m) for m in find_enumerations("\n".join(body))]
+        if len(fam_markers) < 2:
+            lose("列举方式", 10.0)
+            fam = profile.enumerations[0][0] if profile.enumerations else "一是/二是"
+            notes.append(f"列举了{n_items}项却没有用列举句式：请改成“{family_example(fam)}”连贯叙述，不要逐条罗列")
+
+    # 人称
+    body_text = "\n".join(body)
+    bare = len(bare_i(body_text))
+    if bare and profile.first_person.get("我", 0.0) < 0.2:
+        lose("人称", 10.0)
+        notes.append(f"出现第一人称“我”{bare}处：公文应以单位口吻，改为“我局”或省略主语")
+    we = len(WE_RE.findall(body_text))
+    if we and profile.first_person.get("我们", 0.0) < 0.2:
+        lose("人称", 5.0)
+        notes.append(f"“我们”出现{we}处，本局材料很少这样写，建议改为“我局”或省略主语")
+
+    # 格式残留
+    art: list[str] = []
+    n_bold = (len(_MD_BOLD_RE.findall(text)) + 1) // 2
+    if n_bold:
+        art.append(f"删除Markdown加粗符号“**”（{n_bold}处），需要强调的内容改为小标题或“一是……”句式")
+    if _MD_HEADING_RE.search(text):
+        art.append("删除行首的“#”号，标题改用“一、”“（一）”“1.”“（1）”编号")
+    n_dash = len(_DASH_BULLET_RE.findall(text)) + len(_ROUND_BULLET_RE.findall(text))
+    if n_dash:
+        art.append(f"删除行首的项目符号“-”“•”（{n_dash}处），改为“一是……二是……”或成段叙述")
+    if _CODE_RE.search(text):
+        art.append("删除代码块或引用符号（```、>）")
+    english = [w for w in _ENGLISH_RE.findall(text) if len(w) >= 3 and w not in _ENGLISH_OK]
+    if english:
+        art.append(f"出现英文“{english[0]}”等{len(english)}处，请改为中文表述")
+    ascii_p = _ASCII_PUNCT_RE.findall(text)
+    if ascii_p:
+        art.append(f"中文之间使用了半角标点“{ascii_p[0]}”（{len(ascii_p)}处），请改为全角标点")
+    if art:
+        lose("格式残留", 5.0 * len(art))
+        notes.extend(art)
+
+    # 结尾
+    whole = whole_document if whole_document is not None else sum(1 for h in heads if heading_level(h) == 1) >= 2
+    if whole and sentences:
+        last = sentences[-1]
+        if not closing_frame(last):
+            lose("结尾", 10.0)
+            example = profile.closings[0][0] if profile.closings else "…推向新高度"
+            notes.append(f"全文缺少收束语：结尾可参照本局材料常用写法，如“{example}”")
+
+    score = round(sum(parts.values()), 1)
+    return Conformance(score=max(0.0, min(100.0, score)), notes=notes, parts=parts)
