@@ -7,7 +7,10 @@ A score out of 100, made of seven parts; a part that does not apply gives full m
 
 * **标题层级 (20)** – markers in proper nesting: no ``（一）``/``1.`` before the first ``一、`` when the
   draft has level-1 headings, no skipped level (``一、`` straight to ``1.``), consecutive numbers
-  (``一、`` then ``三、``), full-width brackets (``（一）`` not ``(一)``).  10 points per kind of fault.
+  inside the text (``（一）`` then ``（三）``, or a repeat), full-width brackets (``（一）`` not ``(一)``).
+  A section drafted on its own may start at any number (``（二）``, ``三、``); a level restarts at 1
+  only under a parent heading that is in the text.  Notes quote a heading up to its natural end
+  (:func:`heading_quote`).  10 points per kind of fault.
 * **句子长度 (20)** – mean body-sentence length against the profile: over p90 loses 12, any sentence
   over twice p90 loses 8 more; a mean under p10 (choppy fragments) loses 6.
 * **常用开头 (15)** – share of sentences whose head word is one of the profile's openers or verbs;
@@ -87,6 +90,25 @@ def _heading_number(level: int, line: str) -> int:
     return cn_to_int(tok) or 0
 
 
+_HEADING_END_RE = re.compile(r"[。！？；：:;!?]")
+_PHRASE_END_RE = re.compile(r"[，、,]")
+HEADING_QUOTE_CHARS = 40
+
+
+def heading_quote(line: str, limit: int = HEADING_QUOTE_CHARS) -> str:
+    """A heading as a note quotes it: up to its natural end (a run-in heading stops before its
+    first 。；： and the body after it), never cut mid-phrase: a heading longer than ``limit``
+    is cut after its last whole phrase (at ， or 、) that fits, with …"""
+    s = line.strip()
+    m = _HEADING_END_RE.search(s)
+    if m:
+        s = s[: m.start()]
+    if len(s) <= limit:
+        return s
+    cut = max((m.start() for m in _PHRASE_END_RE.finditer(s, 0, limit + 1)), default=0)
+    return (s[:cut] if cut else s[:limit]) + "…"
+
+
 def _check_headings(lines: list[str]) -> list[str]:
     heads = [(heading_level(s), s) for s in lines if heading_level(s)]
     notes: list[str] = []
@@ -98,7 +120,7 @@ def _check_headings(lines: list[str]) -> list[str]:
     if has_l1 and first_l1 > 0:
         lvl, s = heads[0]
         notes.append(
-            f"标题层级顺序不对：“{s[:16]}”（{LEVEL_MARKERS[lvl]}级）出现在第一个一级标题“一、”之前，"
+            f"标题层级顺序不对：“{heading_quote(s)}”（{LEVEL_MARKERS[lvl]}级）出现在第一个一级标题“一、”之前，"
             f"应先写“一、”再写“{LEVEL_MARKERS[lvl]}”"
         )
     root = 1 if has_l1 else min(levels)
@@ -108,20 +130,28 @@ def _check_headings(lines: list[str]) -> list[str]:
     for lvl, s in heads[start:]:
         if lvl > cur + 1 and not skipped:
             skipped = (
-                f"标题跳级：“{s[:16]}”（{LEVEL_MARKERS[lvl]}级）前缺少“{LEVEL_MARKERS[lvl - 1]}”级标题，"
+                f"标题跳级：“{heading_quote(s)}”（{LEVEL_MARKERS[lvl]}级）前缺少“{LEVEL_MARKERS[lvl - 1]}”级标题，"
                 f"应按“一、”“（一）”“1.”“（1）”逐级使用"
             )
         cur = lvl
     if skipped:
         notes.append(skipped)
+    # A section drafted on its own may start at （二） or 三、: the first number of a level is free
+    # unless a shallower heading above it is in the text (then it restarts at 1).  After that,
+    # numbers run on by one: a gap or a repeat inside the text is a fault.
     expected: dict[int, int] = {}
+    seen: set[int] = set()
     gap = ""
     for lvl, s in heads:
         num = _heading_number(lvl, s)
-        want = expected.get(lvl, 1)
-        if num and num != want and not gap:
-            gap = f"标题序号不连续：“{s[:16]}”处应为第{want}项，请按顺序编号"
-        expected[lvl] = (num or want) + 1
+        want = expected.get(lvl, 1 if any(k < lvl for k in seen) else 0)
+        if num and want and num != want and not gap:
+            if num < want:
+                gap = f"标题序号重复：“{heading_quote(s)}”与前面的标题同为第{num}项，此处应为第{want}项，请按顺序编号"
+            else:
+                gap = f"标题序号不连续：“{heading_quote(s)}”处应为第{want}项，请按顺序编号"
+        expected[lvl] = (num or want or 1) + 1
+        seen.add(lvl)
         for deeper in [k for k in expected if k > lvl]:
             del expected[deeper]
     if gap:

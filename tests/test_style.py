@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from drafting import style, style_cache, style_profile, style_reading
+from drafting import style, style_cache, style_profile, style_reading, style_score
 from drafting.ingest import ingest, read_manifest
 from drafting.loaders import load_file
 from drafting.records import Chunk
@@ -356,3 +356,50 @@ def test_load_or_build_caches_and_follows_the_corpus(tmp_path: Path, monkeypatch
     doc = store.documents()[0]
     own = list(store.iter_chunks({"doc_id": doc.doc_id}))
     assert len(own) == doc.chunks and {c.doc_id for c in own} == {doc.doc_id}
+
+
+# --------------------------------------------------------------------------------------------
+# heading numbering inside one section (the document's numbering is checked across sections)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "（二）聚焦城市更新，推动人居环境持续改善\n坚持以人民为中心，扎实推进老旧小区改造。",
+        "三、下半年工作打算\n（一）抓好项目建设\n加快推进重点项目。\n（二）守牢安全底线\n深入开展隐患排查。",
+        "（三）强化安全监管\n深入开展隐患排查。\n（四）优化营商环境\n持续深化审批改革。",
+        "2.完善住房保障体系\n加快发展保障性租赁住房。\n3.稳妥推进棚户区改造\n坚持应改尽改。",
+    ],
+)
+def test_a_section_may_start_at_any_number(profile: style.StyleProfile, text: str) -> None:
+    notes = style.conformance(text, profile).notes
+    assert not any("序号" in n for n in notes), notes
+
+
+def test_a_gap_or_repeat_inside_the_text_is_flagged_with_the_whole_heading(profile: style.StyleProfile) -> None:
+    heading = "（四）持续优化营商环境，推动建筑业转型升级取得新成效"
+    gap = style.conformance(f"（二）强化安全监管\n深入开展隐患排查。\n{heading}\n持续深化审批改革。", profile)
+    assert f"标题序号不连续：“{heading}”处应为第3项，请按顺序编号" in gap.notes, gap.notes
+    repeat = style.conformance("（二）强化安全监管\n深入开展隐患排查。\n（二）优化营商环境\n持续深化审批改革。", profile)
+    assert any(n.startswith("标题序号重复：“（二）优化营商环境”") and "第3项" in n for n in repeat.notes), repeat.notes
+    # under a parent heading in the text, the children start at （一）
+    child = style.conformance("三、下半年工作打算\n（二）抓好项目建设\n加快推进重点项目。", profile)
+    assert any("“（二）抓好项目建设”处应为第1项" in n for n in child.notes), child.notes
+    ok = style.conformance("（二）强化安全监管\n深入开展隐患排查。\n（三）优化营商环境\n持续深化审批改革。", profile)
+    assert ok.parts["标题层级"] == 20.0 and gap.parts["标题层级"] == 10.0
+
+
+@pytest.mark.parametrize(
+    ("line", "quoted"),
+    [
+        ("（二）聚焦城市更新，推动人居环境持续改善", "（二）聚焦城市更新，推动人居环境持续改善"),
+        ("（二）强化安全监管。全年开展检查120次，排查隐患300处。", "（二）强化安全监管"),
+        ("1.住房保障：新开工保障性租赁住房", "1.住房保障"),
+        (
+            "（三）坚持以人民为中心的发展思想，扎实推进城镇老旧小区改造和完整社区建设，持续改善群众居住条件",
+            "（三）坚持以人民为中心的发展思想，扎实推进城镇老旧小区改造和完整社区建设…",
+        ),
+    ],
+)
+def test_heading_quote_ends_at_a_natural_end(line: str, quoted: str) -> None:
+    assert style_score.heading_quote(line) == quoted
