@@ -3,26 +3,32 @@
 Conformance (:func:`conformance`)
 =================================
 
-A score out of 100, made of seven parts; a part that does not apply gives full marks:
+A score out of 100, made of eight parts; a part that does not apply gives full marks.  Each
+fault takes a share of its part's weight (:data:`WEIGHTS`):
 
-* **标题层级 (20)** – markers in proper nesting: no ``（一）``/``1.`` before the first ``一、`` when the
+* **成段叙述 (35)** – the share of the body written as whole sentences (:func:`prose_share`): 80 % or
+  more earns all 35, 30 % or less earns nothing, linear between.  A bare list of bullets (one per
+  line, joined with ；, or a Markdown list) is not a draft; this part is what keeps it below 60
+  while real passages score 80 or more (calibrated in bench/style_calibration.py, docs/benchmarks.md).
+* **标题层级 (13)** – markers in proper nesting: no ``（一）``/``1.`` before the first ``一、`` when the
   draft has level-1 headings, no skipped level (``一、`` straight to ``1.``), consecutive numbers
   inside the text (``（一）`` then ``（三）``, or a repeat), full-width brackets (``（一）`` not ``(一)``).
   A section drafted on its own may start at any number (``（二）``, ``三、``); a level restarts at 1
   only under a parent heading that is in the text.  Notes quote a heading up to its natural end
-  (:func:`heading_quote`).  10 points per kind of fault.
-* **句子长度 (20)** – mean body-sentence length against the profile: over p90 loses 12, any sentence
-  over twice p90 loses 8 more; a mean under p10 (choppy fragments) loses 6.
-* **常用开头 (15)** – share of sentences whose head word is one of the profile's openers or verbs;
-  30 % or more earns all 15, less earns its share (only with 3 or more sentences).
-* **列举方式 (10)** – a list of 3 or more items (bullet lines, or short item lines) without the
-  enumeration habit (``一是…二是…三是``, or the profile's most used family) loses 10.
-* **人称 (10)** – a bare ``我`` loses 10 and ``我们`` loses 5, unless at least 20 % of the corpus's
+  (:func:`heading_quote`).  Half the part per kind of fault.
+* **句子长度 (13)** – mean body-sentence length against the profile: over p90 loses 60 %, any sentence
+  over twice p90 loses 40 % more; a mean under p10 (choppy fragments) loses 30 %.
+* **常用开头 (10)** – share of sentences whose head word is one of the profile's openers or verbs;
+  30 % or more earns all of it, less earns its share (only with 3 or more sentences).
+* **列举方式 (6.5)** – a list of 3 or more items (bullet lines, short item lines, or items joined with ；
+  in a line without a full stop) without the
+  enumeration habit (``一是…二是…三是``, or the profile's most used family) loses all of it.
+* **人称 (6.5)** – a bare ``我`` loses all of it and ``我们`` half, unless at least 20 % of the corpus's
   documents use it; ``我局``, ``我市`` are fine.
-* **格式残留 (15)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings, ``-``/``*``/``•``
+* **格式残留 (9.5)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings, ``-``/``*``/``•``
   bullets, code fences, English words (upper-case acronyms such as PPP are fine), ASCII
-  punctuation between Chinese characters.  5 points per kind.
-* **结尾 (10)** – a whole document (two or more ``一、`` headings, or ``whole_document=True``) must end
+  punctuation between Chinese characters.  A third of the part per kind.
+* **结尾 (6.5)** – a whole document (two or more ``一、`` headings, or ``whole_document=True``) must end
   with a closing-like sentence (one with a closing formula, :func:`closing_frame`).
 
 Pure: only initialises jieba's dictionary on first use (:func:`drafting.style_reading.jieba_dict`).
@@ -41,7 +47,6 @@ from drafting.style_reading import (
     LEVEL_MARKERS,
     WE_RE,
     bare_i,
-    body_lines,
     closing_frame,
     enum_family,
     family_example,
@@ -78,7 +83,20 @@ class Conformance:
         return {"score": round(self.score, 1), "notes": list(self.notes), "parts": dict(self.parts)}
 
 
-_WEIGHTS = {"标题层级": 20.0, "句子长度": 20.0, "常用开头": 15.0, "列举方式": 10.0, "人称": 10.0, "格式残留": 15.0, "结尾": 10.0}
+# A bare list is not a draft: 成段叙述 carries the most weight (calibrated in bench/style_calibration.py,
+# docs/benchmarks.md: real passages score ≥ 80, lists of bullets below 60).
+WEIGHTS = {
+    "成段叙述": 35.0,
+    "标题层级": 13.0,
+    "句子长度": 13.0,
+    "常用开头": 10.0,
+    "列举方式": 6.5,
+    "人称": 6.5,
+    "格式残留": 9.5,
+    "结尾": 6.5,
+}
+PROSE_FULL = 0.8  # share of body text in whole sentences that earns all of 成段叙述
+PROSE_NONE = 0.3  # share at or below which it earns nothing
 
 def _heading_number(level: int, line: str) -> int:
     m = re.match(r"^[（(]?([一二三四五六七八九十]{1,3}|\d{1,2})", line.strip())
@@ -158,14 +176,77 @@ def _check_headings(lines: list[str]) -> list[str]:
         notes.append(gap)
     half = [s for _l, s in heads if _HALF_PAREN_HEADING_RE.match(s)]
     if half:
-        notes.append(f"标题序号应使用全角括号，如“（一）”“（1）”，不要写成“{half[0][:4]}”")
+        marker = m.group().strip() if (m := _HALF_PAREN_HEADING_RE.match(half[0])) else half[0][:4]
+        notes.append(f"标题序号应使用全角括号，如“（一）”“（1）”，不要写成“{marker}”")
     return notes
 
 
+_TERMINATED_RE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”’」』）)]*|[：:]$)")
+_CONTINUES_RE = re.compile(r"[，、；,;]$")
+_CLAUSE_RE = re.compile(r"[；;]")
+
+
+def prose_share(body: list[str]) -> float:
+    """Share of the body's characters written as whole sentences (1.0 for an empty body).
+
+    A whole sentence ends with 。！？ (or a paragraph ends with ： leading into what follows); a line
+    ending with ， ； or 、 runs on into the next line (wrapped text).  Not whole sentences: a bullet
+    line (``-``, ``•``, ``1)``, ``①``), what trails after a paragraph's last full stop (notes on their
+    own lines, notes joined with ；), and a sentence that only strings three or more items together
+    with ；, none of them with a comma or 、 (``推进项目建设；加强安全管理；提升服务水平。``).
+    """
+    total = prose = 0
+    paragraphs: list[str] = []
+    cur = ""
+    for line in body:
+        text = line.strip()
+        total += len(text)
+        if not text or _BULLET_RE.match(text):
+            continue
+        cur += text
+        if not _CONTINUES_RE.search(text):
+            paragraphs.append(cur)
+            cur = ""
+    paragraphs.append(cur)
+    for para in paragraphs:
+        for m in _TERMINATED_RE.finditer(para):
+            clauses = [c for c in _CLAUSE_RE.split(m.group()) if c.strip()]
+            if len(clauses) >= 3 and not any(re.search(r"[，,、]", c) for c in clauses):
+                continue
+            prose += len(m.group())
+    return prose / total if total else 1.0
+
+
+_RUN_IN_END_RE = re.compile(r"[。！？；：:;!?]")
+
+
+def _split_run_in(text: str) -> tuple[list[str], list[str]]:
+    """(heading lines, body lines) with a run-in heading's body (``（二）强化安全监管。全年开展…``,
+    ``1.住房保障：新开工…``) taken as body, in its place."""
+    heads: list[str] = []
+    body: list[str] = []
+    for line in text.splitlines():
+        s = line.strip(" \t\u3000\xa0")
+        if not s:
+            continue
+        if not heading_level(s):
+            body.append(s)
+            continue
+        heads.append(s)
+        m = _RUN_IN_END_RE.search(s)
+        rest = s[m.end() :].strip() if m else ""
+        if rest:
+            body.append(rest)
+    return heads, body
+
+
 def _list_items(body: list[str]) -> int:
-    """Largest run of list-looking lines: bullets, or short lines without a full stop."""
+    """Largest run of list-looking lines (bullets, or short lines without a full stop), or of
+    items joined with ； in a line without any full stop."""
     best = run = 0
     for s in body:
+        if not re.search(r"[。！？]", s):
+            best = max(best, len([c for c in _CLAUSE_RE.split(s) if c.strip()]))
         if _BULLET_RE.match(s) or (len(s) <= 30 and not re.search(r"[。！？]", s)):
             run += 1
             best = max(best, run)
@@ -181,18 +262,28 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
     """
     lines = [s.strip(" \t\u3000\xa0") for s in text.splitlines()]
     lines = [s for s in lines if s]
-    heads, body = body_lines(text)
+    heads, body = _split_run_in(text)
     notes: list[str] = []
-    parts = dict(_WEIGHTS)
+    parts = dict(WEIGHTS)
     d = jieba_dict()
 
-    def lose(part: str, points: float) -> None:
-        parts[part] = max(0.0, parts[part] - points)
+    def lose(part: str, share: float) -> None:
+        """Take ``share`` of the part's weight off (a part never goes below 0)."""
+        parts[part] = max(0.0, parts[part] - share * WEIGHTS[part])
+
+    # 成段叙述
+    share = prose_share(body)
+    if share < PROSE_FULL:
+        lose("成段叙述", min(1.0, (PROSE_FULL - share) / (PROSE_FULL - PROSE_NONE)))
+        notes.append(
+            f"正文像要点罗列，不像成段的文字：只有{share:.0%}的文字写成了以“。”结尾的完整句子。"
+            "请把要点连成完整的句子，补上主语、动词和连接词，用“。”结句，成段叙述"
+        )
 
     # 标题层级
     head_notes = _check_headings(lines)
     if head_notes:
-        lose("标题层级", 10.0 * len(head_notes))
+        lose("标题层级", 0.5 * len(head_notes))
         notes.extend(head_notes)
 
     # 句子长度
@@ -204,16 +295,16 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
         mean = sum(lengths) / len(lengths)
         longest = max(lengths)
         if mean > p90:
-            lose("句子长度", 12.0)
+            lose("句子长度", 0.6)
             notes.append(
                 f"句子偏长：平均{mean:.0f}字，本局材料中位数{med:.0f}字（90%的句子不超过{p90:.0f}字），"
                 "请在“，”处断句，拆成几个短句"
             )
         if longest > 2 * p90:
-            lose("句子长度", 8.0)
+            lose("句子长度", 0.4)
             notes.append(f"有一句长达{longest}字（超过{2 * p90:.0f}字），请拆分")
         elif mean < p10 and len(sentences) >= 3:
-            lose("句子长度", 6.0)
+            lose("句子长度", 0.3)
             notes.append(f"句子过碎：平均{mean:.0f}字，本局材料中位数{med:.0f}字，可把短句合并成完整的句子")
 
     # 常用开头
@@ -227,7 +318,7 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
                 hits += 1
         share = hits / len(sentences)
         if share < 0.3:
-            lose("常用开头", 15.0 * (1 - share / 0.3))
+            lose("常用开头", 1 - share / 0.3)
             top = "、".join(w for w, _ in profile.openers[:5]) or "坚持、深入推进、扎实开展"
             notes.append(f"常用开头词偏少：仅{share:.0%}的句子以本局常用动词开头，可多用{top}等开头")
 
@@ -236,7 +327,7 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
     if n_items >= 3:
         fam_markers = [enum_family(m) for m in find_enumerations("\n".join(body))]
         if len(fam_markers) < 2:
-            lose("列举方式", 10.0)
+            lose("列举方式", 1.0)
             fam = profile.enumerations[0][0] if profile.enumerations else "一是/二是"
             notes.append(f"列举了{n_items}项却没有用列举句式：请改成“{family_example(fam)}”连贯叙述，不要逐条罗列")
 
@@ -244,11 +335,11 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
     body_text = "\n".join(body)
     bare = len(bare_i(body_text))
     if bare and profile.first_person.get("我", 0.0) < 0.2:
-        lose("人称", 10.0)
+        lose("人称", 1.0)
         notes.append(f"出现第一人称“我”{bare}处：公文应以单位口吻，改为“我局”或省略主语")
     we = len(WE_RE.findall(body_text))
     if we and profile.first_person.get("我们", 0.0) < 0.2:
-        lose("人称", 5.0)
+        lose("人称", 0.5)
         notes.append(f"“我们”出现{we}处，本局材料很少这样写，建议改为“我局”或省略主语")
 
     # 格式残留
@@ -270,7 +361,7 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
     if ascii_p:
         art.append(f"中文之间使用了半角标点“{ascii_p[0]}”（{len(ascii_p)}处），请改为全角标点")
     if art:
-        lose("格式残留", 5.0 * len(art))
+        lose("格式残留", len(art) / 3)
         notes.extend(art)
 
     # 结尾
@@ -278,7 +369,7 @@ def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None
     if whole and sentences:
         last = sentences[-1]
         if not closing_frame(last):
-            lose("结尾", 10.0)
+            lose("结尾", 1.0)
             example = profile.closings[0][0] if profile.closings else "…推向新高度"
             notes.append(f"全文缺少收束语：结尾可参照本局材料常用写法，如“{example}”")
 

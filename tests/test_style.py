@@ -386,7 +386,8 @@ def test_a_gap_or_repeat_inside_the_text_is_flagged_with_the_whole_heading(profi
     child = style.conformance("三、下半年工作打算\n（二）抓好项目建设\n加快推进重点项目。", profile)
     assert any("“（二）抓好项目建设”处应为第1项" in n for n in child.notes), child.notes
     ok = style.conformance("（二）强化安全监管\n深入开展隐患排查。\n（三）优化营商环境\n持续深化审批改革。", profile)
-    assert ok.parts["标题层级"] == 20.0 and gap.parts["标题层级"] == 10.0
+    full = style_score.WEIGHTS["标题层级"]
+    assert ok.parts["标题层级"] == full and gap.parts["标题层级"] == full / 2
 
 
 @pytest.mark.parametrize(
@@ -403,3 +404,68 @@ def test_a_gap_or_repeat_inside_the_text_is_flagged_with_the_whole_heading(profi
 )
 def test_heading_quote_ends_at_a_natural_end(line: str, quoted: str) -> None:
     assert style_score.heading_quote(line) == quoted
+
+
+# --------------------------------------------------------------------------------------------
+# calibration: a bare list of notes is not a draft (bench/style_calibration.py measures it at scale)
+
+
+def _real_sections(chunks: list[Chunk], n: int) -> list[str]:
+    """The first ``n`` seed sections with 150–1,500 characters of body, heading first."""
+    from drafting.structure import heading_level
+
+    seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):
+        if c.heading_path and heading_level(c.heading_path[-1]):
+            seen.setdefault((c.doc_id, tuple(c.heading_path)), []).append(c.text)
+    out = []
+    for (_d, path), texts in seen.items():
+        body = [s.strip() for t in texts for s in t.splitlines() if s.strip() and not heading_level(s.strip())]
+        if 150 <= sum(map(len, body)) <= 1500:
+            out.append(path[-1] + "\n" + "\n".join(body))
+    return out[:n]
+
+
+def _notes_of(section: str) -> tuple[str, list[str]]:
+    """A writer's notes for a passage: its heading and its clauses, as the dev cases cut them."""
+    heading, _sep, body = section.partition("\n")
+    clauses = [c.strip() for c in re.split(r"[，。；！？\n]", body) if len(c.strip()) >= 4]
+    return heading, clauses
+
+
+def test_a_bare_list_scores_well_below_the_real_passage(profile: style.StyleProfile, seed_chunks: list[Chunk]) -> None:
+    sections = _real_sections(seed_chunks, 8)
+    assert len(sections) == 8
+    for section in sections:
+        real = style.conformance(section, profile)
+        heading, notes = _notes_of(section)
+        assert len(notes) >= 3
+        lists = {
+            "lines": heading + "\n" + "\n".join(notes),
+            "semicolons": heading + "\n" + "；".join(notes),
+            "markdown": heading + "\n" + "\n".join(f"- {n}" for n in notes),
+        }
+        assert real.score >= 80, (section[:60], real.notes)
+        for kind, text in lists.items():
+            bare = style.conformance(text, profile)
+            assert bare.score < 60 and bare.score < real.score - 25, (kind, bare.score, real.score, bare.notes)
+            assert any(n.startswith("正文像要点罗列") for n in bare.notes), bare.notes
+
+
+@pytest.mark.parametrize(
+    ("body", "share"),
+    [
+        (["坚持问题导向，扎实开展专项整治。完成改造32个。"], 1.0),
+        (["推进项目建设", "加强安全管理", "提升服务水平"], 0.0),
+        (["推进项目建设；加强安全管理；提升服务水平"], 0.0),
+        (["推进项目建设；加强安全管理；提升服务水平。"], 0.0),  # items strung together, then a full stop
+        (["一是强化保障，争取资金3.2亿元；二是健全机制，实行周调度；三是加快建设，项目提前开工。"], 1.0),
+        (["- 推进项目建设。", "- 加强安全管理。"], 0.0),
+        (["重点做好以下工作：", "坚持项目为王，扎实推进项目建设。"], 1.0),  # a lead-in colon ends a paragraph
+        (["坚持项目为王，", "扎实推进项目建设，全年完成投资5亿元。"], 1.0),  # a line ending in ， runs on
+        (["坚持项目为王。全年完成投资5亿元", "新开工项目12个"], 7 / 24),
+        ([], 1.0),
+    ],
+)
+def test_prose_share(body: list[str], share: float) -> None:
+    assert style_score.prose_share(body) == pytest.approx(share)
