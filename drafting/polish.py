@@ -2,7 +2,7 @@
 
     text ─ sentences ─┬─ corpus: search() → the most similar past sentence, its figures swapped for the
                       │          writer's (matched by unit and by what they count) or 【待补充】
-                      ├─ rule:   check_terms() findings + a small table of colloquial → 公文 wording
+                      ├─ rule:   check_terms() findings + colloquial → 公文 rules (data/colloquial.jsonl)
                       └─ llm:    prompts/polish.j2, one rewrite per paragraph (openai / local only)
          every suggestion ─ compare_suggestion() (figures) + check_terms() (suggested text) ─ flags
 
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from drafting import textseg
+from drafting.colloquial import colloquial_findings
 from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
@@ -49,7 +50,6 @@ from drafting.template import fill
 from drafting.terms import TermFinding, check_terms, load_lexicon
 
 __all__ = [
-    "HOUSE_STYLE",
     "MAX_POLISH_CHARS",
     "PolishResult",
     "Suggestion",
@@ -73,23 +73,6 @@ HITS_PER_SENTENCE = 3
 Kind = Literal["corpus", "rule", "llm"]
 _KIND_ORDER = {"rule": 0, "corpus": 1, "llm": 2}
 
-# Colloquial wording → 公文 wording.  Each entry is (regex, replacement, reason).  Only forms that are
-# wrong in register wherever they occur are listed; lookarounds keep set phrases (马上就办, 之所以).
-HOUSE_STYLE: tuple[tuple[str, str, str], ...] = (
-    (r"搞好", "做好", "“搞好”是口语，公文用“做好”"),
-    (r"老百姓", "群众", "公文称“群众”或“人民群众”"),
-    (r"我们局|咱局", "我局", "机关自称用“我局”"),
-    (r"咱们", "我们", "“咱们”是口语，公文用“我们”"),
-    (r"这一?块儿?(?=[，,。；;、]|$)", "方面", "“这块”是口语，公文用“……方面”"),
-    (r"马上(?!就办)", "尽快", "“马上”是口语，公文用“尽快”或“立即”"),
-    (r"(?<!之)所以(?!然)", "因此", "书面语用“因此”"),
-    (r"等等", "等", "公文列举后用“等”"),
-    (r"差不多(?=完成|建成|实现|达到|全部|都)", "基本", "“差不多”是口语，公文用“基本”"),
-    (r"大概(?=[0-9一二三四五六七八九十两])", "约", "数字前的“大概”是口语，公文用“约”"),
-    (r"越来越好", "持续向好", "公文常用“持续向好”"),
-    (r"不太(?=到位|完善|健全|平衡|充分|明显|理想)", "不够", "“不太”是口语，公文用“不够”"),
-)
-_HOUSE_RES = tuple((re.compile(p, re.MULTILINE), s, r) for p, s, r in HOUSE_STYLE)
 
 # numbers the guard does not count as figures but that still belong to a past report
 _NUMBERS = NUMBER_STRINGS_RE
@@ -230,7 +213,8 @@ def _rule_basis(finding: TermFinding) -> str:
 
 
 def rule_suggestions(text: str) -> list[Suggestion]:
-    """One suggestion per 规范提法 finding, then the house-style table where no finding overlaps."""
+    """One suggestion per 规范提法 finding, then the colloquial → 公文 rules
+    (:mod:`drafting.colloquial`, ``data/colloquial.jsonl``) where no finding overlaps."""
     out: list[Suggestion] = []
     for f in check_terms(text):
         out.append(
@@ -245,16 +229,9 @@ def rule_suggestions(text: str) -> list[Suggestion]:
                 severity=f.severity,
             )
         )
-    taken = [(s.start, s.end) for s in out]
-    for pattern, replacement, reason in _HOUSE_RES:
-        for m in pattern.finditer(text):
-            a, b = m.span()
-            if a == b or any(x < b and a < y for x, y in taken):
-                continue
-            taken.append((a, b))
-            out.append(
-                Suggestion("rule", a, b, m.group(), replacement, f"文风：{reason}", {"basis": "公文用语习惯"})
-            )
+    for c in colloquial_findings(text, taken=[(s.start, s.end) for s in out]):
+        out.append(Suggestion("rule", c.start, c.end, c.found, c.suggest, f"文风：{c.reason}", {"basis": "公文用语习惯"}))
+    out.sort(key=lambda s: s.start)
     return [_guarded(s) for s in out]
 
 

@@ -20,7 +20,6 @@ from drafting.errors import EngineError, InputError
 from drafting.guard import extract_figures, same_value
 from drafting.offline import GAP, OfflineEngine
 from drafting.polish import (
-    HOUSE_STYLE,
     MAX_POLISH_CHARS,
     Suggestion,
     apply_suggestions,
@@ -162,10 +161,6 @@ def test_house_style_table(text: str, fixed: str) -> None:
     assert apply_suggestions(text, found, [s.id for s in found]) == fixed
 
 
-def test_house_style_replacements_are_clean() -> None:
-    assert 10 <= len(HOUSE_STYLE) <= 15
-    for _pattern, replacement, reason in HOUSE_STYLE:
-        assert check_terms(replacement) == [] and reason
 
 
 # ---- apply / diff -------------------------------------------------------------------------------
