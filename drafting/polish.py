@@ -55,6 +55,7 @@ __all__ = [
     "Suggestion",
     "apply_suggestions",
     "check_length",
+    "context",
     "corpus_phrasing",
     "keeps_figures",
     "polish",
@@ -476,6 +477,30 @@ def safe_ids(suggestions: Sequence[Suggestion]) -> list[str]:
     """The suggestions 全部采纳 may apply: those without a flag (changed figures, 【待补充】, a term
     problem in the suggested text).  A flagged one is applied only when the writer ticks it."""
     return [s.id for s in suggestions if not s.flags]
+
+
+CONTEXT_CHARS = 12  # characters of the writer's text shown either side of a suggestion
+CONTEXT_MARK_CHARS = 24  # a longer original is shown by its ends
+
+
+def context(text: str, s: Suggestion, width: int = CONTEXT_CHARS) -> tuple[str, str, str]:
+    """(before, original, after): up to ``width`` characters of ``text`` either side of ``s``, within
+    its paragraph, with … where the paragraph goes on; a long original is cut in the middle.
+
+    Two identical suggestions (老百姓 → 群众 twice) are told apart by it.
+    """
+    a, b = s.start, s.end
+    para_start = text.rfind("\n", 0, a) + 1
+    para_end = text.find("\n", b)
+    para_end = len(text) if para_end < 0 else para_end
+    lo, hi = max(para_start, a - width), min(para_end, b + width)
+    before = ("…" if lo > para_start else "") + text[lo:a].lstrip()
+    after = text[b:hi].rstrip() + ("…" if hi < para_end else "")
+    original = text[a:b]
+    if len(original) > CONTEXT_MARK_CHARS:
+        half = CONTEXT_MARK_CHARS // 2
+        original = original[:half] + "…" + original[-half:]
+    return before, original, after
 
 
 DiffOp = Literal["equal", "insert", "delete"]

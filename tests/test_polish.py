@@ -286,3 +286,43 @@ def test_cli_polish_json_from_stdin(seeded: Any, monkeypatch: pytest.MonkeyPatch
     assert main(["polish", "-", "--json"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "空" in captured.err
+
+
+# ---- suggestion cards: where each one is ---------------------------------------------------------
+def test_two_identical_cards_are_told_apart_by_their_context(seeded: Any, tmp_path: Any) -> None:
+    from drafting.polish import context
+    from drafting.ui.common import AppContext
+    from drafting.ui.polish_tab import PolishTab
+
+    tab = PolishTab(AppContext.create(seeded.model_copy(update={"data_dir": tmp_path / "data"})),
+                    [("offline 离线组稿", "offline")], "offline")
+    text = "今年完成老旧小区改造120个，老百姓很满意。\n加装电梯36部，解决了老百姓上下楼难题，比去年多了不少。"
+    state, choices, cards, _result, _diff, _notes = tab.suggest(text, "offline")
+    same = [s for s in state["suggestions"] if s.original == "老百姓"]
+    assert len(same) == 2 and {s.suggestion for s in same} == {"群众"}
+    first, second = (context(text, s) for s in same)
+    assert first != second
+    assert first == ("…成老旧小区改造120个，", "老百姓", "很满意。")
+    assert second == ("加装电梯36部，解决了", "老百姓", "上下楼难题，比去年多了不…")
+    # each card shows its own surroundings, with the changed words marked, and where it is
+    for s, (before, original, after) in zip(same, (first, second), strict=True):
+        card = cards.split(f'id="sugg-{s.id}"')[1].split('id="sugg-')[0]
+        assert f'原文：{before}<mark class="ctx-hit">{original}</mark>{after}' in card
+    assert "（第1段第16字起）" in cards and "（第2段第12字起）" in cards
+    labels = {v: label for label, v in choices["choices"]}
+    assert labels[same[0].id] != labels[same[1].id]
+    assert "「老百姓」很满意" in labels[same[0].id] and "「老百姓」上下楼" in labels[same[1].id]
+    # still there after a tick
+    _acc, cards2, result, _d, _n, _st = tab.apply([same[1].id], state)
+    assert result.count("群众") == 1 and result.index("群众") > result.index("\n")
+    assert cards2.count('class="ctx-hit"') == len(state["suggestions"]) and "已采纳" in cards2
+
+
+def test_context_of_a_long_original_is_cut_in_the_middle() -> None:
+    from drafting.polish import Suggestion, context
+
+    text = "一、总体情况\n" + "甲" * 40 + "。后文"
+    s = Suggestion("llm", text.index("甲"), text.index("。") + 1, "甲" * 40 + "。", "乙。", "x")
+    before, original, after = context(text, s)
+    assert before == "" and after == "后文"  # the heading line above is another paragraph
+    assert original == "甲" * 12 + "…" + "甲" * 11 + "。"

@@ -15,6 +15,7 @@ from drafting.polish import (
     apply_suggestions,
     check_length,
     check_words,
+    context,
     polish,
     safe_ids,
     word_diff,
@@ -41,7 +42,23 @@ def source_text(source: dict[str, Any] | None) -> str:
     return "出处：" + "；".join(f"{k}：{v}" for k, v in source.items() if v)
 
 
-def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = ()) -> str:
+def context_html(text: str, s: Suggestion) -> str:
+    """The writer's words around a suggestion, the changed part marked (tells two equal cards apart)."""
+    before, original, after = context(text, s)
+    return (f'<div class="ctx">原文：{esc(before)}<mark class="ctx-hit">{esc(original)}</mark>{esc(after)}'
+            f'<span class="ctx-where">（第{paragraph_no(text, s.start)}段第{s.start - line_start(text, s.start) + 1}字起）</span></div>')
+
+
+def line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def paragraph_no(text: str, pos: int) -> int:
+    """1-based number of the non-empty paragraph (line) holding ``pos``."""
+    return sum(1 for line in text[: line_start(text, pos)].split("\n") if line.strip()) + 1
+
+
+def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = (), text: str = "") -> str:
     if not suggestions:
         return '<div class="cites empty">粘贴文字后点“获取润色建议”，每条建议会在这里以修改痕迹显示。</div>'
     out = []
@@ -53,7 +70,8 @@ def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = ()) 
         out.append(
             f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head"><span class="sid">{esc(s.id)}</span>'
             f'<span class="tag">{KIND_ZH.get(s.kind, esc(s.kind))}</span><span>{state}</span>{flags}</div>'
-            f"{diff_html(word_diff(s.original, s.suggestion))}"
+            + (context_html(text, s) if text else "")
+            + f"{diff_html(word_diff(s.original, s.suggestion))}"
             f'<div class="reason">理由：{esc(s.reason)}</div>'
             + (f'<div class="source">{esc(source)}</div>' if source else "")
             + "</div>"
@@ -61,10 +79,15 @@ def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = ()) 
     return "".join(out)
 
 
-def choice_label(s: Suggestion) -> str:
+def choice_label(s: Suggestion, text: str = "") -> str:
+    """``s3：群众（…改造，「老百姓」很满意…）``: a short original is shown with a few words around it."""
     mark = " ⚑" if s.flags else ""
     short = s.suggestion if len(s.suggestion) <= 18 else s.suggestion[:18] + "…"
-    return f"{s.id}：{short}{mark}"
+    where = ""
+    if text and len(s.original) <= 8:
+        before, original, after = context(text, s, width=6)
+        where = f"（{before}「{original}」{after}）"
+    return f"{s.id}：{short}{where}{mark}"
 
 
 class PolishTab:
@@ -121,12 +144,12 @@ class PolishTab:
         engine = get_engine(self.ctx.settings, engine_name or None)
         result = polish(text or "", self.ctx.settings, engine=engine, store=self.ctx.store())
         state = {"text": text, "suggestions": result.suggestions, "accepted": []}
-        choices = [(choice_label(s), s.id) for s in result.suggestions]
+        choices = [(choice_label(s, text), s.id) for s in result.suggestions]
         flagged = sum(1 for s in result.suggestions if s.flags)
         summary = f"共 {len(result.suggestions)} 条建议" + (f"，其中 {flagged} 条涉及数字或提法（⚑）" if flagged else "")
         notes = "  \n".join([esc(summary + "。逐条勾选即采纳，右侧显示修改痕迹。"), *(esc(n) for n in result.notes)])
         # nothing is pre-ticked: the writer accepts each suggestion, a flagged one (⚑) only by ticking it
-        return (state, gr.update(choices=choices, value=[]), cards_html(result.suggestions), text,
+        return (state, gr.update(choices=choices, value=[]), cards_html(result.suggestions, text=text), text,
                 diff_html(word_diff(text, text)), notes)
 
     def apply(self, accepted: list[str] | None, state: dict[str, Any] | None) -> tuple[Any, ...]:
@@ -151,7 +174,7 @@ class PolishTab:
             gr.Warning(esc(refused[0]), title="这条建议不能同时采纳")
             note += " " + refused[0]
         order = [s.id for s in suggestions if s.id in kept]
-        return order, cards_html(suggestions, kept), result, diff_html(word_diff(text, result)), esc(note), state
+        return order, cards_html(suggestions, kept, text), result, diff_html(word_diff(text, result)), esc(note), state
 
     def accept_all(self, state: dict[str, Any] | None) -> tuple[Any, ...]:
         """Tick every suggestion without a flag; a flagged one (⚑: figures, 【待补充】, 提法) stays as the
@@ -167,4 +190,4 @@ class PolishTab:
         return out
 
 
-__all__ = ["PolishTab", "cards_html", "source_text"]
+__all__ = ["PolishTab", "cards_html", "choice_label", "context_html", "source_text"]

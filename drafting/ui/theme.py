@@ -86,6 +86,9 @@ CSS = """
 .sugg .tag.flag { background: #fdecea; color: #b71c1c; }
 .sugg .reason { font-size: 13px; color: #444; margin-top: 4px; }
 .sugg .source { font-size: 13px; color: #666; margin-top: 2px; }
+.sugg .ctx { font-size: 13px; color: #555; margin: 4px 0 2px; }
+.sugg .ctx mark.ctx-hit { background: #fff3c4; color: #222; padding: 0 1px; border-radius: 2px; }
+.sugg .ctx .ctx-where { color: #888; margin-left: 4px; }
 .history-meta { font-size: 13px; color: #555; }
 .style-summary { white-space: pre-wrap; line-height: 1.8; font-size: 14px; }
 """
