@@ -484,8 +484,9 @@ CONTEXT_MARK_CHARS = 24  # a longer original is shown by its ends
 
 
 def context(text: str, s: Suggestion, width: int = CONTEXT_CHARS) -> tuple[str, str, str]:
-    """(before, original, after): up to ``width`` characters of ``text`` either side of ``s``, within
-    its paragraph, with … where the paragraph goes on; a long original is cut in the middle.
+    """(before, original, after): about ``width`` characters of ``text`` either side of ``s``, in
+    whole words (jieba; a figure is never cut) and within its paragraph, with … where the paragraph
+    goes on; a long original is cut in the middle.
 
     Two identical suggestions (老百姓 → 群众 twice) are told apart by it.
     """
@@ -493,14 +494,25 @@ def context(text: str, s: Suggestion, width: int = CONTEXT_CHARS) -> tuple[str, 
     para_start = text.rfind("\n", 0, a) + 1
     para_end = text.find("\n", b)
     para_end = len(text) if para_end < 0 else para_end
-    lo, hi = max(para_start, a - width), min(para_end, b + width)
-    before = ("…" if lo > para_start else "") + text[lo:a].lstrip()
-    after = text[b:hi].rstrip() + ("…" if hi < para_end else "")
+    before_words = _words(text[max(para_start, a - 3 * width) : a])
+    after_words = _words(text[b : min(para_end, b + 3 * width)])
+    before = after = ""
+    while before_words and len(before) < width and len(before) + len(before_words[-1]) <= width + 4:
+        before = before_words.pop() + before
+    while after_words and len(after) < width and len(after) + len(after_words[0]) <= width + 4:
+        after += after_words.pop(0)
+    before = ("…" if a - len(before) > para_start else "") + before.lstrip()
+    after = after.rstrip() + ("…" if b + len(after) < para_end else "")
     original = text[a:b]
     if len(original) > CONTEXT_MARK_CHARS:
         half = CONTEXT_MARK_CHARS // 2
         original = original[:half] + "…" + original[-half:]
     return before, original, after
+
+
+def _words(text: str) -> list[str]:
+    words = textseg.tokenizer().lcut(text, HMM=False)
+    return words if "".join(words) == text else list(text)
 
 
 DiffOp = Literal["equal", "insert", "delete"]

@@ -302,8 +302,8 @@ def test_two_identical_cards_are_told_apart_by_their_context(seeded: Any, tmp_pa
     assert len(same) == 2 and {s.suggestion for s in same} == {"群众"}
     first, second = (context(text, s) for s in same)
     assert first != second
-    assert first == ("…成老旧小区改造120个，", "老百姓", "很满意。")
-    assert second == ("加装电梯36部，解决了", "老百姓", "上下楼难题，比去年多了不…")
+    assert first == ("…完成老旧小区改造120个，", "老百姓", "很满意。")  # whole words, never half a figure
+    assert second == ("加装电梯36部，解决了", "老百姓", "上下楼难题，比去年多了不少…")
     # each card shows its own surroundings, with the changed words marked, and where it is
     for s, (before, original, after) in zip(same, (first, second), strict=True):
         card = cards.split(f'id="sugg-{s.id}"')[1].split('id="sugg-')[0]
