@@ -35,6 +35,7 @@ CSS = """
 .checks li { display: flex; flex-wrap: wrap; gap: 6px; align-items: baseline; padding: 4px 8px; margin: 3px 0;
   border-radius: 6px; font-size: 14px; line-height: 1.5; }
 .checks li .icon { font-weight: 700; min-width: 1.2em; }
+.checks li .main { flex: 1 1 0; min-width: 0; }  /* a long note wraps beside its icon, never under it */
 .checks li .note { color: #555; font-size: 13px; flex-basis: 100%; padding-left: 1.8em; }
 .checks li.ok { background: #e8f5e9; color: #1b5e20; }
 .checks li.bad { background: #fdecea; color: #b71c1c; }

@@ -1,6 +1,6 @@
-"""The 润色 tab's suggestion cards in a real headless Chromium (the harness of test_ui_browser.py).
+"""润色 suggestion cards and 文风 notes in a real headless Chromium (the harness of test_ui_browser.py).
 
-Screenshot: test-artifacts/ui/09-polish-context.png.
+Screenshots: test-artifacts/ui/09-polish-context.png, 10-style-notes.png.
 """
 
 from __future__ import annotations
@@ -46,3 +46,32 @@ def test_identical_suggestions_show_their_own_surroundings(app: Served, page: An
     )
     assert "老百姓很满意" in box(page, "polish-result").input_value()
     shot(page, "09-polish-context")
+
+
+def test_a_long_style_note_wraps_beside_its_bullet(browser: Any) -> None:  # noqa: F811
+    """The 文风 notes are long sentences; each must wrap beside its「·」, not leave it alone on a line."""
+    from drafting.guard import check_figures
+    from drafting.style_profile import build_profile
+    from drafting.style_score import conformance
+    from drafting.ui.render import checks_html
+    from drafting.ui.theme import CSS
+
+    bare = "（二）项目建设\n推进项目建设\n加强安全管理\n提升服务水平\n完成老旧小区改造120个"
+    conf = conformance(bare, build_profile([]))
+    assert len(conf.notes) >= 2 and max(len(n) for n in conf.notes) > 60
+    panel = checks_html(bare, check_figures(bare, bare), conformance=conf)
+    html = f'<style>{CSS}</style><div style="width:420px">{panel}</div>'
+    context = browser.new_context(locale="zh-CN", viewport={"width": 800, "height": 1000})
+    try:
+        pg = context.new_page()
+        pg.set_content(html)
+        items = pg.locator(".checks h4:has-text('文风符合度') ~ ul li.warn")
+        assert items.count() == len(conf.notes)
+        for i in range(items.count()):
+            icon = items.nth(i).locator(".icon").bounding_box()
+            main = items.nth(i).locator(".main").bounding_box()
+            assert abs(icon["y"] - main["y"]) < icon["height"] / 2, (conf.notes[i], icon, main)  # same first line
+            assert main["height"] > icon["height"] * 1.5 or len(conf.notes[i]) < 25  # the long ones wrap
+        shot(pg, "10-style-notes")
+    finally:
+        context.close()
