@@ -184,6 +184,7 @@ def _check_headings(lines: list[str]) -> list[str]:
 _TERMINATED_RE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”’」』）)]*|[：:]$)")
 _CONTINUES_RE = re.compile(r"[，、；,;]$")
 _CLAUSE_RE = re.compile(r"[；;]")
+_ENUM_CLAUSE_RE = re.compile(r"(?:[一二三四五六七八九十]{1,3}[是要]|第[一二三四五六七八九十]{1,3}|首先|其次|再次|最后)")
 
 
 def prose_share(body: list[str]) -> float:
@@ -193,7 +194,8 @@ def prose_share(body: list[str]) -> float:
     ending with ， ； or 、 runs on into the next line (wrapped text).  Not whole sentences: a bullet
     line (``-``, ``•``, ``1)``, ``①``), what trails after a paragraph's last full stop (notes on their
     own lines, notes joined with ；), and a sentence that only strings three or more items together
-    with ；, none of them with a comma or 、 (``推进项目建设；加强安全管理；提升服务水平。``).
+    with ；, none of them with a comma or 、 (``推进项目建设；加强安全管理；提升服务水平。``) unless they
+    are enumerated (``一是强化保障；二是健全机制；三是加快建设。``).
     """
     total = prose = 0
     paragraphs: list[str] = []
@@ -211,7 +213,8 @@ def prose_share(body: list[str]) -> float:
     for para in paragraphs:
         for m in _TERMINATED_RE.finditer(para):
             clauses = [c for c in _CLAUSE_RE.split(m.group()) if c.strip()]
-            if len(clauses) >= 3 and not any(re.search(r"[，,、]", c) for c in clauses):
+            enumerated = sum(1 for c in clauses if _ENUM_CLAUSE_RE.match(c.strip())) >= 2  # 一是…；二是…
+            if len(clauses) >= 3 and not enumerated and not any(re.search(r"[，,、]", c) for c in clauses):
                 continue
             prose += len(m.group())
     return prose / total if total else 1.0

@@ -460,6 +460,7 @@ def test_a_bare_list_scores_well_below_the_real_passage(profile: style.StyleProf
         (["推进项目建设；加强安全管理；提升服务水平"], 0.0),
         (["推进项目建设；加强安全管理；提升服务水平。"], 0.0),  # items strung together, then a full stop
         (["一是强化保障，争取资金3.2亿元；二是健全机制，实行周调度；三是加快建设，项目提前开工。"], 1.0),
+        (["一是强化保障；二是健全机制；三是加快建设。"], 1.0),  # the house enumeration is prose
         (["- 推进项目建设。", "- 加强安全管理。"], 0.0),
         (["重点做好以下工作：", "坚持项目为王，扎实推进项目建设。"], 1.0),  # a lead-in colon ends a paragraph
         (["坚持项目为王，", "扎实推进项目建设，全年完成投资5亿元。"], 1.0),  # a line ending in ， runs on
