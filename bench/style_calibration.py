@@ -3,6 +3,7 @@
     python bench/style_calibration.py            # the table recorded in docs/benchmarks.md
     python bench/style_calibration.py --no-offline   # without the offline engine's drafts (no store needed)
     python bench/style_calibration.py --show 3   # also print the lowest-scoring real passages' notes
+    python bench/style_calibration.py --whole    # one profile of the whole corpus (the app's; in-sample)
 
 Groups, every text starting with its heading as a writer's section would:
 * real: the dev cases' reference passages (161; the heading is not added again when the passage
@@ -113,6 +114,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-offline", action="store_true")
     ap.add_argument("--show", type=int, default=0)
+    ap.add_argument("--whole", action="store_true", help="one profile of the whole corpus, as the app learns it")
     args = ap.parse_args()
 
     from drafting.evaluate import baseline_text
@@ -121,10 +123,14 @@ def main() -> None:
 
     t0 = time.perf_counter()
     chunks = corpus_chunks()
-    profiles = {
-        k: build_profile(prefer_bureau([c for c in chunks if fold_of(c.source) != k]), fingerprint=f"fold{k}")
-        for k in (0, 1)
-    }
+    if args.whole:
+        whole = build_profile(prefer_bureau(chunks), fingerprint="whole")
+        profiles = {0: whole, 1: whole}
+    else:
+        profiles = {
+            k: build_profile(prefer_bureau([c for c in chunks if fold_of(c.source) != k]), fingerprint=f"fold{k}")
+            for k in (0, 1)
+        }
     case_list = cases()
     groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for case in case_list:
