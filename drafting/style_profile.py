@@ -1,4 +1,4 @@
-"""House style learned from the writer's own corpus, and a conformance check for drafts.
+"""House style learned from the writer's own corpus: the profile and how it is mined.
 
 Profile (:func:`build_profile`)
 ===============================

@@ -21,8 +21,8 @@ fault takes a share of its part's weight (:data:`WEIGHTS`):
 * **常用开头 (10)** – share of sentences whose head word is one of the profile's openers or verbs;
   30 % or more earns all of it, less earns its share (only with 3 or more sentences).
 * **列举方式 (6.5)** – a list of 3 or more items (bullet lines, short item lines, or items joined with ；
-  in a line without a full stop) without the
-  enumeration habit (``一是…二是…三是``, or the profile's most used family) loses all of it.
+  in a line without a full stop) without the enumeration habit (``一是…二是…三是``, or the profile's
+  most used family) loses all of it.
 * **人称 (6.5)** – a bare ``我`` loses all of it and ``我们`` half, unless at least 20 % of the corpus's
   documents use it; ``我局``, ``我市`` are fine.
 * **格式残留 (9.5)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings, ``-``/``*``/``•``
@@ -30,6 +30,8 @@ fault takes a share of its part's weight (:data:`WEIGHTS`):
   punctuation between Chinese characters.  A third of the part per kind.
 * **结尾 (6.5)** – a whole document (two or more ``一、`` headings, or ``whole_document=True``) must end
   with a closing-like sentence (one with a closing formula, :func:`closing_frame`).
+
+The body of a run-in heading (``（二）强化安全监管。全年开展…``) is scored as body.
 
 Pure: only initialises jieba's dictionary on first use (:func:`drafting.style_reading.jieba_dict`).
 """
