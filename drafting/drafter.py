@@ -34,7 +34,6 @@ from drafting.terms import TermFinding, check_terms
 
 MAX_INPUT_CHARS = 20_000
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-OFFICE = "市住房和城乡建设局"
 DEFAULT_HINTS = "多用四字短语，句子简洁。"
 N_CITATIONS = 3
 OnDelta = Callable[[str], None]
@@ -289,7 +288,7 @@ def draft(
     req.validate(settings)
     engine = engine or get_engine(settings)
     store = store or CorpusStore(settings)
-    hits = exemplars_for(store, req, 6, exclude_doc_ids) if use_retrieval else []
+    hits = exemplars_for(store, req, settings.retrieval.exemplars, exclude_doc_ids) if use_retrieval else []
     profile = house_style(store) if use_retrieval else None
     notes = [] if hits or not use_retrieval else ["语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
     provided = req.provided_text()
@@ -387,7 +386,7 @@ def refine(
             notes.append("语料库暂时打不开，本次修改未参考本局文风档案；语料库恢复后再改一次即可。")
         hints = style_hints_of(profile)
         messages = [
-            Message("system", render("system.j2", office=OFFICE, doc_type=req.doc_type)),
+            Message("system", render("system.j2", office=settings.office, doc_type=req.doc_type)),
             Message("user", render("refine.j2", draft=defuse(previous), instruction=instruction, figures=req.figures,
                                    style_hints=defuse(hints))),
         ]

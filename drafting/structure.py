@@ -113,6 +113,7 @@ __all__ = [
     "heading_level",
     "parse_document",
     "parse_loaded",
+    "split_marker",
     "split_sentences",
 ]
 
@@ -136,6 +137,13 @@ _MARKER_FIRST = re.compile(rf"[{_CN}百（(\d]")
 def heading_level(line: str) -> int:
     """Marker level (1–4) of a line, or 0 when it does not start with a heading marker."""
     return _marker(line.strip())[0]
+
+
+def split_marker(line: str) -> tuple[int, str, str]:
+    """(level, marker, rest) of a heading line (``（二）强化保障`` → 2, ``（二）``, ``强化保障``); (0, "", line)."""
+    s = line.strip()
+    level, end = _marker(s)
+    return (level, s[:end], s[end:].strip()) if level else (0, "", s)
 
 
 def _marker(line: str) -> tuple[int, int]:
