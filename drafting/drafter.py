@@ -116,6 +116,31 @@ class DraftRequest:
                 )
 
 
+def request_json(req: DraftRequest) -> dict[str, Any]:
+    """A request as history stores it with each version (``inputs``)."""
+    return {
+        "heading": req.heading,
+        "bullets": list(req.bullets),
+        "figures": [[f.name, f.value, f.unit, f.last] for f in req.figures],
+        "doc_type": req.doc_type,
+        "target_chars": req.target_chars,
+        "past": req.past,
+    }
+
+
+def request_from_json(data: dict[str, Any] | None) -> DraftRequest:
+    """The request of a stored version's ``inputs`` (a pasted text's first line is no source)."""
+    data = data or {}
+    return DraftRequest(
+        heading="" if data.get("pasted") else str(data.get("heading", "")),
+        bullets=[str(b) for b in data.get("bullets", [])],
+        figures=[FigureRow(*[str(c) for c in row[:4]]) for row in data.get("figures", []) if row],
+        doc_type=str(data.get("doc_type") or "工作总结"),
+        target_chars=int(data.get("target_chars") or 400),
+        past=str(data.get("past") or ""),
+    )
+
+
 def has_words(text: str) -> bool:
     """True when ``text`` carries content: a letter, a Chinese character or a digit (figures alone are
     content); punctuation, symbols and spaces alone are not (「——……。!!!。」)."""
@@ -407,6 +432,8 @@ __all__ = [
     "draft",
     "has_words",
     "refine",
+    "request_from_json",
+    "request_json",
     "require_words",
     "review",
 ]
