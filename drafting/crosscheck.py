@@ -19,6 +19,7 @@ Figures come from the one lexer (:func:`drafting.quantities.extract_figures`) re
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from drafting.facts import Fact, facts_of, informative, similarity
@@ -55,6 +56,15 @@ class CrossFinding:
 def _name(heading: str) -> str:
     level, marker, rest = split_marker(heading)
     return (marker + rest[:12] + ("…" if len(rest) > 12 else "")) if level else heading[:14]
+
+
+def _head(rest: str) -> str:
+    """A heading line's heading as quoted in a finding: up to its first stop, a whole clause when long."""
+    head = re.split(r"[。：:！？；]", rest, maxsplit=1)[0]
+    if len(head) > 16:
+        comma = head.find("，")
+        head = head[:comma] if 2 <= comma <= 16 else head[:16] + "…"
+    return head
 
 
 def _facts(text: str) -> list[Fact]:
@@ -162,7 +172,7 @@ def _numbering(parts: list[Part]) -> list[CrossFinding]:
             level, marker, rest = split_marker(line)
             if not level:
                 continue
-            head = rest[:12] + ("…" if len(rest) > 12 else "")
+            head = _head(rest)
             if k and level <= 2:  # the outline's levels inside a section's text
                 out.append(CrossFinding(
                     "numbering",
