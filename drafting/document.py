@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from drafting.crosscheck import CrossFinding, Part, check_document
 from drafting.drafter import has_words, request_from_json, review
 from drafting.errors import InputError
 from drafting.export import Section
@@ -150,7 +151,12 @@ class Document:
             at = len(self.nodes)
         else:
             i = self._index(after)
-            at = self._block(i)[1] if level == 1 else i + 1
+            if level == 1:  # after the whole part the selected node belongs to
+                while i > 0 and self.nodes[i].level == 2:
+                    i -= 1
+                at = self._block(i)[1] if self.nodes[i].level == 1 else i + 1
+            else:
+                at = i + 1
         self.nodes.insert(at, node)
         return node
 
@@ -253,6 +259,10 @@ class DocumentView:
     def counts(self) -> dict[str, int]:
         return {k: sum(1 for s in self.states if s.status == k) for k in STATUSES}
 
+    def findings(self) -> list[CrossFinding]:
+        """The checks across sections (:mod:`drafting.crosscheck`) on the accepted texts."""
+        return check_document([Part(s.heading, s.node.level, s.text) for s in self.states])
+
     def unfinished(self) -> list[str]:
         """What export asks about: every leaf still 未起草 and every section 需复核, with its problems."""
         out = []
@@ -306,9 +316,14 @@ def document_view(history: History, user: str, doc: Document) -> DocumentView:
 
 def export_sections(view: DocumentView) -> list[Section]:
     """The document's sections for :mod:`drafting.export`, in outline order: numbered heading, the
-    accepted text, and as problems whatever is still 需复核 or (a leaf) 未起草."""
+    accepted text, and as problems whatever is still 需复核, (a leaf) 未起草, or found across sections
+    (with the first section it concerns)."""
     out = []
     for s in view.states:
         problems = list(s.problems) + (["未起草"] if s.status == "未起草" and s.leaf else [])
         out.append(Section(s.heading, s.text, problems))
+    by_heading = {sec.heading: sec for sec in out}
+    for f in view.findings():
+        if f.where and f.where[0] in by_heading:
+            by_heading[f.where[0]].problems.append(f.message)
     return out

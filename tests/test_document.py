@@ -49,6 +49,9 @@ def test_numbering_comes_from_position_and_follows_edits() -> None:
     assert added.text == "物业管理" and _headings(doc)[4] == "（三）物业管理"
     doc.add(1, "保障措施", after=first.session)  # after 二、 and its children
     assert _headings(doc)[5] == "三、保障措施" and _headings(doc)[-1] == "四、存在问题"
+    doc.add(1, "组织保障", after=added.session)  # a level-1 node after a level-2 one: after its whole part
+    assert _headings(doc)[2:7] == ["（一）城市更新", "（二）住房保障", "（三）物业管理", "三、组织保障", "四、保障措施"]
+    doc.remove(doc.nodes[5].session)
     doc.rename(problems.session, "存在的问题和不足")
     doc.remove(first.session)  # with its children
     assert _headings(doc) == ["一、下一步工作计划", "二、保障措施", "三、存在的问题和不足"]
