@@ -54,14 +54,17 @@ class CrossFinding:
 
 
 def _name(heading: str) -> str:
+    """A heading as named in a finding: its number and its first clause when long, never cut mid-word
+    unless a clause runs past 16 characters."""
     level, marker, rest = split_marker(heading)
-    return (marker + rest[:12] + ("…" if len(rest) > 12 else "")) if level else heading[:14]
+    return marker + _head(rest, 12) if level else _head(heading, 14)
 
 
-def _head(rest: str) -> str:
-    """A heading line's heading as quoted in a finding: up to its first stop, a whole clause when long."""
+def _head(rest: str, keep: int = 16) -> str:
+    """A heading line's heading as quoted in a finding: up to its first stop; when longer than ``keep``,
+    its first clause (or 16 characters and …)."""
     head = re.split(r"[。：:！？；]", rest, maxsplit=1)[0]
-    if len(head) > 16:
+    if len(head) > keep:
         comma = head.find("，")
         head = head[:comma] if 2 <= comma <= 16 else head[:16] + "…"
     return head

@@ -92,3 +92,11 @@ def test_a_total_under_another_heading_is_not_compared_with_these_parts() -> Non
              Part("二、城市更新", 1, "其他工作。"),
              Part("（一）老旧小区", 2, "完成老旧小区改造120个。")]
     assert check_document(parts) == []
+
+
+def test_findings_name_a_long_heading_by_its_first_clause_not_mid_phrase() -> None:
+    parts = [Part("一、工作开展情况", 1, ""),
+             Part("（一）贯穿“全面从严”，党的建设全面加强", 2, "新开工保障性住房1200套。"),
+             Part("（二）深化“改革提效”，发展活力逐步显现", 2, "新开工保障性住房1300套。")]
+    [finding] = check_document(parts)
+    assert "在（一）贯穿“全面从严”写作1200套，在（二）深化“改革提效”写作1300套" in finding.message

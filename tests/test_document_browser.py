@@ -83,6 +83,11 @@ def test_document_from_outline_to_export(app: Served, page: Any, tmp_path: Path)
     wait_text(page, "doc-view", "（二）城市更新已检查")
     _draft(page, "（一）住房保障", "新开工保障性住房1200套\n发放租赁补贴3000户")
     wait_text(page, "doc-view", "（一）住房保障已检查")
+    # （三） repeats a figure of （一） with another value and misquotes a formulation: 需复核 and a finding
+    _draft(page, "（三）深化", "深入学习习近平新时代中国特色思想\n新开工保障性住房1300套")
+    wait_text(page, "doc-view", "需复核")
+    wait_text(page, "doc-findings", "1300套")
+    assert "1200套" in text_of(page, "doc-findings")
     # the other parts are left undrafted; the review warning must list them
     view = text_of(page, "doc-view")
     assert view.index("（一）住房保障") < view.index("（二）城市更新") < view.index("二、下一步工作打算")
@@ -92,7 +97,9 @@ def test_document_from_outline_to_export(app: Served, page: Any, tmp_path: Path)
     page.click("#doc-export")
     wait_text(page, "doc-export-status", "尚未导出")
     status = text_of(page, "doc-export-status")
-    assert "二、下一步工作打算：未起草" in status and "（三）深化“改革提效”，发展活力逐步显现：未起草" in status
+    assert "二、下一步工作打算：未起草" in status and "（四）加快“内涵提标”，城乡面貌持续改善：未起草" in status
+    assert "习近平新时代中国特色社会主义思想" in status  # （三）'s 必错 formulation
+    assert "同一数字前后不一致" in status
     page.wait_for_selector("#doc-export-force", state="visible")
     shot(page, "doc-02-export-warning")
     page.click("#doc-export-force")
@@ -113,11 +120,21 @@ def test_document_from_outline_to_export(app: Served, page: Any, tmp_path: Path)
     assert texts[1] == "一、工作开展情况" and texts[2] == "（一）住房保障"
     assert texts.index("（一）住房保障") < texts.index("（二）城市更新") < texts.index("二、下一步工作打算")
     assert any("1200套" in t for t in texts[texts.index("（一）住房保障"):texts.index("（二）城市更新")])
+    assert not any("⚠" in t or "需复核" in t for t in texts)  # the file carries the text only
     assert texts[-2:] == ["市住房和城乡建设局", "2024年12月20日"]
     issuer, date = paras[-2], paras[-1]
     assert issuer.alignment == date.alignment == WD_ALIGN_PARAGRAPH.RIGHT
     r_date = int(date._p.pPr.find(qn("w:ind")).get(qn("w:right")))
     r_issuer = int(issuer._p.pPr.find(qn("w:ind")).get(qn("w:right")))
     assert r_date == 4 * 320  # 右空四字
-    # 市住房和城乡建设局 (9 characters) centred over 2024年12月20日 (7 characters): 1 character further right
-    assert abs((r_date - r_issuer) - (9 - 7) * 312 / 2) <= 2
+    # 市住房和城乡建设局 (9 characters of 312 twips once condensed) centred over 2024年12月20日 (3 full-width and
+    # 8 half-width characters, each condensed by 8 twips): half the difference further left
+    issuer_w, date_w = 9 * (320 - 8), 3 * 320 + 8 * 160 - 11 * 8
+    assert abs((r_date - r_issuer) - (issuer_w - date_w) / 2) <= 2
+
+    # 到起草页继续修改: the 起草 tab opens （三）'s version; its chat and edits continue that section
+    page.click("#tab-document-button")
+    _pick_node(page, "（三）深化")
+    page.click("#doc-continue")
+    page.wait_for_function(
+        "() => (document.querySelector('#draft-editor textarea')?.value || '').includes('1300套')")

@@ -161,7 +161,7 @@ class DocumentTab:
                 self.export_btn = gr.Button("导出公文文件", variant="primary", elem_id="doc-export")
                 self.force_btn = gr.Button("仍然导出", visible=False, variant="stop", elem_id="doc-export-force")
             self.export_status = gr.Markdown("", elem_id="doc-export-status")
-            self.download = gr.File(label="下载", interactive=False, height=90, elem_id="doc-export-file")
+            self.download = gr.File(label="下载", interactive=False, height=90, visible=False, elem_id="doc-export-file")
             self.view = gr.HTML("", elem_id="doc-view")
 
     @property
@@ -187,7 +187,8 @@ class DocumentTab:
         self.node.change(self.pick, [self.doc_id, self.node],
                          [self.node_heading, self.bullets, self.figures, self.node_status], **hidden)
         self.draft_btn.click(self.draft_node, [self.doc_id, self.node, self.bullets, self.figures, draft.engine],
-                             [*self.doc_outputs, self.node_status], show_progress="minimal", api_name="doc_draft")
+                             [*self.doc_outputs, self.node_heading, self.node_status], show_progress="minimal",
+                             api_name="doc_draft")
         self.continue_btn.click(self.continue_in_draft, [self.doc_id, self.node], [*draft.outputs, tabs],
                                 show_progress="minimal")
         self.refresh_btn.click(self.refresh, [self.doc_id, self.node], self.doc_outputs, show_progress="minimal")
@@ -266,12 +267,12 @@ class DocumentTab:
     @ui_errors
     def move_up(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.move(str(node), -1))
-        return self._render(user, doc, node)
+        return self._render(user, doc, node, notes="已上移，序号已按新位置重排。")
 
     @ui_errors
     def move_down(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.move(str(node), +1))
-        return self._render(user, doc, node)
+        return self._render(user, doc, node, notes="已下移，序号已按新位置重排。")
 
     @ui_errors
     def remove(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
@@ -283,13 +284,13 @@ class DocumentTab:
             request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
         doc, user, new = self._edit(request, doc_id, node,
                                     lambda d: d.add(int(level or 2), text, after=node or None).session, need_node=False)
-        return (*self._render(user, doc, new), "")
+        return (*self._render(user, doc, new, notes=f"已添加“{esc(doc.heading_of(str(new)))}”。"), "")
 
     @ui_errors
     def rename(self, doc_id: Any, node: str | None, text: str,
                request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.rename(str(node), text))
-        return (*self._render(user, doc, node), "")
+        return (*self._render(user, doc, node, notes=f"已改为“{esc(doc.heading_of(str(node)))}”。"), "")
 
     @ui_errors
     def refresh(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
@@ -320,7 +321,7 @@ class DocumentTab:
         lines = [f"**{state.status}**：{state.words} 字。"]
         lines += [f"- ⚠ {esc(p)}" for p in state.problems]
         if state.problems:
-            lines.append("请点“到起草页继续修改”改正，或在那里的检查结果中确认这些数字。")
+            lines.append("\n请点“到起草页继续修改”改正，或在那里的检查结果中确认这些数字。")
         return "\n".join(lines)
 
     @ui_errors
@@ -352,9 +353,9 @@ class DocumentTab:
                      inputs=request_json(req), citations=[c.to_json() for c in result.citations], checks=checks,
                      parent=parent)
         doc.save(history, user)  # the document's last change
-        out = self._render(user, doc, node)
+        out = self._render(user, doc, node, notes=f"已起草“{esc(heading)}”，并保存为这一项的新版本。")
         state = next(s for s in document_view(history, user, doc).states if s.node.session == node)
-        return (*out, self._status_md(state))
+        return (*out, f"**{esc(heading)}**　状态：{state.status}", self._status_md(state))
 
     @ui_errors
     def continue_in_draft(self, doc_id: Any, node: str | None,
@@ -387,11 +388,11 @@ class DocumentTab:
         except ExportNeedsConfirmation as exc:
             listing = "\n".join(f"- {esc(p)}" for p in exc.problems)
             message = (f"**还有 {len(exc.problems)} 处未完成或需要复核，尚未导出：**\n\n{listing}\n\n"
-                       "请先起草或改正这些部分；如果你已核实、确实要先导出，点右上方“仍然导出”。")
-            return None, message, gr.update(visible=True)
+                       "请先起草或改正这些部分；如果你已核实、确实要先导出，点“仍然导出”。")
+            return gr.update(value=None, visible=False), message, gr.update(visible=True)
         problems = sum(len(s.problems) for s in sections)
         note = f"（其中 {problems} 处未完成或需要复核的问题经你确认后仍然导出）" if problems else ""
-        return (str(path), f"已按提纲顺序导出 {len(sections)} 项{note}：{esc(Path(path).name)}。点上方文件名即可下载。",
+        return (gr.update(value=str(path), visible=True), f"已按提纲顺序导出 {len(sections)} 项{note}：{esc(Path(path).name)}。点上方文件名即可下载。",
                 gr.update(visible=False))
 
     @ui_errors
