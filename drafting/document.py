@@ -119,6 +119,8 @@ class Document:
         return out
 
     def heading_of(self, session: str) -> str:
+        """The numbered heading of the node ``session`` (:class:`InputError` when it is not in the outline)."""
+        self._index(session)
         return next(h for n, h in self.numbered() if n.session == session)
 
     def has_children(self, node: Node) -> bool:

@@ -94,6 +94,10 @@ def test_documents_are_per_user_and_errors_are_chinese(tab: DocumentTab) -> None
         tab.start("工作总结", "  ", "", "", alice)
     with pytest.raises(gr.Error, match="请先在“提纲中的一项”里选中一项"):
         tab.remove(doc_id, None, alice)
+    with pytest.raises(gr.Error, match="提纲里没有这一项"):  # a section of another document or user
+        tab.draft_node(doc_id, "doc-notinthisdocument", "要点", EMPTY, "offline", alice)
+    with pytest.raises(gr.Error, match="提纲里没有这一项"):
+        tab.continue_in_draft(doc_id, "someone-elses-session", alice)
     with pytest.raises(gr.Error, match="还没有起草"):
         node = _choices(tab.refresh(doc_id, None, alice)[2])
         tab.continue_in_draft(doc_id, next(iter(node.values())), alice)

@@ -362,9 +362,10 @@ class DocumentTab:
                           request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
         """Open the node's accepted version in the 起草 tab: chat, edits and checks continue its session."""
         user = self.ctx.user(request)
-        self._load(user, doc_id)
+        doc = self._load(user, doc_id)
         if not node:
             raise InputError(NO_NODE)
+        doc.heading_of(node)  # a node of this document, or a Chinese error
         version = accepted_version(self.ctx.history(), user, node)
         if version is None:
             raise InputError("这一项还没有起草，没有可继续修改的稿件。请先填写要点，点“起草此节”。")
