@@ -29,7 +29,7 @@ from drafting.crosscheck import CrossFinding, Part, check_document
 from drafting.drafter import has_words, request_from_json, review
 from drafting.errors import InputError
 from drafting.export import Section
-from drafting.outline import Outline, number
+from drafting.outline import Outline, heading_pattern, number
 from drafting.provenance import confirmation_sources, session_sources
 from drafting.structure import split_marker
 
@@ -65,9 +65,10 @@ class Node:
     level: int  # 1 (一、) or 2 (（一）)
     text: str  # the heading without its number
     session: str = field(default_factory=_new_session)
+    source: str = ""  # the past document a proposed heading was taken from ("" once renamed or added)
 
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "text": self.text, "session": self.session}
+        return {"level": self.level, "text": self.text, "session": self.session, "source": self.source}
 
 
 @dataclass
@@ -84,8 +85,8 @@ class Document:
     def from_outline(cls, outline: Outline, *, issuer: str = "", date: str = "") -> Document:
         nodes = []
         for n in outline.nodes:
-            nodes.append(Node(1, n.text))
-            nodes += [Node(2, c.text) for c in n.children]
+            nodes.append(Node(1, n.text, source=n.source))
+            nodes += [Node(2, c.text, source=c.source) for c in n.children]
         return cls(outline.doc_type, outline.title, issuer, date, nodes)
 
     @classmethod
@@ -93,7 +94,8 @@ class Document:
         stored = history.get_document(user, doc_id)
         if stored is None:
             raise InputError("找不到这篇文稿（可能已被删除，或属于其他账号）。请在“文稿”页的列表里重新选择。")
-        nodes = [Node(int(n["level"]), str(n["text"]), str(n["session"])) for n in stored.outline]
+        nodes = [Node(int(n["level"]), str(n["text"]), str(n["session"]), str(n.get("source", "")))
+                 for n in stored.outline]
         return cls(stored.doc_type, stored.title, stored.issuer, stored.date, nodes, stored.id)
 
     def save(self, history: History, user: str) -> int:
@@ -116,6 +118,24 @@ class Document:
             else:
                 second += 1
                 out.append((n, number(2, second) + n.text))
+        return out
+
+    def patterns(self) -> dict[str, str]:
+        """Each node's heading pattern (四字短语, 「聚焦…，做实…」, 对仗 with its siblings), from its
+        current wording: a renamed heading that breaks the 对仗 of its siblings shows it."""
+        groups: dict[tuple[int, int], list[Node]] = {}
+        parent = -1
+        for i, n in enumerate(self.nodes):
+            if n.level == 1:
+                parent = i
+                groups.setdefault((1, -1), []).append(n)
+            else:
+                groups.setdefault((2, parent), []).append(n)
+        out = {}
+        for nodes in groups.values():
+            texts = [n.text for n in nodes]
+            for n in nodes:
+                out[n.session] = heading_pattern(n.text, texts)
         return out
 
     def heading_of(self, session: str) -> str:
@@ -170,7 +190,8 @@ class Document:
         return removed
 
     def rename(self, session: str, text: str) -> None:
-        self.nodes[self._index(session)].text = _clean_heading(text)
+        node = self.nodes[self._index(session)]
+        node.text, node.source = _clean_heading(text), ""
 
     def move(self, session: str, delta: int) -> None:
         """Move a node one place up (-1) or down (+1) among its siblings; a level-1 node moves with its

@@ -207,3 +207,15 @@ def test_export_asks_before_writing_while_sections_are_unfinished(tmp_path: Path
     assert any(p.startswith("（一）住房保障：") and "1300" in p for p in listed)
     assert {"（二）城市更新：未起草", "二、存在问题：未起草", "三、下一步工作计划：未起草"} <= set(listed)
     assert to_docx(doc.title, sections, target, confirm=True) == target
+
+
+def test_patterns_follow_the_current_wording_and_sources_go_with_a_rename() -> None:
+    outline = Outline("工作汇报", "汇报", [OutlineNode(1, "以学促干，基础在学习", source="往年汇报"),
+                                          OutlineNode(1, "以学促干，破题在调研", source="往年汇报")], [], [])
+    doc = Document.from_outline(outline)
+    first, second = doc.nodes
+    assert first.source == "往年汇报"
+    assert "对仗（同以“以学促干”起句）" in doc.patterns()[second.session]
+    doc.rename(second.session, "加强调查研究")  # breaks the 对仗
+    assert "对仗" not in doc.patterns()[first.session] and second.source == ""
+    assert first.source == "往年汇报"

@@ -37,7 +37,7 @@ from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.draft_tab import FIGURE_HEADERS, DraftTab, figure_rows
 from drafting.ui.history_tab import check_word_text
 
-OUTLINE_HEADERS = ["标题（序号按位置自动编排）", "状态", "字数"]
+OUTLINE_HEADERS = ["标题（序号按位置自动编排）", "句式", "状态", "字数"]
 NO_DOCUMENT = "还没有打开文稿。请先在上方选文种、填标题，点“提出提纲并新建”，或从“我的文稿”里打开一篇。"
 NO_NODE = "请先在“提纲中的一项”里选中一项。"
 STATUS_CLASS = {"未起草": "todo", "已起草": "drafted", "需复核": "review", "已检查": "checked"}
@@ -129,7 +129,8 @@ class DocumentTab:
             with gr.Column(scale=5, min_width=420, elem_classes="panel"):
                 gr.Markdown("#### 提纲（增删、改名、调整顺序；序号自动编排）", elem_classes="panel-title")
                 self.outline = gr.Dataframe(headers=OUTLINE_HEADERS, value=[], interactive=False, wrap=True,
-                                            column_widths=["70%", "16%", "14%"], max_height=420, elem_id="doc-outline")
+                                            column_widths=["52%", "26%", "12%", "10%"], max_height=420,
+                                            elem_id="doc-outline")
                 self.node = gr.Dropdown([], label="提纲中的一项", elem_id="doc-node")
                 with gr.Row():
                     self.up_btn = gr.Button("上移", min_width=60, elem_id="doc-up")
@@ -206,7 +207,9 @@ class DocumentTab:
     def _render(self, user: str, doc: Document, selected: str | None = None,
                 notes: str | None = None) -> tuple[Any, ...]:
         view = document_view(self.ctx.history(), user, doc)
-        rows = [[("　　" if s.node.level == 2 else "") + s.heading, s.status, s.words or ""] for s in view.states]
+        patterns = doc.patterns()
+        rows = [[("　　" if s.node.level == 2 else "") + s.heading, patterns.get(s.node.session, ""), s.status,
+                 s.words or ""] for s in view.states]
         choices = [(h, n.session) for n, h in doc.numbered()]
         sessions = {c[1] for c in choices}
         value = selected if selected in sessions else None
@@ -312,7 +315,9 @@ class DocumentTab:
         req = request_from_json(inputs)
         rows = [[f.name, f.value, f.unit, f.last] for f in req.figures] or [["", "", "", ""]]
         state = next(s for s in document_view(self.ctx.history(), user, doc).states if s.node.session == node)
-        return f"**{esc(heading)}**　状态：{state.status}", "\n".join(req.bullets), rows, self._status_md(state)
+        source = f"　（标题取自《{esc(state.node.source)}》）" if state.node.source else ""
+        return (f"**{esc(heading)}**　状态：{state.status}{source}", "\n".join(req.bullets), rows,
+                self._status_md(state))
 
     @staticmethod
     def _status_md(state: Any) -> str:
