@@ -161,8 +161,9 @@ def _clauses(heading: str) -> list[str]:
 
 
 def _parallel(siblings: list[str]) -> str:
-    """对仗 when at least two siblings share a shape: a common opening of ≥2 characters, or the same
-    number of clauses with lengths within one character of each other."""
+    """对仗 when at least two siblings share a shape: a common opening of ≥2 characters, or two or more
+    clauses each with lengths within one character of each other; single phrases only when three or
+    more have exactly the same length (生态宜居 / 健康舒适 / 安全韧性)."""
     cores = [_core(s) for s in siblings if _core(s)]
     if len(cores) < 2:
         return ""
@@ -173,9 +174,11 @@ def _parallel(siblings: list[str]) -> str:
     if len(prefix.rstrip("，,")) >= 2:
         return f"对仗（同以“{prefix.rstrip('，,')}”起句）"
     shapes = [[len(x) for x in _clauses(s)] for s in cores]
-    if len({len(s) for s in shapes}) == 1 and all(
-        max(col) - min(col) <= 1 for col in zip(*shapes, strict=True)
-    ):
+    if len({len(s) for s in shapes}) != 1:
+        return ""
+    if len(shapes[0]) >= 2 and all(max(col) - min(col) <= 1 for col in zip(*shapes, strict=True)):
+        return "对仗（各条句式、字数相同）"
+    if len(shapes) >= 3 and len({s[0] for s in shapes}) == 1:  # single phrases: all the same length
         return "对仗（各条句式、字数相同）"
     return ""
 

@@ -75,6 +75,8 @@ def test_unknown_type_is_refused_in_chinese(tmp_path: Path) -> None:
     ("一、工作开展情况", (), ""),
     ("以学促干，基础在学习", ("以学促干，基础在学习", "以学促干，破题在调研"), "「以学…，基础…」，对仗（同以“以学促干”起句）"),
     ("加强党的建设", ("加强党的建设", "推进城市更新和老旧小区改造工作"), ""),
+    ("工作开展情况", ("工作开展情况", "下一步工作打算"), ""),  # two plain headings of about one length: not 对仗
+    ("党建成效还不够明显", ("党建成效还不够明显", "重点工作推进还有差距", "遗留问题化解任重道远"), ""),
     ("生态宜居", ("生态宜居", "健康舒适", "安全韧性"), "四字短语，对仗（各条句式、字数相同）"),
 ])
 def test_heading_patterns(heading: str, siblings: tuple[str, ...], expected: str) -> None:

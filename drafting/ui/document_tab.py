@@ -126,10 +126,10 @@ class DocumentTab:
             self.notes = gr.Markdown(NO_DOCUMENT, elem_id="doc-notes")
         self.doc_id = gr.State(None)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
+            with gr.Column(scale=6, min_width=480, elem_classes="panel"):
                 gr.Markdown("#### 提纲（增删、改名、调整顺序；序号自动编排）", elem_classes="panel-title")
                 self.outline = gr.Dataframe(headers=OUTLINE_HEADERS, value=[], interactive=False, wrap=True,
-                                            column_widths=["52%", "26%", "12%", "10%"], max_height=420,
+                                            column_widths=["54%", "24%", "12%", "10%"], max_height=720,
                                             elem_id="doc-outline")
                 self.node = gr.Dropdown([], label="提纲中的一项", elem_id="doc-node")
                 with gr.Row():
@@ -144,7 +144,7 @@ class DocumentTab:
                 with gr.Row():
                     self.add_btn = gr.Button("添加到所选项之后", elem_id="doc-add")
                     self.rename_btn = gr.Button("把所选项改为新标题", elem_id="doc-rename")
-            with gr.Column(scale=6, min_width=420, elem_classes="panel"):
+            with gr.Column(scale=5, min_width=400, elem_classes="panel"):
                 gr.Markdown("#### 起草所选一项", elem_classes="panel-title")
                 self.node_heading = gr.Markdown(NO_NODE, elem_id="doc-node-heading")
                 self.bullets = gr.Textbox(label="要点（每行一条，含本期数字）", lines=5, max_lines=12, elem_id="doc-bullets")
