@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from drafting.facts import Fact, facts_of, informative, similarity
 from drafting.numerals import cn_to_int
@@ -76,10 +77,15 @@ def _facts(text: str) -> list[Fact]:
             and f.figure.high is None]
 
 
+@lru_cache(maxsize=65_536)
+def _same_indicator(a: str, b: str) -> bool:
+    return similarity(a, b) >= SAME
+
+
 def _comparable(a: Fact, b: Fact) -> bool:
     periods = {a.period, b.period}
     return (a.figure.unit == b.figure.unit and (len(periods) == 1 or periods == {"", "本年"})
-            and similarity(a.indicator, b.indicator) >= SAME)
+            and _same_indicator(a.indicator, b.indicator))
 
 
 def _close(a: float, b: float) -> bool:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from drafting.history import History, Version
 
 __all__ = ["STATUSES", "Document", "DocumentView", "Node", "NodeState", "accepted_version", "document_view",
-           "export_sections"]
+           "export_sections", "node_state"]
 
 STATUSES = ("未起草", "已起草", "需复核", "已检查")
 MAX_NODES = 200
@@ -148,6 +148,10 @@ class Document:
         return node.level == 1 and i + 1 < len(self.nodes) and self.nodes[i + 1].level == 2
 
     # ---- editing ----------------------------------------------------------------------------
+    def index(self, session: str) -> int:
+        """The position of the node ``session`` (:class:`InputError` when it is not in the outline)."""
+        return self._index(session)
+
     def _index(self, session: str) -> int:
         for i, n in enumerate(self.nodes):
             if n.session == session:

@@ -23,7 +23,7 @@ from typing import Any
 
 from drafting.numerals import int_to_cn
 from drafting.settings import Settings
-from drafting.store import CorpusStore
+from drafting.store import CorpusStore, DocInfo
 from drafting.structure import heading_level, split_marker
 
 __all__ = [
@@ -242,11 +242,14 @@ def _of_type(stored: str, store_types: tuple[str, ...]) -> bool:
     return any(t in stored for t in store_types)
 
 
-def past_documents(store: CorpusStore, store_types: tuple[str, ...]) -> list[PastDoc]:
-    """The stored documents whose doc_type names one of ``store_types``, each with its heading tree."""
+def past_documents(store: CorpusStore, store_types: tuple[str, ...],
+                   catalogue: list[DocInfo] | None = None) -> list[PastDoc]:
+    """The stored documents whose doc_type names one of ``store_types``, each with its heading tree
+    (``catalogue``: ``store.documents()`` when the caller already has it)."""
     if not store_types or store.count() == 0:
         return []
-    ids = [d.doc_id for d in store.documents() if _of_type(d.doc_type, store_types)]
+    ids = [d.doc_id for d in (catalogue if catalogue is not None else store.documents())
+           if _of_type(d.doc_type, store_types)]
     if not ids:
         return []
     rows: dict[str, list[tuple[int, list[str], str]]] = {}
@@ -292,13 +295,14 @@ def propose(store: CorpusStore, settings: Settings, doc_type: str, title: str) -
         raise InputError(f"不支持的文种“{doc_type}”。请选择：{'、'.join(DOC_TYPES)}。")
     title = title.strip()
     minimum = max(1, settings.outline_min_docs)
-    docs = past_documents(store, FAMILY[doc_type])
+    catalogue = store.documents() if store.count() else []  # one scan of the metadata per proposal
+    docs = past_documents(store, FAMILY[doc_type], catalogue)
     notes: list[str] = []
     own = len(docs)
     used = [doc_type]
     if own < minimum:
         for near in NEAREST[doc_type]:
-            extra = past_documents(store, FAMILY[near])
+            extra = past_documents(store, FAMILY[near], catalogue)
             if extra:
                 docs += extra
                 used.append(near)

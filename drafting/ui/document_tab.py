@@ -27,6 +27,7 @@ from drafting.document import (
     accepted_version,
     document_view,
     export_sections,
+    node_state,
 )
 from drafting.drafter import DraftRequest, draft, get_engine, request_from_json, request_json
 from drafting.engines import EngineError
@@ -205,8 +206,8 @@ class DocumentTab:
         return Document.load(self.ctx.history(), user, int(doc_id))
 
     def _render(self, user: str, doc: Document, selected: str | None = None,
-                notes: str | None = None) -> tuple[Any, ...]:
-        view = document_view(self.ctx.history(), user, doc)
+                notes: str | None = None, view: DocumentView | None = None) -> tuple[Any, ...]:
+        view = view or document_view(self.ctx.history(), user, doc)
         patterns = doc.patterns()
         rows = [[("　　" if s.node.level == 2 else "") + s.heading, patterns.get(s.node.session, ""), s.status,
                  s.words or ""] for s in view.states]
@@ -314,7 +315,7 @@ class DocumentTab:
         inputs = versions[0].inputs if versions else {}
         req = request_from_json(inputs)
         rows = [[f.name, f.value, f.unit, f.last] for f in req.figures] or [["", "", "", ""]]
-        state = next(s for s in document_view(self.ctx.history(), user, doc).states if s.node.session == node)
+        state = node_state(self.ctx.history(), user, doc, doc.nodes[doc.index(node)], heading)
         source = f"　（标题取自《{esc(state.node.source)}》）" if state.node.source else ""
         return (f"**{esc(heading)}**　状态：{state.status}{source}", "\n".join(req.bullets), rows,
                 self._status_md(state))
@@ -358,8 +359,9 @@ class DocumentTab:
                      inputs=request_json(req), citations=[c.to_json() for c in result.citations], checks=checks,
                      parent=parent)
         doc.save(history, user)  # the document's last change
-        out = self._render(user, doc, node, notes=f"已起草“{esc(heading)}”，并保存为这一项的新版本。")
-        state = next(s for s in document_view(history, user, doc).states if s.node.session == node)
+        view = document_view(history, user, doc)
+        out = self._render(user, doc, node, notes=f"已起草“{esc(heading)}”，并保存为这一项的新版本。", view=view)
+        state = next(s for s in view.states if s.node.session == node)
         return (*out, f"**{esc(heading)}**　状态：{state.status}", self._status_md(state))
 
     @ui_errors
