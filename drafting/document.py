@@ -228,12 +228,13 @@ class Document:
 # sections and their state
 
 
-def accepted_version(history: History, user: str, session: str) -> Version | None:
-    """The newest version of a section that counts: not a failed or unfinished stream, not empty."""
+def accepted_version(history: History, user: str, session: str, level: int = 2) -> Version | None:
+    """The newest version of a section that counts: not a failed or unfinished stream, and with words
+    beyond its own heading line (a version that is only ``（二）城市更新`` or punctuation is junk)."""
     for v in history.list(user, limit=1_000, session=session):
         if v.kind == "partial" or v.inputs.get("streaming"):
             continue
-        if has_words(v.text):
+        if has_words(body_of(v.text, level)):
             return v
     return None
 
@@ -322,7 +323,7 @@ def _problems(history: History, user: str, session: str, v: Version) -> tuple[li
 
 def node_state(history: History, user: str, doc: Document, node: Node, heading: str) -> NodeState:
     leaf = not doc.has_children(node)
-    v = accepted_version(history, user, node.session)
+    v = accepted_version(history, user, node.session, node.level)
     if v is None:
         return NodeState(node, heading, "未起草", None, "", 0, [], [], leaf)
     figures, terms = _problems(history, user, node.session, v)

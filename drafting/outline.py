@@ -96,6 +96,7 @@ class Outline:
     nodes: list[OutlineNode]
     basis: list[str]  # titles of the past documents mined
     notes: list[str]  # in Chinese: what the outline rests on, what is missing
+    past: list[PastDoc] = field(default_factory=list)  # the documents mined, with their heading trees
 
     def flat(self) -> list[OutlineNode]:
         out = []
@@ -106,7 +107,9 @@ class Outline:
 
     def to_json(self) -> dict[str, Any]:
         return {"doc_type": self.doc_type, "title": self.title, "basis": self.basis, "notes": self.notes,
-                "nodes": [n.to_json() for n in self.nodes]}
+                "nodes": [n.to_json() for n in self.nodes],
+                "past": [{"title": d.title, "doc_type": d.doc_type, "year": d.year,
+                          "headings": [{"text": h, "children": kids} for h, kids in d.tree]} for d in self.past]}
 
     def render(self) -> str:
         """The outline as text: title, notes, numbered headings with pattern and source."""
@@ -117,6 +120,11 @@ class Outline:
             lines.append(number(1, i) + n.text + _about(n, common))
             for j, c in enumerate(n.children, 1):
                 lines.append("    " + number(2, j) + c.text + _about(c, common))
+        if len(self.past) > 1:
+            lines += ["", "往年同类材料的一级标题（按原文顺序）："]
+            for d in self.past:
+                heads = "；".join(number(1, i) + h for i, h in enumerate((h for h, _k in d.tree if h), 1))
+                lines.append(f"《{d.title}》：{heads}")
         return "\n".join(lines).rstrip() + "\n"
 
 
@@ -347,4 +355,4 @@ def propose(store: CorpusStore, settings: Settings, doc_type: str, title: str) -
     usual = "、".join(f"{k}{v}处" for k, v in shapes.most_common(3))
     notes.insert(0, f"依据语料库中{len(docs)}篇往年材料（{'、'.join(used)}）归纳，结构取自《{source}》；"
                     f"往年一级标题的句式：{usual}。")
-    return Outline(doc_type, title, nodes, [d.title for d in docs], notes)
+    return Outline(doc_type, title, nodes, [d.title for d in docs], notes, docs)

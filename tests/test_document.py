@@ -124,6 +124,7 @@ def test_status_totals_and_the_accepted_version(tmp_path: Path) -> None:
     # a later failed stream and a junk (punctuation only) version never count
     _save(history, housing, "新开工保障性住房9999套，", ["新开工保障性住房1200套"], kind="partial")
     _save(history, housing, "。。。……", ["新开工保障性住房1200套"], kind="edit", checks={})
+    _save(history, housing, "（一）住房保障\n", ["新开工保障性住房1200套"], kind="edit", checks={})  # a heading alone
     _save(history, renewal, "完成老旧小区改造130个。", ["完成老旧小区改造120个"])  # 130 has no source
     _save(history, problems, "推进还有差距。", ["推进还有差距"], kind="edit", checks={})  # saved, not rechecked
     view = document_view(history, USER, doc)

@@ -33,6 +33,8 @@ def test_summary_outline_follows_the_bureaus_summaries(seeded: Any) -> None:
     assert "2篇往年材料" in outline.notes[0]
     text = outline.render()
     assert "一、工作开展情况" in text and "    （三）深化“改革提效”，发展活力逐步显现" in text
+    # every past document's own order of 一级 headings is listed too
+    assert "《某市住建局2022年文明创建工作总结》：一、百分之百决心，上下同欲齐心干；二、百分之百标准" in text
 
 
 def test_half_year_title_keeps_the_half_year_part(seeded: Any) -> None:
@@ -99,6 +101,9 @@ def test_cli_outline_json_and_empty_store(seeded: Any, tmp_path: Path, monkeypat
     payload = json.loads(out[0])
     assert [n["text"] for n in payload["nodes"]][:2] == ["工作开展情况", "存在问题"]
     assert payload["nodes"][0]["children"][0]["level"] == 2
+    past = {p["title"]: p for p in payload["past"]}
+    assert [h["text"] for h in past["市住建局2023年上半年工作总结"]["headings"]] == ["工作开展情况", "存在问题",
+                                                                                     "下半年工作计划"]
     assert main(["outline", "--type", "工作总结", "--title", "2024年工作总结"]) == 0
     assert "二、存在问题" in capsys.readouterr().out
     monkeypatch.setenv("DRAFTING_STORE", str(tmp_path / "empty"))

@@ -372,8 +372,8 @@ class DocumentTab:
         doc = self._load(user, doc_id)
         if not node:
             raise InputError(NO_NODE)
-        doc.heading_of(node)  # a node of this document, or a Chinese error
-        version = accepted_version(self.ctx.history(), user, node)
+        level = doc.nodes[doc.index(node)].level  # a node of this document, or a Chinese error
+        version = accepted_version(self.ctx.history(), user, node, level)
         if version is None:
             raise InputError("这一项还没有起草，没有可继续修改的稿件。请先填写要点，点“起草此节”。")
         assert self.draft is not None
