@@ -47,6 +47,7 @@ def test_start_edit_draft_reopen_and_export(tab: DocumentTab, tmp_path: Path) ->
     doc_id, rows, node, view, notes, docs = tab.start("工作汇报", "市住建局2024年精神文明建设工作汇报",
                                                       "市住房和城乡建设局", "2024年12月20日")
     assert "依据语料库中2篇往年材料" in notes and docs["value"] == doc_id
+    assert "《市住建局关于机关青年干部主题教育开展情况的汇报》的一级标题：一、以学促干，基础在学习" in notes
     assert [r[0] for r in rows] == ["一、持续深入实施精神文明培育", "二、深化物业管理共建美好家园",
                                     "三、严格行业标准规范文明行为", "四、下一步工作思路"]
     assert all(r[2] == "未起草" for r in rows) and "市住建局2024年精神文明建设工作汇报" in view

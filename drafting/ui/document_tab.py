@@ -33,7 +33,7 @@ from drafting.drafter import DraftRequest, draft, get_engine, request_from_json,
 from drafting.engines import EngineError
 from drafting.errors import ExportNeedsConfirmation, InputError
 from drafting.export import safe_filename, to_docx
-from drafting.outline import DOC_TYPES, propose
+from drafting.outline import DOC_TYPES, number, propose
 from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.draft_tab import FIGURE_HEADERS, DraftTab, figure_rows
 from drafting.ui.history_tab import check_word_text
@@ -234,6 +234,9 @@ class DocumentTab:
         doc = Document.from_outline(outline, issuer=(issuer or "").strip(), date=(date or "").strip())
         doc.save(self.ctx.history(), user)
         notes = "\n".join(f"- {esc(n)}" for n in outline.notes)
+        for past in outline.past if len(outline.past) > 1 else []:
+            heads = "；".join(number(1, i) + h for i, h in enumerate((h for h, _k in past.tree if h), 1))
+            notes += f"\n- 《{esc(past.title)}》的一级标题：{esc(heads)}"
         if outline.nodes:
             notes += "\n- 每一项都可以改名、删除、调整顺序，也可以添加新的一项。"
         return (*self._render(user, doc, notes=notes), gr.update(choices=_doc_choices(self.ctx.history(), user),
