@@ -60,6 +60,7 @@ def test_document_from_outline_to_export(app: Served, page: Any, tmp_path: Path)
     wait_text(page, "doc-notes", "依据语料库中2篇往年材料")
     wait_text(page, "doc-outline", "三、下一步工作计划")
     outline = text_of(page, "doc-outline")
+    shot(page, "doc-00-outline-proposed")
     assert outline.index("一、工作开展情况") < outline.index("二、存在问题") < outline.index("三、下一步工作计划")
 
     # the writer edits the proposal: drops two parts, renames two, adds one

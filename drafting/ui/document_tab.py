@@ -13,6 +13,7 @@ changes it, saves it and renders it again.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from pathlib import Path
@@ -208,7 +209,7 @@ class DocumentTab:
     def _render(self, user: str, doc: Document, selected: str | None = None,
                 notes: str | None = None, view: DocumentView | None = None) -> tuple[Any, ...]:
         view = view or document_view(self.ctx.history(), user, doc)
-        patterns = doc.patterns()
+        patterns = {k: re.sub(r"（[^（）]*）", "", v) for k, v in doc.patterns().items()}  # short: 对仗, not why
         rows = [[("　　" if s.node.level == 2 else "") + s.heading, patterns.get(s.node.session, ""), s.status,
                  s.words or ""] for s in view.states]
         choices = [(h, n.session) for n, h in doc.numbered()]
