@@ -111,3 +111,23 @@ def test_cli_outline_json_and_empty_store(seeded: Any, tmp_path: Path, monkeypat
     assert "无法从本局材料归纳提纲" in capsys.readouterr().out
     assert main(["outline", "--type", "请示", "--title", "x"]) == 2
     assert "不支持的文种" in capsys.readouterr().err
+
+
+def test_a_work_plan_document_is_a_工作要点_and_is_mined_for_its_type(tmp_path: Path) -> None:
+    from drafting.ingest import ingest
+    from drafting.structure import _doc_type
+
+    assert _doc_type("市住建局2024年工作要点") == "工作要点"
+    assert _doc_type("关于印发市住建局2024年工作要点的通知") == "通知"
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for year in (2022, 2023):
+        (folder / f"{year}.txt").write_text(
+            f"市住建局{year}年工作要点\n一、总体要求\n坚持稳中求进工作总基调。\n二、重点任务\n（一）抓好住房保障\n"
+            "新开工保障性住房。\n（二）推进城市更新\n改造老旧小区。\n三、保障措施\n强化组织领导。\n", encoding="utf-8")
+    settings = get_settings(store=tmp_path / "store")
+    ingest([folder], settings)
+    outline = propose(CorpusStore(settings), settings, "工作要点", "市住建局2025年工作要点")
+    assert not any("相近文种" in n for n in outline.notes) and len(outline.basis) == 2
+    assert [n.text for n in outline.nodes] == ["总体要求", "重点任务", "保障措施"]
+    assert [c.text for c in outline.nodes[1].children] == ["抓好住房保障", "推进城市更新"]
