@@ -309,6 +309,17 @@ def cmd_style(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_outline(args: argparse.Namespace, settings: Settings) -> int:
+    from drafting.outline import propose
+
+    outline = propose(_store(settings), settings, args.type, args.title)
+    if args.json:
+        _emit(outline.to_json())
+    else:
+        sys.stdout.write(outline.render())
+    return EXIT_OK if outline.nodes else EXIT_REVIEW
+
+
 def cmd_polish(args: argparse.Namespace, settings: Settings) -> int:
     from drafting.polish import polish
 
@@ -450,6 +461,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("style", help="查看从语料库归纳的本局文风")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_style)
+
+    from drafting.outline import DOC_TYPES
+
+    s = sub.add_parser("outline", help="按往年同类材料为新文稿提出提纲（一级、二级标题及其句式）")
+    s.add_argument("--type", required=True, help="文种：" + "、".join(DOC_TYPES))
+    s.add_argument("--title", required=True, help="新文稿的标题")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_outline)
 
     s = sub.add_parser("polish", help="润色自己写的句子或段落：规范提法、往年表述、整段改写")
     s.add_argument("file", metavar="FILE|-")

@@ -35,7 +35,6 @@ from drafting.terms import TermFinding, check_terms
 
 MAX_INPUT_CHARS = 20_000
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-OFFICE = "市住房和城乡建设局"
 DEFAULT_HINTS = "多用四字短语，句子简洁。"
 N_CITATIONS = 3
 OnDelta = Callable[[str], None]
@@ -116,6 +115,31 @@ class DraftRequest:
                     f"第{n}条要点有{len(b)}字，超过单条要点的上限{limit}字：要点只写一件事和它的数字，不是整段成文。"
                     "请把它拆成几条短要点（每行一条），或分节起草。你填写的内容都还在输入框里。"
                 )
+
+
+def request_json(req: DraftRequest) -> dict[str, Any]:
+    """A request as history stores it with each version (``inputs``)."""
+    return {
+        "heading": req.heading,
+        "bullets": list(req.bullets),
+        "figures": [[f.name, f.value, f.unit, f.last] for f in req.figures],
+        "doc_type": req.doc_type,
+        "target_chars": req.target_chars,
+        "past": req.past,
+    }
+
+
+def request_from_json(data: dict[str, Any] | None) -> DraftRequest:
+    """The request of a stored version's ``inputs`` (a pasted text's first line is no source)."""
+    data = data or {}
+    return DraftRequest(
+        heading="" if data.get("pasted") else str(data.get("heading", "")),
+        bullets=[str(b) for b in data.get("bullets", [])],
+        figures=[FigureRow(*[str(c) for c in row[:4]]) for row in data.get("figures", []) if row],
+        doc_type=str(data.get("doc_type") or "工作总结"),
+        target_chars=int(data.get("target_chars") or 400),
+        past=str(data.get("past") or ""),
+    )
 
 
 def has_words(text: str) -> bool:
@@ -290,7 +314,7 @@ def draft(
     req.validate(settings)
     engine = engine or get_engine(settings)
     store = store or CorpusStore(settings)
-    hits = exemplars_for(store, req, 6, exclude_doc_ids) if use_retrieval else []
+    hits = exemplars_for(store, req, settings.retrieval.exemplars, exclude_doc_ids) if use_retrieval else []
     profile = house_style(store) if use_retrieval else None
     notes = [] if hits or not use_retrieval else ["语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
     provided = req.provided_text()
@@ -388,7 +412,7 @@ def refine(
             notes.append("语料库暂时打不开，本次修改未参考本局文风档案；语料库恢复后再改一次即可。")
         hints = style_hints_of(profile)
         messages = [
-            Message("system", render("system.j2", office=OFFICE, doc_type=req.doc_type)),
+            Message("system", render("system.j2", office=settings.office, doc_type=req.doc_type)),
             Message("user", render("refine.j2", draft=defuse(previous), instruction=instruction, figures=req.figures,
                                    style_hints=defuse(hints))),
         ]
@@ -409,6 +433,8 @@ __all__ = [
     "draft",
     "has_words",
     "refine",
+    "request_from_json",
+    "request_json",
     "require_words",
     "review",
 ]

@@ -12,8 +12,10 @@ Word layout (GB/T 9704-2012, the points in ../shared/docs/PRODUCT.md):
   仿宋_GB2312, never bold.  A run-in heading (``（一）强化理论武装。正文…``) styles only the heading
   run.  Fonts are set for East Asian text (``w:rFonts/@w:eastAsia``) as well as Latin; they are
   named, never embedded.
-* Signature: an empty line, the issuer two characters from the right, the date (Arabic numerals)
-  under it starting two characters further right (the rule for documents without a seal).
+* Signature (7.3.5.1): an empty line, the issuing office, and under it the date (Arabic numerals)
+  4 characters from the right margin; the office is centred over the date (both lines right-aligned,
+  the office's right indent set so that the centres of the two printed runs coincide, condensing
+  included).  An office wider than the date by more than 8 characters reaches the right margin.
 * Page numbers 4号 (14 pt) 宋体 ``— N —`` (a PAGE field): odd pages right-aligned one character in
   from the right margin, even pages left-aligned one character in (``w:evenAndOddHeaders``).
 """
@@ -41,7 +43,7 @@ from .errors import ExportError, ExportNeedsConfirmation
 from .numerals import cn_digits_to_int, cn_to_int
 from .structure import heading_level
 
-__all__ = ["Section", "build_docx", "normalize_date", "open_problems", "safe_filename", "to_docx", "to_markdown",
+__all__ = ["Section", "build_docx", "normalize_date", "open_problems", "safe_filename", "signature_indents", "to_docx", "to_markdown",
            "write_markdown"]
 
 TITLE_FONT = "方正小标宋简体"
@@ -322,14 +324,27 @@ def _add_text(doc: DocxDocument, level: int, head: str, body: str) -> Paragraph:
     return p
 
 
+DATE_RIGHT_CHARS = 4  # GB/T 9704-2012 7.3.5.1: 成文日期右空四字
+
+
+def _run_twips(text: str) -> float:
+    """Printed width of a body run in twips: 3号 characters (half-width ones half) less the condensing."""
+    return _width(text) * CHAR_TWIPS + CONDENSE_TWIPS * len(text)
+
+
+def signature_indents(issuer: str, date: str) -> tuple[float, float]:
+    """Right indents (twips) of the issuer and date lines: the date 4 characters from the right margin,
+    the issuer centred over the date (GB/T 9704-2012 7.3.5.1); without a date the issuer sits where
+    the date would have ended."""
+    right_d = DATE_RIGHT_CHARS * CHAR_TWIPS
+    if not date:
+        return float(right_d), float(right_d)
+    right_i = right_d + (_run_twips(date) - _run_twips(issuer)) / 2
+    return max(0.0, right_i), float(right_d)
+
+
 def _add_signature(doc: DocxDocument, issuer: str, date: str) -> None:
-    w_i, w_d = _width(issuer), _width(date)
-    right_i, right_d = 2.0, 2.0
-    if issuer and date:
-        right_d = right_i + w_i - 2 - w_d  # date starts two characters right of the issuer
-        if right_d < 2:
-            right_d = 2.0
-            right_i = right_d + w_d + 2 - w_i
+    right_i, right_d = signature_indents(issuer, date)
     body = doc.paragraphs
     if body:  # the signature never stands alone on the last page: keep the last line with it
         body[-1].paragraph_format.keep_with_next = True
@@ -342,7 +357,7 @@ def _add_signature(doc: DocxDocument, issuer: str, date: str) -> None:
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _exact_lines(p)
-        _indent_chars(p, right=right, char_twips=CHAR_TWIPS)
+        _indent_chars(p, right=right / CHAR_TWIPS, char_twips=CHAR_TWIPS)
         _style_run(p.add_run(text), BODY_FONT, BODY_PT)
         p.paragraph_format.keep_with_next = text == issuer and bool(date)
 

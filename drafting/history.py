@@ -17,6 +17,11 @@ to the section (session), so it survives a reload or a restore (:mod:`drafting.p
 Schema version 2 added that table; opening a version-1 file (only ``versions``) creates it and
 keeps every row.
 
+Documents (schema version 3): a row of ``documents`` is one whole document (type, title, 落款, 成文日期
+and its outline as JSON: ordered nodes, each naming the ``session`` its section's versions are saved
+under, see :mod:`drafting.document`).  The upgrade only adds the table: an older file keeps every
+version, confirmation and mark.
+
 Threads: every call opens its own connection (``check_same_thread`` never matters) and writes
 start with ``BEGIN IMMEDIATE`` under a busy timeout, so concurrent saves queue instead of failing.
 """
@@ -41,7 +46,7 @@ from .errors import HistoryError, InputError
 if TYPE_CHECKING:
     from .settings import Settings
 
-__all__ = ["KINDS", "Confirmation", "History", "Version", "diff_versions"]
+__all__ = ["KINDS", "Confirmation", "History", "StoredDocument", "Version", "diff_versions"]
 
 KINDS = ("draft", "refine", "edit", "partial", "restore")
 FILE_NAME = "history.sqlite3"
@@ -82,7 +87,19 @@ CREATE TABLE IF NOT EXISTS ledger_marks (
     created TEXT NOT NULL,
     PRIMARY KEY (user, pair)
 );
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS documents (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    user     TEXT NOT NULL CHECK (user <> ''),
+    doc_type TEXT NOT NULL,
+    title    TEXT NOT NULL,
+    issuer   TEXT NOT NULL,
+    date     TEXT NOT NULL,
+    outline  TEXT NOT NULL CHECK (json_valid(outline)),
+    created  TEXT NOT NULL,
+    updated  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_user ON documents (user, id);
+PRAGMA user_version = 3;
 """
 
 _COLUMNS = "id, user, session, kind, heading, text, engine, inputs, citations, checks, parent, created"
@@ -116,6 +133,20 @@ class Confirmation:
     context: str  # its clause in the draft it was confirmed on
     version: int | None
     created: str
+
+
+@dataclass
+class StoredDocument:
+    """One saved document: its fields and outline (``drafting.document.Document`` reads it)."""
+
+    id: int
+    doc_type: str
+    title: str
+    issuer: str
+    date: str
+    outline: list[dict[str, Any]]
+    created: str
+    updated: str
 
 
 def _default(obj: Any) -> Any:
@@ -411,6 +442,47 @@ class History:
                 (user, session),
             ).fetchall()
         return [Confirmation(r["id"], r["session"], r["figure"], r["context"], r["version"], r["created"]) for r in rows]
+
+    # ---- documents ------------------------------------------------------------------------
+    def save_document(self, user: str, *, doc_type: str, title: str, issuer: str, date: str,
+                      outline: builtins.list[dict[str, Any]], doc_id: int | None = None) -> int:
+        """Insert a document (``doc_id`` None) or rewrite one of the user's; return its id.
+        Raises :class:`KeyError` when ``doc_id`` is unknown or another user's."""
+        _need_user(user)
+        now = datetime.now().astimezone().isoformat(timespec="seconds")
+        values = (doc_type, title, issuer, date, _dumps(outline))
+        with self._write() as conn:
+            if doc_id is None:
+                cur = conn.execute(
+                    "INSERT INTO documents (user, doc_type, title, issuer, date, outline, created, updated)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (user, *values, now, now))
+                assert cur.lastrowid is not None
+                return cur.lastrowid
+            cur = conn.execute(
+                "UPDATE documents SET doc_type = ?, title = ?, issuer = ?, date = ?, outline = ?, updated = ?"
+                " WHERE id = ? AND user = ?", (*values, now, int(doc_id), user))
+            if cur.rowcount != 1:
+                raise KeyError(doc_id)
+            return int(doc_id)
+
+    def get_document(self, user: str, doc_id: int) -> StoredDocument | None:
+        """The user's document, or ``None`` when it does not exist or is someone else's."""
+        _need_user(user)
+        with self._connect() as conn:
+            r = conn.execute("SELECT id, doc_type, title, issuer, date, outline, created, updated FROM documents"
+                             " WHERE id = ? AND user = ?", (int(doc_id), user)).fetchone()
+        if r is None:
+            return None
+        return StoredDocument(r["id"], r["doc_type"], r["title"], r["issuer"], r["date"], json.loads(r["outline"]),
+                              r["created"], r["updated"])
+
+    def documents(self, user: str) -> builtins.list[tuple[int, str, str, str]]:
+        """``(id, title, doc_type, last saved)`` of the user's documents, newest first."""
+        _need_user(user)
+        with self._connect() as conn:
+            rows = conn.execute("SELECT id, title, doc_type, updated FROM documents WHERE user = ?"
+                                " ORDER BY updated DESC, id DESC", (user,)).fetchall()
+        return [(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def count(self, user: str | None = None) -> int:
         """Number of versions of one user, or of everybody (for operators and tests)."""

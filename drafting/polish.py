@@ -346,7 +346,7 @@ def llm_suggestions(
             for i, h in enumerate(hits_at(a, b))
         ]
         messages = build_messages(
-            {"office": "市住房和城乡建设局", "doc_type": doc_type},
+            {"office": settings.office, "doc_type": doc_type},
             "polish.j2",
             {"text": defuse(original)},
             exemplars,

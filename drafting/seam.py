@@ -118,7 +118,7 @@ def _model_compose(engine: Any, task: DraftTask, on_delta: OnDelta | None) -> Co
     from drafting.offline import clean_bullet
 
     messages = build_messages(
-        {"office": "市住房和城乡建设局", "doc_type": task.doc_type},
+        {"office": task.settings.office, "doc_type": task.doc_type},
         "draft.j2",
         {
             "style_hints": defuse(task.style_hints),

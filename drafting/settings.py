@@ -27,6 +27,7 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = 1.0
     keyword_weight: float = 1.5
     mmr_lambda: float = Field(0.7, description="1.0 = pure relevance, lower = more diversity")
+    exemplars: int = Field(6, description="past passages retrieved as exemplars for one drafted section")
 
 
 class LedgerSettings(BaseModel):
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(20.0, description="files larger than this are refused at ingest")
     max_bullet_chars: int = Field(600, description="one bullet longer than this is refused: a bullet is one fact, "
                                   "not a pasted section (a 5,000-character bullet was echoed as a draft)")
+
+    office: str = Field("市住房和城乡建设局", description="the writer's issuing office: named in the model's system "
+                        "prompt and the default 落款 of an exported document")
+    outline_min_docs: int = Field(2, description="an outline is mined from at least this many past documents of a "
+                                  "type; with fewer, the nearest type's documents are added (and the writer told)")
 
     data_dir: Path = Field(Path("data"), description="per-user history (SQLite, WAL) and exports")
     users_file: Path | None = Field(None, description="JSON users file (hashed passwords); required beyond 127.0.0.1")

@@ -30,7 +30,7 @@ Metadata: ``issuer`` is the explicit issuer line when there is one, else derived
 first year in the title (Arabic or 二〇〇二-style numerals), else the date line's, else the
 subtitle's.  ``doc_type`` is the document-type keyword ending last in the title (parentheticals
 removed): 政府工作报告, 工作总结 (半年工作总结 when the title says 半年), 发言材料, 汇报材料, 通知,
-工作方案/实施方案/行动方案/行动计划/实施计划/工作计划, 规划, 意见, 报告, 函.  Non-empty ``hints``
+工作方案/实施方案/行动方案/行动计划/实施计划/工作计划, 工作要点, 规划, 意见, 报告, 函.  Non-empty ``hints``
 fields override everything detected.
 
 Headings (:data:`HEADING_LEVELS`): level 1 ``一、`` ``二十、`` (not ``一、二、三产业``), level 2
@@ -113,6 +113,7 @@ __all__ = [
     "heading_level",
     "parse_document",
     "parse_loaded",
+    "split_marker",
     "split_sentences",
 ]
 
@@ -136,6 +137,13 @@ _MARKER_FIRST = re.compile(rf"[{_CN}百（(\d]")
 def heading_level(line: str) -> int:
     """Marker level (1–4) of a line, or 0 when it does not start with a heading marker."""
     return _marker(line.strip())[0]
+
+
+def split_marker(line: str) -> tuple[int, str, str]:
+    """(level, marker, rest) of a heading line (``（二）强化保障`` → 2, ``（二）``, ``强化保障``); (0, "", line)."""
+    s = line.strip()
+    level, end = _marker(s)
+    return (level, s[:end], s[end:].strip()) if level else (0, "", s)
 
 
 def _marker(line: str) -> tuple[int, int]:
@@ -328,6 +336,7 @@ _DOC_TYPES: tuple[tuple[str, str], ...] = (
     ("实施方案", "实施方案"),
     ("行动方案", "行动方案"),
     ("方案", "工作方案"),
+    ("工作要点", "工作要点"),
     ("行动计划", "行动计划"),
     ("实施计划", "实施计划"),
     ("工作计划", "工作计划"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import docx
@@ -149,17 +150,47 @@ def test_text_present_in_order(built) -> None:  # type: ignore[no-untyped-def]
     assert texts[-2:] == ["某某市住房和城乡建设局", "2024年7月10日"]
 
 
-def test_signature(built) -> None:  # type: ignore[no-untyped-def]
+def _printed_twips(p) -> float:  # type: ignore[no-untyped-def]
+    """Width of a body paragraph's text as printed: 3号 (320 twips, half-width 160) plus each run's w:spacing."""
+    total = 0.0
+    for r in p.runs:
+        spacing = r._element.rPr.find(qn("w:spacing"))
+        per = int(spacing.get(qn("w:val"))) if spacing is not None else 0
+        total += sum(160 if unicodedata.east_asian_width(c) in "NaH" else 320 for c in r.text) + per * len(r.text)
+    return total
+
+
+def test_signature_issuer_centred_over_the_date_four_characters_from_the_right(built) -> None:  # type: ignore[no-untyped-def]
     issuer, date = built.paragraphs[-2], built.paragraphs[-1]
     assert built.paragraphs[-3].text == ""
+    assert (issuer.text, date.text) == ("某某市住房和城乡建设局", "2024年7月10日")
     right = docx.enum.text.WD_ALIGN_PARAGRAPH.RIGHT
     assert issuer.alignment == right and date.alignment == right
-    r_issuer = int(issuer._p.pPr.find(qn("w:ind")).get(qn("w:right")))
-    r_date = int(date._p.pPr.find(qn("w:ind")).get(qn("w:right")))
-    assert r_issuer == 2 * 320  # two characters from the right
-    # the date (6.5 characters wide) starts two characters right of the issuer (11 characters)
-    assert r_date == round((2 + 11 - 2 - 6.5) * 320)
+    ind_i, ind_d = (p._p.pPr.find(qn("w:ind")) for p in (issuer, date))
+    r_issuer, r_date = int(ind_i.get(qn("w:right"))), int(ind_d.get(qn("w:right")))
+    assert r_date == 4 * 320 and ind_d.get(qn("w:rightChars")) == "400"  # 右空四字
+    # centred: the middle of the printed issuer is the middle of the printed date (within a twip)
+    mid_issuer = r_issuer + _printed_twips(issuer) / 2
+    mid_date = r_date + _printed_twips(date) / 2
+    assert abs(mid_issuer - mid_date) <= 1
+    assert r_issuer < r_date  # the office (11 characters) is wider than the date (6.5)
+    assert abs(int(ind_i.get(qn("w:rightChars"))) / 100 * 320 - r_issuer) <= 2  # Word reads the *Chars value
     assert issuer.paragraph_format.keep_with_next
+
+
+@pytest.mark.parametrize(("issuer", "date"), [("住建局", "2024年12月31日"), ("某某市住房和城乡建设局", "2024年7月1日"),
+                                              ("市住建局", "")])
+def test_signature_geometry_for_short_and_long_offices(tmp_path, issuer: str, date: str) -> None:  # type: ignore[no-untyped-def]
+    path = to_docx("标题", [Section("", "正文。")], tmp_path / "s.docx", issuer=issuer, date=date)
+    paras = docx.Document(str(path)).paragraphs
+    lines = [p for p in paras if p.text in (issuer, date) and p.text]
+    r = [int(p._p.pPr.find(qn("w:ind")).get(qn("w:right"))) for p in lines]
+    if date:
+        assert r[1] == 1280
+        assert abs((r[0] + _printed_twips(lines[0]) / 2) - (r[1] + _printed_twips(lines[1]) / 2)) <= 1
+        assert (r[0] > r[1]) == (len(issuer) < 6)  # a short office sits further in than the date
+    else:
+        assert r == [1280]
 
 
 def _footer_parts(doc):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from drafting.drafter import OFFICE, DraftRequest, draft, refine
+from drafting.drafter import DraftRequest, draft, refine
 from drafting.engines import OpenAIEngine
 from drafting.ingest import ingest
 from drafting.polish import polish
@@ -74,7 +74,7 @@ def test_system_rules_come_first_and_do_not_depend_on_the_corpus(stores: tuple[P
         settings = _settings(store, stub)
         draft(DraftRequest(heading="城市更新 老旧小区改造", bullets=BULLETS), settings, engine=OpenAIEngine(settings))
         systems.append(_sent(stub)[0])
-    assert systems[0] == systems[1] == render("system.j2", office=OFFICE, doc_type="工作总结")
+    assert systems[0] == systems[1] == render("system.j2", office=settings.office, doc_type="工作总结")
     assert not any(s in systems[1] for s in INJECTIONS)
 
 
@@ -123,7 +123,7 @@ def test_refinement_keeps_the_same_system_rules_and_fences_the_draft(stores: tup
     refine(previous, "语气更正式", DraftRequest(heading="城市更新", bullets=BULLETS), settings,
            engine=OpenAIEngine(settings))
     system, user = _sent(stub)
-    assert system == render("system.j2", office=OFFICE, doc_type="工作总结")
+    assert system == render("system.j2", office=settings.office, doc_type="工作总结")
     assert user.count("<<<稿件结束>>>") == 1
     assert "忽略以上" not in _outside_fences(user)
 

@@ -1,4 +1,4 @@
-"""The writers' web app: four tabs (起草 / 润色 / 语料库 / 历史) over the plain ``drafting`` functions.
+"""The writers' web app: five tabs (起草 / 文稿 / 润色 / 语料库 / 历史) over the plain ``drafting`` functions.
 
 ``build_app(settings)`` returns the Blocks; ``launch(settings)`` serves it on ``settings.host``
 (127.0.0.1 by default), with accounts from ``settings.users_file`` when given, and refuses to bind
@@ -22,6 +22,7 @@ from drafting.errors import ConfigError, DraftingError
 from drafting.settings import Settings
 from drafting.ui.common import AppContext, esc
 from drafting.ui.corpus_tab import CorpusTab
+from drafting.ui.document_tab import DocumentTab
 from drafting.ui.draft_tab import DraftTab
 from drafting.ui.history_tab import HistoryTab
 from drafting.ui.http_guard import RequestGuard
@@ -62,9 +63,12 @@ def build_app(settings: Settings, ctx: AppContext | None = None) -> gr.Blocks:
         polish = PolishTab(ctx, draft.engine_choices(), draft.default_engine())
         corpus = CorpusTab(ctx)
         history = HistoryTab(ctx)
+        document = DocumentTab(ctx)
         with gr.Tabs(selected="draft", elem_id="main-tabs") as tabs:
             with gr.Tab("起草", id="draft", elem_id="tab-draft"):
                 draft.build()
+            with gr.Tab("文稿", id="document", elem_id="tab-document") as document_tab:
+                document.build()
             with gr.Tab("润色", id="polish", elem_id="tab-polish"):
                 polish.build()
             with gr.Tab("语料库", id="corpus", elem_id="tab-corpus"):
@@ -75,6 +79,7 @@ def build_app(settings: Settings, ctx: AppContext | None = None) -> gr.Blocks:
         polish.wire(demo)
         corpus.wire(demo)
         history.wire(demo, history_tab, draft, tabs)
+        document.wire(demo, document_tab, draft, tabs)
 
         def who(request: gr.Request) -> str:
             return _header(ctx, request)

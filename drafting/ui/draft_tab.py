@@ -22,6 +22,8 @@ from drafting.drafter import (
     has_words,
     house_style,
     refine,
+    request_from_json,
+    request_json,
     require_words,
     review,
 )
@@ -94,29 +96,6 @@ def _target(value: Any) -> int:
     if not 50 <= n <= 5000:
         raise InputError(f"目标字数{n}超出范围。请填写 50 到 5000 之间的字数。")
     return n
-
-
-def request_json(req: DraftRequest) -> dict[str, Any]:
-    return {
-        "heading": req.heading,
-        "bullets": list(req.bullets),
-        "figures": [[f.name, f.value, f.unit, f.last] for f in req.figures],
-        "doc_type": req.doc_type,
-        "target_chars": req.target_chars,
-        "past": req.past,
-    }
-
-
-def request_from_json(data: dict[str, Any] | None) -> DraftRequest:
-    data = data or {}
-    return DraftRequest(
-        heading="" if data.get("pasted") else str(data.get("heading", "")),  # a pasted text's first line is no source
-        bullets=[str(b) for b in data.get("bullets", [])],
-        figures=[FigureRow(*[str(c) for c in row[:4]]) for row in data.get("figures", []) if row],
-        doc_type=str(data.get("doc_type") or DOC_TYPES[0]),
-        target_chars=int(data.get("target_chars") or 400),
-        past=str(data.get("past") or ""),
-    )
 
 
 def request_summary(req: DraftRequest) -> str:
