@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from drafting import textseg
+from drafting.chunking import chunk_document, doc_id_for
 from drafting.embedder import HashedChineseEmbedding
 from drafting.errors import LoaderError
 from drafting.figures import figures_of_chunk
@@ -31,7 +32,7 @@ from drafting.loaders import iter_corpus_files, load_file
 from drafting.records import Chunk, DocMeta
 from drafting.settings import Settings
 from drafting.store import CorpusStore
-from drafting.structure import chunk_document, doc_id_for, parse_document
+from drafting.structure import parse_document
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 

@@ -21,9 +21,10 @@ from drafting.compose import _CONTINUES, _MARKED, compose, work_topic
 from drafting.engines import Message
 from drafting.errors import EngineError
 from drafting.guard import extract_figures, same_value
+from drafting.headings import heading_level
 from drafting.quantities import digit_runs, extract_masks
 from drafting.seam import Composition, DraftTask
-from drafting.structure import heading_level, split_sentences
+from drafting.sentences import split_sentences
 from drafting.template import bigrams
 
 GAP = "【待补充】"

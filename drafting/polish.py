@@ -37,14 +37,15 @@ from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
 from drafting.guard import compare_suggestion, extract_figures, same_value
+from drafting.headings import heading_level
 from drafting.offline import GAP, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
 from drafting.quantities import NUMBER_STRINGS_RE
 from drafting.records import Hit
 from drafting.search import search
+from drafting.sentences import split_sentences
 from drafting.settings import Settings
 from drafting.store import CorpusStore
-from drafting.structure import heading_level, split_sentences
 from drafting.template import fill
 from drafting.terms import TermFinding, check_terms, load_lexicon
 

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from drafting.engines import Message
-from drafting.structure import split_sentences
+from drafting.sentences import split_sentences
 from drafting.tokens import count_tokens
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"

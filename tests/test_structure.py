@@ -11,17 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drafting.chunking import chunk_document, doc_id_for
 from drafting.figures import chunk_figures
+from drafting.headings import find_enumerations, heading_level
 from drafting.records import DocMeta, LoadedText, ParsedDoc
-from drafting.structure import (
-    chunk_document,
-    doc_id_for,
-    find_enumerations,
-    heading_level,
-    parse_document,
-    parse_loaded,
-    split_sentences,
-)
+from drafting.sentences import split_sentences
+from drafting.structure import parse_document, parse_loaded
 from drafting.tokens import count_tokens
 from tests.conftest import SHARED
 
@@ -576,10 +571,10 @@ def test_property_never_raises(text: str) -> None:
 
 
 def test_whitespace_set_covers_everything_python_strips() -> None:
-    from drafting.structure import _WS
+    from drafting.sentences import WS
 
     every = {chr(c) for c in range(0x110000) if chr(c).isspace()}
-    assert every <= set(_WS) and "\ufeff" in _WS
+    assert every <= set(WS) and "\ufeff" in WS
 
 
 def test_a_line_of_only_control_whitespace_makes_no_chunk() -> None:

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from drafting import style
+from drafting.chunking import chunk_document, doc_id_for
 from drafting.ingest import ingest, read_manifest
 from drafting.loaders import load_file
 from drafting.records import Chunk
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
-from drafting.structure import chunk_document, doc_id_for, parse_document
+from drafting.structure import parse_document
 from tests.conftest import PUBLIC, SEEDS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -12,8 +12,8 @@ import gradio as gr
 
 from drafting.errors import ExportNeedsConfirmation, InputError
 from drafting.export import Section, safe_filename, to_docx, write_markdown
+from drafting.headings import heading_level
 from drafting.history import diff_versions
-from drafting.structure import heading_level
 from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.render import annotated_html, diff_html
 
