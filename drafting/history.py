@@ -23,7 +23,6 @@ start with ``BEGIN IMMEDIATE`` under a busy timeout, so concurrent saves queue i
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 import difflib
 import json
@@ -342,11 +341,11 @@ class History:
             ).fetchone()
         return _row(row) if row is not None else None
 
-    def list(self, user: str, limit: int = 200, session: str | None = None) -> builtins.list[Version]:
+    def versions(self, user: str, limit: int = 200, session: str | None = None) -> list[Version]:
         """The user's versions, newest first (optionally one session only)."""
         _need_user(user)
         sql = f"SELECT {_COLUMNS} FROM versions WHERE user = ?"
-        args: builtins.list[Any] = [user]
+        args: list[Any] = [user]
         if session is not None:
             sql += " AND session = ?"
             args.append(session)
@@ -356,7 +355,7 @@ class History:
             rows = conn.execute(sql, args).fetchall()
         return [_row(r) for r in rows]
 
-    def sessions(self, user: str) -> builtins.list[tuple[str, str, int, str]]:
+    def sessions(self, user: str) -> list[tuple[str, str, int, str]]:
         """``(session, heading of its latest version, number of versions, last time)``, newest first."""
         _need_user(user)
         with self._connect() as conn:
@@ -401,7 +400,7 @@ class History:
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-    def confirmations(self, user: str, session: str) -> builtins.list[Confirmation]:
+    def confirmations(self, user: str, session: str) -> list[Confirmation]:
         """The user's confirmations for one section, oldest first."""
         _need_user(user)
         with self._connect() as conn:

@@ -247,7 +247,7 @@ def test_a_history_file_of_the_previous_schema_opens_with_every_row_kept(tmp_pat
     conn.close()
 
     hist = History(path)
-    (old,) = hist.list("本机用户")
+    (old,) = hist.versions("本机用户")
     assert (old.id, old.text, old.inputs, old.checks) == (1, ENGINE_DRAFT, {"heading": "城市更新"}, {"status": "ok"})
     assert hist.confirmations("本机用户", "s1") == []
     cid = hist.confirm("本机用户", session="s1", figure="3300套", context="棚户区改造完成3300套", version=old.id)

@@ -309,7 +309,7 @@ class DraftTab:
         if not state:
             return []
         history = self.ctx.history()
-        versions = history.list(user, limit=1_000_000, session=state["session"])
+        versions = history.versions(user, limit=1_000_000, session=state["session"])
         return [*session_sources(versions, pending),
                 *confirmation_sources(history.confirmations(user, state["session"]))]
 
@@ -456,7 +456,7 @@ class DraftTab:
             with self._locks_lock:
                 lock = self._edit_locks[user]
             with lock:  # a blur and a click racing store one version, not two
-                latest = self.ctx.history().list(user, limit=1, session=state["session"])
+                latest = self.ctx.history().versions(user, limit=1, session=state["session"])
                 if latest and latest[0].text == text:  # saved already
                     state.update(version=latest[0].id, text=text)
                     return state

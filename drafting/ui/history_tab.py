@@ -150,7 +150,7 @@ class HistoryTab:
     ) -> tuple[Any, ...]:
         user = self.ctx.user(request)
         history = self.ctx.history()
-        versions = history.list(user)
+        versions = history.versions(user)
         rows = [[v.id, _when(v.created), KIND_ZH.get(v.kind, v.kind), v.heading or "（无标题）", v.engine or "—",
                  len(v.text), _check_zh(v.checks)] for v in versions]
         choices = [(version_label(v), v.id) for v in versions]
@@ -269,7 +269,7 @@ class HistoryTab:
                     state = self.draft.adopt_edit(user, text, dict(state))  # autosave the edit before exporting
                 parts.append((str((state or {}).get("request", {}).get("heading", "")), text, state))
             else:
-                versions = history.list(user, limit=1, session=key)
+                versions = history.versions(user, limit=1, session=key)
                 if versions:
                     parts.append((versions[0].heading, versions[0].text, {"session": key, "request": versions[0].inputs}))
         parts = [p for p in parts if (p[1] or "").strip()]
