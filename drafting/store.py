@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -152,6 +153,10 @@ class CorpusStore:
             raise StoreError(detail=str(exc)) from exc
         self._keyword: KeywordIndex | None = None
         self._ledger: Ledger | None = None
+        # One store is shared by the app's threads (warm-up, requests): the derived indexes are
+        # checked and rebuilt by one thread at a time, or two rebuilds of one stale index would
+        # write the same gen-<fingerprint>-<pid> folder and remove each other's files.
+        self._derived = threading.RLock()
 
     @contextmanager
     def _chroma(self) -> Iterator[None]:
@@ -274,18 +279,24 @@ class CorpusStore:
     # ---- keyword index ---------------------------------------------------------------------
     def keyword(self) -> KeywordIndex:
         """The keyword index, guaranteed to match the collection (rebuilt if it does not)."""
-        if self._keyword is None:
-            self._keyword = self.sync_keyword()
-        return self._keyword
+        with self._derived:
+            if self._keyword is None:
+                self._keyword = self.sync_keyword()
+            return self._keyword
 
     def refresh(self) -> None:
         """Pick up what another process changed (a second app instance on a shared Chroma server, or
         the CLI): re-sync the keyword index when the collection's size no longer matches it."""
-        if self._keyword is not None and len(self._keyword) != self.count():
-            self.sync_keyword()
+        with self._derived:
+            if self._keyword is not None and len(self._keyword) != self.count():
+                self.sync_keyword()
 
     def sync_keyword(self, fresh_tokens: dict[str, list[str]] | None = None) -> KeywordIndex:
         """Load the saved keyword index, or rebuild it from the collection if it is stale."""
+        with self._derived:
+            return self._sync_keyword(fresh_tokens)
+
+    def _sync_keyword(self, fresh_tokens: dict[str, list[str]] | None) -> KeywordIndex:
         folder = self.settings.keyword_path()
         saved = KeywordIndex.load(folder)
         rows = list(self._iter_rows(["metadatas"]))
@@ -316,13 +327,18 @@ class CorpusStore:
     # ---- figure ledger (derived like the keyword index) ---------------------------------------
     def ledger(self) -> Ledger:
         """The figure ledger, guaranteed to match the collection (rebuilt if it does not)."""
-        if self._ledger is None or self._ledger.fingerprint != self.keyword().fingerprint:
-            self._ledger = self.sync_ledger()
-        return self._ledger
+        with self._derived:
+            if self._ledger is None or self._ledger.fingerprint != self.keyword().fingerprint:
+                self._ledger = self.sync_ledger()
+            return self._ledger
 
     def sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None = None) -> Ledger:
         """Load the saved ledger, or rebuild it from the collection, reading only chunks it lacks
         (``fresh``: the facts of chunks an ingest has just written, read from its parse)."""
+        with self._derived:
+            return self._sync_ledger(fresh)
+
+    def _sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None) -> Ledger:
         folder = self.settings.ledger_path()
         saved = self._ledger if self._ledger is not None else Ledger.load(folder)
         kw = self._keyword
