@@ -24,9 +24,9 @@ run: $(VENV)/.run-installed
 	$(VENV)/bin/drafting ingest corpus/
 	DRAFTING_HOST=$(HOST) $(VENV)/bin/python app.py
 
-## make lint: ruff (rules in pyproject.toml) over drafting/ tests/ bench/
+## make lint: ruff (rules in pyproject.toml) over drafting/ tests/ bench/ app.py
 lint: $(VENV)/.test-installed
-	$(PY) -m ruff check drafting tests bench
+	$(PY) -m ruff check drafting tests bench app.py
 
 ## make test: venv with test extras, lint, then every test
 test: lint

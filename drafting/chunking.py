@@ -10,8 +10,9 @@
   (never below ``max_tokens // 2``), so text plus headings fit together.  A section over budget is
   cut at sentence boundaries (:func:`~drafting.sentences.split_sentences`), packed greedily and
   then evened out to the same number of pieces; a sentence over budget is cut at ，/、; a clause
-  over budget at the largest character prefix that fits (the only "unavoidable" case).  Every piece made of several units is
-  re-counted with the real tokenizer (joining can add a token) and halved if it is over.
+  over budget at the largest character prefix that fits (the only "unavoidable" case).  Every
+  piece made of several units is re-counted with the real tokenizer (joining can add a token) and
+  halved if it is over.
 * Chunk text is body text; an all-heading chunk gets its innermost heading as text.
 """
 

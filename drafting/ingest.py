@@ -85,7 +85,9 @@ def read_manifest(folder: Path) -> dict[str, DocMeta]:
 _WORKER_EMBEDDERS: dict[int, HashedChineseEmbedding] = {}
 
 
-def prepare_batch(texts: list[str], dim: int | None) -> tuple[list[list[str]], np.ndarray | None, float, float]:
+def prepare_batch(
+    texts: list[str], dim: int | None
+) -> tuple[list[list[str]], np.ndarray | None, float, float]:
     """Worker side: jieba words of each text and, for the built-in embedder (``dim`` given), the
     embeddings too, so the parent only parses and writes.  Returns (words, vectors, tok s, embed s)."""
     word_lists, weights, tok_seconds = textseg.tokenise_batch(texts)
@@ -108,7 +110,9 @@ def _tokeniser() -> Executor:
         ctx = multiprocessing.get_context(method)
     except ValueError:
         return _InlineExecutor()
-    return ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        max_workers=WORKERS, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
 
 def _worker_init(parent: int | None = None) -> None:
@@ -331,7 +335,10 @@ class _IngestRun:
 
 
 def ingest(
-    paths: Iterable[Path], settings: Settings, progress: Progress | None = None, store: CorpusStore | None = None
+    paths: Iterable[Path],
+    settings: Settings,
+    progress: Progress | None = None,
+    store: CorpusStore | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the store (see the module docstring); the report per file."""
     run = _IngestRun(paths, settings, progress, store)

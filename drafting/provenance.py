@@ -91,10 +91,8 @@ def _changed_spans(before: str, after: str) -> list[tuple[int, int]]:
 
 def _touched(f: Figure, spans: Iterable[tuple[int, int]]) -> bool:
     assert f.start is not None and f.end is not None
-    for a, b in spans:
-        if (a < b and a < f.end and f.start < b) or (a == b and f.start <= a <= f.end):
-            return True
-    return False
+    start, end = f.start, f.end
+    return any((a < b and a < end and start < b) or (a == b and start <= a <= end) for a, b in spans)
 
 
 def edit_sources(engine_text: str, edited: str) -> list[Source]:

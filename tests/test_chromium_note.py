@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MISSING = 'import pytest\npytest.skip("Debian chromium is not installed (.ci/run installs it)", allow_module_level=True)\n'
+MISSING = (
+    "import pytest\n"
+    'pytest.skip("Debian chromium is not installed (.ci/run installs it)", allow_module_level=True)\n'
+)
 OTHER = "import pytest\n\ndef test_x():\n    pytest.skip('no model here')\n"
 
 

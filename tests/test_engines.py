@@ -532,7 +532,8 @@ def free(model):
     print("freed during teardown" if sys.is_finalizing() else "freed before teardown", flush=True)
     real_free(model)
 low.llama_model_free = free
-engine = LocalEngine(get_settings(store=Path(sys.argv[2]), llm_gguf=Path(sys.argv[1]), llm_context_tokens=512))
+settings = get_settings(store=Path(sys.argv[2]), llm_gguf=Path(sys.argv[1]), llm_context_tokens=512)
+engine = LocalEngine(settings)
 collect(engine, [Message("user", "你好")], max_tokens=2)
 print("done", flush=True)
 """

@@ -69,7 +69,9 @@ def test_an_edit_is_the_figures_the_writer_typed_not_what_the_engine_wrote() -> 
 
 
 def test_session_edits_are_diffed_against_the_last_engine_output_and_accumulate() -> None:
-    v = lambda i, kind, text: SimpleNamespace(id=i, kind=kind, text=text)
+    def v(i: int, kind: str, text: str) -> SimpleNamespace:
+        return SimpleNamespace(id=i, kind=kind, text=text)
+
     versions = [
         v(1, "draft", "完成改造120个。"),
         v(2, "edit", "完成改造120个，新增口袋公园99个。"),  # typed: 99个

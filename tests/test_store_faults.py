@@ -151,7 +151,7 @@ def test_kill_9_mid_ingest_then_rerun_leaves_both_indexes_agreeing(tmp_path: Pat
     assert not any(_alive(pid) for pid in worker), "the worker outlived the killed ingest"
     settings = get_settings(store=store)
     killed = CorpusStore(settings)
-    assert 0 < killed.count()  # something was written before the kill...
+    assert killed.count() > 0  # something was written before the kill...
     assert len(killed.documents()) < 58  # ...and not everything
     report = ingest([PUBLIC], settings)
     assert report.failed == []

@@ -150,7 +150,7 @@ def _where(index: ParagraphIndex, places: Iterable[Figure]) -> str:
     return "见第" + "、".join(str(p + 1) for p in paras) + "段" if paras else "已写入"
 
 
-def checks_html(
+def checks_html(  # noqa: C901  one panel section per kind of check, in the order shown
     text: str,
     guard: GuardReport | None,
     terms: Sequence[TermFinding] = (),
