@@ -217,7 +217,7 @@ def _kept_sections(sections: list[Section]) -> list[Section]:
 def _joined(g: _Group, s: Section, budget: _Budget, min_chars: int) -> bool:
     """Add a tiny section (or one following a tiny chunk) to ``g`` when it fits; whether it did."""
     body = s.text.strip()
-    same_top = (g.path[:1] or [None]) == (s.heading_path[:1] or [None])
+    same_top = g.path[:1] == s.heading_path[:1]  # the same level-1 heading, or both in the preamble
     if not same_top or (len(body) >= min_chars and g.body_chars >= min_chars):
         return False
     headers = _inline_headers(g.last_path, s.heading_path)

@@ -27,6 +27,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -175,7 +176,7 @@ def _width(text: str) -> float:
 # docx
 
 
-def _set(el, **attrs: str) -> None:  # type: ignore[no-untyped-def]
+def _set(el: Any, **attrs: str) -> None:
     for k, v in attrs.items():
         el.set(qn(f"w:{k}"), v)
 
@@ -192,7 +193,7 @@ _ORDER = {
 }
 
 
-def _child(parent, tag: str):  # type: ignore[no-untyped-def]
+def _child(parent: Any, tag: str) -> Any:
     """The ``tag`` child of ``parent``, created at its schema position when missing."""
     el = parent.find(qn(tag))
     if el is None:
@@ -203,7 +204,7 @@ def _child(parent, tag: str):  # type: ignore[no-untyped-def]
     return el
 
 
-def _fonts(rpr, name: str) -> None:  # type: ignore[no-untyped-def]
+def _fonts(rpr: Any, name: str) -> None:
     rfonts = _child(rpr, "w:rFonts")
     for theme in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         rfonts.attrib.pop(qn(f"w:{theme}"), None)

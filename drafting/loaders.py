@@ -16,6 +16,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drafting.errors import (
     CorruptFileError,
@@ -25,6 +26,10 @@ from drafting.errors import (
     UnsupportedFormatError,
 )
 from drafting.records import LoadedText
+
+if TYPE_CHECKING:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MANIFEST_NAME = "manifest.jsonl"
@@ -310,7 +315,7 @@ def _load_docx(data: bytes, *, max_unpacked: int) -> LoadedText:
         raise CorruptFileError(_BROKEN_DOCX, detail=f"{type(exc).__name__}: {exc}") from exc
 
 
-def _docx_text(blocks: list[object]) -> LoadedText:
+def _docx_text(blocks: list[Paragraph | Table]) -> LoadedText:
     from docx.table import Table
 
     lines: list[str] = []

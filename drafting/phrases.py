@@ -21,8 +21,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from drafting.quantities import extract_citations, extract_claims, extract_dates, extract_masks, extract_ranks
+
+if TYPE_CHECKING:
+    from drafting.store import CorpusStore
 
 MIN_DOCS = 3
 PERIOD_OPENERS = ("一年来", "今年以来", "上半年以来", "近年来", "过去一年", "年初以来", "今年上半年", "上半年")
@@ -72,14 +76,14 @@ def mine(rows: Iterable[tuple[str, str]]) -> HousePhrases:
 _CACHE: dict[tuple[str, str], HousePhrases] = {}
 
 
-def house_phrases(store: object) -> HousePhrases:
+def house_phrases(store: CorpusStore) -> HousePhrases:
     """The store's house phrases, kept in memory per store and corpus state (keyword fingerprint)."""
-    if store.count() == 0:  # type: ignore[attr-defined]
+    if store.count() == 0:
         return HousePhrases()
-    settings = store.settings  # type: ignore[attr-defined]
-    key = (str(settings.chroma_url or settings.store_path().resolve()), store.keyword().fingerprint)  # type: ignore[attr-defined]
+    settings = store.settings
+    key = (str(settings.chroma_url or settings.store_path().resolve()), store.keyword().fingerprint)
     found = _CACHE.get(key)
     if found is None:
-        rows = store._iter_rows(["documents", "metadatas"])  # type: ignore[attr-defined]
+        rows = store._iter_rows(["documents", "metadatas"])
         found = _CACHE[key] = mine((m["doc_id"], t or "") for _i, t, m in rows)
     return found

@@ -133,8 +133,7 @@ def confirmation_sources(confirmations: Iterable[Any]) -> list[Source]:
 
 
 def _unique(sources: list[Source]) -> list[Source]:
-    seen: set[Source] = set()
-    return [s for s in sources if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(sources))  # first occurrence of each, in order
 
 
 def settle(report: GuardReport) -> GuardReport:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import chromadb
 import numpy as np
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Include
 from chromadb.config import Settings as ChromaSettings
 
 from drafting import textseg
@@ -64,7 +65,7 @@ def chunk_metadata(c: Chunk) -> dict[str, Any]:
     }
 
 
-def chunk_from_row(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+def chunk_from_row(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
     return Chunk(
         chunk_id=chunk_id,
         doc_id=str(meta["doc_id"]),
@@ -137,7 +138,7 @@ class CorpusStore:
         try:
             self.collection: Collection = self.client.get_or_create_collection(
                 name=settings.collection,
-                embedding_function=self.embedder,  # type: ignore[arg-type]
+                embedding_function=self.embedder,
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except StoreError:
@@ -174,17 +175,18 @@ class CorpusStore:
         with self._chroma():
             return int(self.collection.count())
 
-    def _iter_rows(self, include: list[str], where: dict[str, Any] | None = None) -> Iterator[tuple[str, Any, Any]]:
+    def _iter_rows(self, include: Include, where: dict[str, Any] | None = None) -> Iterator[tuple[str, Any, Any]]:
         batch = 5000
         offset = 0
         while True:
             with self._chroma():
-                res = self.collection.get(where=where, include=include, limit=batch, offset=offset)  # type: ignore[arg-type]
+                res = self.collection.get(where=where, include=include, limit=batch, offset=offset)
             ids = res["ids"]
             if not ids:
                 return
-            docs = res.get("documents") or [None] * len(ids)
-            metas = res.get("metadatas") or [None] * len(ids)
+            empty: list[Any] = [None] * len(ids)
+            docs = res.get("documents") or empty
+            metas = res.get("metadatas") or empty
             yield from zip(ids, docs, metas, strict=True)
             if len(ids) < batch:
                 return
@@ -213,12 +215,13 @@ class CorpusStore:
     def get_chunks(self, ids: Sequence[str], with_embeddings: bool = False) -> dict[str, tuple[Chunk, Any]]:
         if not ids:
             return {}
-        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
+        include: Include = ["documents", "metadatas", "embeddings"] if with_embeddings else ["documents", "metadatas"]
         with self._chroma():
-            res = self.collection.get(ids=list(ids), include=include)  # type: ignore[arg-type]
+            res = self.collection.get(ids=list(ids), include=include)
         embs = res.get("embeddings") if with_embeddings else None
         out: dict[str, tuple[Chunk, Any]] = {}
         for n, cid in enumerate(res["ids"]):
+            # Chroma types these fields Optional; include= asked for both
             chunk = chunk_from_row(cid, res["documents"][n], res["metadatas"][n])  # type: ignore[index]
             out[cid] = (chunk, None if embs is None else embs[n])
         return out
@@ -234,8 +237,8 @@ class CorpusStore:
                 self.collection.add(
                     ids=[c.chunk_id for c in part],
                     documents=[c.text for c in part],
-                    metadatas=[chunk_metadata(c) for c in part],  # type: ignore[misc]
-                    embeddings=None if embeddings is None else embeddings[start : start + size],  # type: ignore[arg-type]
+                    metadatas=[chunk_metadata(c) for c in part],
+                    embeddings=None if embeddings is None else embeddings[start : start + size],
                 )
 
     def _check_free_space(self, n_chunks: int) -> None:
