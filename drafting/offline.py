@@ -29,7 +29,9 @@ from drafting.template import bigrams
 
 GAP = "【待补充】"
 ENUM = "一二三四五六七八九十"
-_BULLET_MARK = re.compile(r"^\s*(?:[-•·*＊]|\d+(?:[.．](?!\d)|[、)）])|[（(]\d+[)）]|[一二三四五六七八九十]+[是、]|第[一二三四五六七八九十]+[，、])\s*")
+_BULLET_MARK = re.compile(
+    r"^\s*(?:[-•·*＊]|\d+(?:[.．](?!\d)|[、)）])|[（(]\d+[)）]|[一二三四五六七八九十]+[是、]|第[一二三四五六七八九十]+[，、])\s*"
+)
 
 __all__ = ["GAP", "OfflineEngine", "bigrams", "clean_bullet", "to_enumeration", "trim", "work_topic"]
 
@@ -108,7 +110,8 @@ def to_enumeration(draft: str) -> str:
     opener = ""
     if not intro and len(items) >= 2 and not digit_runs(items[0]) and not extract_figures(items[0]):
         opener, items = items[0] + "。", items[1:]
-    if len(items) == 1:  # one sentence of several works (…120个，惠及…，新增…，开展…): its clauses are the items
+    # one sentence of several works (…120个，惠及…，新增…，开展…): its clauses are the items
+    if len(items) == 1:
         clauses: list[str] = []
         for s in items:
             for c in s.split("，"):
@@ -135,5 +138,8 @@ def trim(draft: str, limit: int) -> tuple[str, str]:
     text = "".join(keep)
     out = f"{heading}\n{text}" if heading else text
     if len(text) > limit:
-        return out, f"已删去不含数字的句子，正文仍有{len(text)}字，超过{limit}字：其余句子都含有您提供的数字，离线引擎不删数字，请手动压缩。"
+        return out, (
+            f"已删去不含数字的句子，正文仍有{len(text)}字，超过{limit}字："
+            "其余句子都含有您提供的数字，离线引擎不删数字，请手动压缩。"
+        )
     return out, f"已压缩到{len(text)}字（不含标题）。"

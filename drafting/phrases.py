@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from drafting.store import CorpusStore
 
 MIN_DOCS = 3
-PERIOD_OPENERS = ("一年来", "今年以来", "上半年以来", "近年来", "过去一年", "年初以来", "今年上半年", "上半年")
+PERIOD_OPENERS = (
+    "一年来", "今年以来", "上半年以来", "近年来", "过去一年", "年初以来", "今年上半年", "上半年",
+)
 FORMULA_CANDIDATES = ("扎实推进", "有序推进", "稳步推进", "深入推进", "持续推进", "全面推进", "稳妥推进",
                       "扎实开展", "深入开展", "有序开展")
 _CLAUSE = re.compile(r"(?:^|[。！？；\n])\s*([^，。！？；：\n]{2,6})，")
@@ -58,7 +60,9 @@ def fact_free(phrase: str) -> bool:
     """True when ``phrase`` holds no figure, date, ranking, claim, cited document or quoted name."""
     if _FACTLIKE.search(phrase) or extract_masks(phrase):
         return False
-    return not (extract_dates(phrase) or extract_ranks(phrase) or extract_claims(phrase) or extract_citations(phrase))
+    return not (
+        extract_dates(phrase) or extract_ranks(phrase) or extract_claims(phrase) or extract_citations(phrase)
+    )
 
 
 def mine(rows: Iterable[tuple[str, str]]) -> HousePhrases:

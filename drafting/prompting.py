@@ -72,7 +72,8 @@ def fit_exemplars(exemplars: list[Exemplar], budget: int) -> list[Exemplar]:
     kept: list[Exemplar] = []
     remaining = budget
     for e in exemplars:
-        overhead = count_tokens(f"<<<参考材料{e.n}开始：{e.title}｜{e.heading_path}>>>\n<<<参考材料{e.n}结束>>>") + 4
+        fence = f"<<<参考材料{e.n}开始：{e.title}｜{e.heading_path}>>>\n<<<参考材料{e.n}结束>>>"
+        overhead = count_tokens(fence) + 4
         if remaining - overhead <= 20:
             break
         text = trim_to_tokens(defuse(e.text), remaining - overhead)

@@ -62,7 +62,9 @@ def row_label(n: int) -> str:
 def figure_context(text: str, start: int, end: int, figures: Sequence[Figure] = ()) -> str:
     """``text[start:end]`` with the words of its clause around it (what it counts, its direction and
     qualifier), stopping at a clause mark and never reaching into a neighbouring figure."""
-    others = [f for f in figures if f.start is not None and f.end is not None and (f.start, f.end) != (start, end)]
+    others = [
+        f for f in figures if f.start is not None and f.end is not None and (f.start, f.end) != (start, end)
+    ]
     left = max([f.end for f in others if f.end is not None and f.end <= start] + [0])
     right = min([f.start for f in others if f.start is not None and f.start >= end] + [len(text)])
     a = start

@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 KEY = "sk-secret-123"
 TEXT = "全年新开工改造城镇老旧小区一百二十个，惠及居民三万八千户，完成投资十四点六亿元。"
-MESSAGES = [Message("system", "你是住建系统的公文写作助手。"), Message("user", "写一段老旧小区改造的工作总结。")]
+MESSAGES = [
+    Message("system", "你是住建系统的公文写作助手。"),
+    Message("user", "写一段老旧小区改造的工作总结。"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -340,7 +343,8 @@ def test_garbage_body_is_an_engine_error_in_chinese(stub: OpenAIStub, tmp_path: 
     assert_no_key(info.value)
 
 
-def test_endpoint_down_is_unavailable_and_health_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_endpoint_down_is_unavailable_and_health_says_so(tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
     engine = OpenAIEngine(llm_settings(tmp_path, closed_port_url()), backoff=0.01)
     started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="drafting.engines"), pytest.raises(EngineError) as info:

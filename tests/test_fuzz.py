@@ -607,7 +607,9 @@ VALID = {
         "<b>城市</b>更新",
         ["<script>alert(1)</script>新增泊位1.2万个", "<img src=x onerror=alert(1)>", "a &amp; b"],
     ),
-    "control chars and RTL": DraftRequest("\x1b[31m城市更新", ["\x00新增泊位\u202e1.2万个\u200f", "😀🏗️开展扬尘整治"]),
+    "control chars and RTL": DraftRequest(
+        "\x1b[31m城市更新", ["\x00新增泊位\u202e1.2万个\u200f", "😀🏗️开展扬尘整治"]
+    ),
     "exactly at the limit": DraftRequest(  # 40 bullets under the one-bullet limit, MAX_INPUT_CHARS in all
         "城市更新", ["改造老旧小区120个。" * 45] * 40 + ["字" * (MAX_INPUT_CHARS - 4 - 40 * 45 * 11)]
     ),

@@ -117,7 +117,8 @@ def test_users_are_isolated(hist: History) -> None:
 
 
 def test_restore_copies_version(hist: History) -> None:
-    first = _save(hist, text="第一稿", engine="offline", inputs={"bullets": ["x"]}, citations=[{"doc_id": "d"}])
+    first = _save(hist, text="第一稿", engine="offline", inputs={"bullets": ["x"]},
+                  citations=[{"doc_id": "d"}])
     second = _save(hist, kind="refine", text="第二稿", parent=first)
     assert hist.get("alice", second).parent == first  # type: ignore[union-attr]
     new = hist.restore("alice", first)
@@ -311,7 +312,8 @@ def test_update_rewrites_only_the_owners_row(hist: History) -> None:
     assert hist.update("alice", vid, kind="draft", text="扎实推进老旧小区改造。", engine="openai",
                        checks={"status": "ok"}) is True
     got = hist.get("alice", vid)
-    assert got is not None and (got.kind, got.text, got.checks) == ("draft", "扎实推进老旧小区改造。", {"status": "ok"})
+    assert got is not None
+    assert (got.kind, got.text, got.checks) == ("draft", "扎实推进老旧小区改造。", {"status": "ok"})
     assert hist.count("alice") == 1
     with pytest.raises(ValueError):
         hist.update("alice", vid, kind="nonsense", text="x")

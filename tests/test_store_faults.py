@@ -76,7 +76,8 @@ def test_server_stopping_during_search_is_clear_and_recovers(server: ChromaServe
     assert len(search(again, "老旧小区改造", k=3)) == 3
 
 
-def test_server_stopping_during_ingest_is_clear_and_a_rerun_completes(server: ChromaServer, tmp_path: Path) -> None:
+def test_server_stopping_during_ingest_is_clear_and_a_rerun_completes(server: ChromaServer,
+                                                                     tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for p in sorted(PUBLIC.glob("*.txt"))[:20]:
@@ -185,7 +186,8 @@ def _fill(folder: Path, leave_kb: int) -> Path:
     return ballast
 
 
-def test_disk_full_is_a_clear_error_and_nothing_is_corrupted(small_disk: Path, seeds: Path, tmp_path: Path) -> None:
+def test_disk_full_is_a_clear_error_and_nothing_is_corrupted(small_disk: Path, seeds: Path,
+                                                             tmp_path: Path) -> None:
     settings = get_settings(store=small_disk / "store")
     ingest([seeds], settings)
     before = assert_consistent(settings, 5).count()
@@ -200,7 +202,8 @@ def test_disk_full_is_a_clear_error_and_nothing_is_corrupted(small_disk: Path, s
     assert _chinese(err.value.help_message) and "磁盘" in err.value.help_message
     ballast.unlink()  # space freed: the old documents are intact and a re-run completes the rest
     store = CorpusStore(settings)
-    assert {d.doc_id for d in store.documents() if d.complete} >= {d.doc_id for d in before_docs(settings, seeds)}
+    complete = {d.doc_id for d in store.documents() if d.complete}
+    assert complete >= {d.doc_id for d in before_docs(settings, seeds)}
     assert store.count() >= before
     report = ingest([corpus], settings)
     assert report.failed == []
