@@ -24,9 +24,13 @@ run: $(VENV)/.run-installed
 	$(VENV)/bin/drafting ingest corpus/
 	DRAFTING_HOST=$(HOST) $(VENV)/bin/python app.py
 
-## make test: venv with test extras, then every test
-test: $(VENV)/.test-installed
-	$(PY) -m ruff check drafting tests bench
+## make lint: ruff (rules in pyproject.toml) over drafting/ tests/ bench/ app.py, then mypy on drafting/
+lint: $(VENV)/.test-installed
+	$(PY) -m ruff check drafting tests bench app.py
+	$(PY) -m mypy
+
+## make test: venv with test extras, lint, then every test
+test: lint
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.test-installed

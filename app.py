@@ -14,6 +14,7 @@ from drafting.settings import get_settings, offline_environment
 
 def main() -> int:
     offline_environment()
+    from drafting.engines import close_local_models
     from drafting.ui.app import launch
 
     try:
@@ -21,6 +22,8 @@ def main() -> int:
     except DraftingError as exc:
         sys.stderr.write(f"错误：{exc.help_message}\n")
         return 2
+    finally:
+        close_local_models()
     return 0
 
 

@@ -25,7 +25,7 @@ CASES = ROOT / "tests" / "data" / "colloquial_cases.jsonl"
 
 def sentences(folder: Path) -> list[tuple[str, str]]:
     from drafting.loaders import load_file
-    from drafting.structure import split_sentences
+    from drafting.sentences import split_sentences
 
     out = []
     for path in sorted(folder.glob("*.txt")):

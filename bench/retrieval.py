@@ -25,8 +25,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = next((Path(p) for p in (os.environ.get("DRAFTING_SHARED"), ROOT.parent / "shared", Path("/work/shared"))
-               if p and (Path(p) / "corpus" / "public").is_dir()), ROOT.parent / "shared")
+# The shared corpus and dev cases: DRAFTING_SHARED, else ``shared/`` beside the checkout.
+SHARED = Path(os.environ.get("DRAFTING_SHARED") or ROOT.parent / "shared").resolve()
+if not (SHARED / "corpus" / "public").is_dir():
+    sys.exit(
+        f"找不到共享语料 {SHARED / 'corpus' / 'public'}：请把 DRAFTING_SHARED 设为含 corpus/ 和 eval/ 的文件夹"
+        f"（例如 DRAFTING_SHARED=../shared python bench/retrieval.py …）。\n"
+        f"bench: shared corpus not found at {SHARED}; set DRAFTING_SHARED to the folder holding corpus/ and eval/."
+    )
 PUBLIC = SHARED / "corpus" / "public"
 SEEDS = ROOT / "corpus"
 CASES = SHARED / "eval" / "dev-cases.jsonl"

@@ -39,9 +39,10 @@ THRESHOLD_LIST = 60.0
 
 
 def corpus_chunks() -> list[Any]:
+    from drafting.chunking import chunk_document, doc_id_for
     from drafting.ingest import read_manifest
     from drafting.loaders import load_file
-    from drafting.structure import chunk_document, doc_id_for, parse_document
+    from drafting.structure import parse_document
 
     out: list[Any] = []
     for folder in (SEEDS, PUBLIC):
@@ -59,7 +60,7 @@ def fold_of(source: str) -> int:
 
 def sections(chunks: list[Any]) -> list[tuple[str, str]]:
     """(source file, heading + body) for every third section of 150–1,500 body characters."""
-    from drafting.structure import heading_level
+    from drafting.headings import heading_level
 
     bodies: dict[tuple[str, tuple[str, ...]], list[tuple[int, str]]] = defaultdict(list)
     for c in chunks:

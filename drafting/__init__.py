@@ -39,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "StyleProfile": "drafting.style_profile",
 }
 
-__all__ = [  # noqa: RUF022 (grouped as above)
+__all__ = [  # grouped as above, not sorted
     "Settings",
     "get_settings",
     "DraftingError",

@@ -109,7 +109,7 @@ def policy_docs(store: CorpusStore) -> list[PolicyDoc]:
             forms.append(title[title.index("关于") :])
         nos, written = _docnos(full + "\n" + (first or "")[:300])
         out.append(PolicyDoc(doc_id, title, forms, nos, written))
-    store._policy_docs = (fp, out)  # type: ignore[attr-defined]
+    store._policy_docs = (fp, out)  # type: ignore[attr-defined]  # cached on the store, keyed by fingerprint
     return out
 
 

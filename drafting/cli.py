@@ -154,9 +154,13 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
 
     req = DraftRequest(heading=args.heading, bullets=_read_lines(args.bullets), doc_type=args.doc_type,
                        target_chars=args.chars, past=args.past or "", year=args.year)
-    stream = None if args.json else (lambda d: (sys.stdout.write(d), sys.stdout.flush()))
+
+    def stream(delta: str) -> None:
+        sys.stdout.write(delta)
+        sys.stdout.flush()
+
     try:
-        result = draft(req, settings, engine=_engine(args, settings), on_delta=stream)  # type: ignore[arg-type]
+        result = draft(req, settings, engine=_engine(args, settings), on_delta=None if args.json else stream)
     except EngineError as exc:
         if exc.partial and not args.json:
             sys.stdout.write("\n")
@@ -356,14 +360,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     if store.count() == 0:
         raise EmptyCorpusError()
-    progress = None
-    if sys.stderr.isatty() and not args.json:
-        def progress(done: int, total: int) -> None:
-            sys.stderr.write(f"\r评测中：{done}/{total}")
-            sys.stderr.flush()
+    show = sys.stderr.isatty() and not args.json
 
-    report = run_eval(cases, settings, engine_name=args.engine, store=store, progress=progress)
-    if progress:
+    def progress(done: int, total: int) -> None:
+        sys.stderr.write(f"\r评测中：{done}/{total}")
+        sys.stderr.flush()
+
+    report = run_eval(cases, settings, engine_name=args.engine, store=store, progress=progress if show else None)
+    if show:
         sys.stderr.write("\n")
     if args.json:
         _emit(report.to_json())

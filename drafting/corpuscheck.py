@@ -34,12 +34,15 @@ class CorpusChecks:
     year: int = 0
     issuer: str = ""
 
+    def _findings(self) -> list[LedgerFinding | CitationFinding]:
+        return [*self.ledger, *self.citations]
+
     @property
     def blocking(self) -> bool:
-        return any(f.severity == "必查" for f in [*self.ledger, *self.citations])
+        return any(f.severity == "必查" for f in self._findings())
 
     def messages(self) -> list[str]:
-        return [f.message for f in [*self.ledger, *self.citations] if f.severity == "必查"]
+        return [f.message for f in self._findings() if f.severity == "必查"]
 
     def to_json(self) -> dict[str, Any]:
         return {

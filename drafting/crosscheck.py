@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from drafting.facts import Fact, facts_of, informative, similarity
+from drafting.headings import split_marker
 from drafting.numerals import cn_to_int
 from drafting.outline import number
 from drafting.quantities import extract_figures
-from drafting.structure import split_marker
 
 __all__ = ["CrossFinding", "Part", "check_document"]
 

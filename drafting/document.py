@@ -29,9 +29,9 @@ from drafting.crosscheck import CrossFinding, Part, check_document
 from drafting.drafter import has_words, request_from_json, review
 from drafting.errors import InputError
 from drafting.export import Section
+from drafting.headings import split_marker
 from drafting.outline import Outline, heading_pattern, number
 from drafting.provenance import confirmation_sources, session_sources
-from drafting.structure import split_marker
 
 if TYPE_CHECKING:
     from drafting.history import History, Version
@@ -217,10 +217,7 @@ class Document:
         block = self.nodes[start:end]
         del self.nodes[start:end]
         heads = [k for k, n in enumerate(self.nodes) if n.level == 1]
-        if delta < 0:
-            at = heads[pos]
-        else:
-            at = self._block(heads[pos - 1])[1]
+        at = heads[pos] if delta < 0 else self._block(heads[pos - 1])[1]
         self.nodes[at:at] = block
 
 
@@ -231,7 +228,7 @@ class Document:
 def accepted_version(history: History, user: str, session: str, level: int = 2) -> Version | None:
     """The newest version of a section that counts: not a failed or unfinished stream, and with words
     beyond its own heading line (a version that is only ``（二）城市更新`` or punctuation is junk)."""
-    for v in history.list(user, limit=1_000, session=session):
+    for v in history.versions(user, limit=1_000, session=session):
         if v.kind == "partial" or v.inputs.get("streaming"):
             continue
         if has_words(body_of(v.text, level)):
@@ -308,7 +305,7 @@ def word_count(text: str) -> int:
 
 def _problems(history: History, user: str, session: str, v: Version) -> tuple[list[str], list[str]]:
     req = request_from_json(v.inputs)
-    versions = history.list(user, limit=1_000_000, session=session)
+    versions = history.versions(user, limit=1_000_000, session=session)
     sources = [*req.sources(), *session_sources(versions), *confirmation_sources(history.confirmations(user, session))]
     result = review(v.text, sources, req.pairs())
     g = result.figures

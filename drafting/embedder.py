@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from drafting import textseg
@@ -104,10 +104,10 @@ class HashedChineseEmbedding(EmbeddingFunction[Documents]):
     def name() -> str:
         return "drafting-hashed-zh"
 
-    def default_space(self) -> str:  # type: ignore[override]
+    def default_space(self) -> Space:
         return "cosine"
 
-    def supported_spaces(self) -> list[str]:  # type: ignore[override]
+    def supported_spaces(self) -> list[Space]:
         return ["cosine", "ip"]
 
     def get_config(self) -> dict[str, Any]:
@@ -152,7 +152,7 @@ class EndpointEmbedding(EmbeddingFunction[Documents]):
     def name() -> str:
         return "drafting-endpoint"
 
-    def default_space(self) -> str:  # type: ignore[override]
+    def default_space(self) -> Space:
         return "cosine"
 
     def get_config(self) -> dict[str, Any]:

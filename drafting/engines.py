@@ -24,6 +24,7 @@ OpenAI-compatible endpoint, how failures are handled:
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -375,6 +376,34 @@ def _load_llama(path: Path, n_ctx: int) -> tuple[Any, threading.Lock]:
         return _MODELS[key]
 
 
+_CLOSE_WAIT = 10.0  # seconds a close waits for a generation in progress before leaving the model open
+
+
+def _close_models(keys: list[tuple[str, int]]) -> None:
+    with _MODELS_LOCK:
+        models = [_MODELS.pop(k) for k in keys if k in _MODELS]
+    for llama, busy in models:
+        # Never free a model under a running generation (llama.cpp would crash); a generation that
+        # does not end in time keeps its model, freed with the process.
+        if busy.acquire(timeout=_CLOSE_WAIT):
+            try:
+                llama.close()
+            finally:
+                busy.release()
+
+
+def close_local_models() -> None:
+    """Free every loaded GGUF model now.  Registered with :mod:`atexit` (and called by ``app.py`` and
+    the CLI on the way out): left to ``Llama.__del__`` at interpreter teardown, freeing calls into a
+    half-unloaded ``llama_cpp`` module and prints a traceback."""
+    with _MODELS_LOCK:
+        keys = list(_MODELS)
+    _close_models(keys)
+
+
+atexit.register(close_local_models)
+
+
 class LocalEngine:
     """Runs a GGUF model in-process with llama-cpp-python (air-gapped machines)."""
 
@@ -389,6 +418,16 @@ class LocalEngine:
 
     def describe(self) -> str:
         return f"local：{self.path.name}（本机 llama.cpp）"
+
+    def close(self) -> None:
+        """Free this engine's model (shared by every engine on the same file); the next stream reloads it."""
+        _close_models([(str(self.path.resolve()), self.n_ctx)])
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def health(self) -> tuple[bool, str]:
         if not self.path.is_file():

@@ -116,8 +116,10 @@ def guard_agrees(draft: str, provided: str, extras: Sequence[tuple[int, int, str
     """True when every extra number overlaps a figure our guard reports as unverified."""
     if not extras:
         return True
-    flagged = [(f.start, f.end) for f in check_figures(draft, provided).unverified if f.start is not None]
-    return all(any(s < fe and fs < e for fs, fe in flagged) for s, e, _v in extras)  # type: ignore[operator]
+    flagged = [
+        (f.start, f.end) for f in check_figures(draft, provided).unverified if f.start is not None and f.end is not None
+    ]
+    return all(any(s < fe and fs < e for fs, fe in flagged) for s, e, _v in extras)
 
 
 # ---- ROUGE-L ------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ Word layout (GB/T 9704-2012, the points in ../shared/docs/PRODUCT.md):
   225 mm (22 × 579 = 12738 ≤ 12756 twips; 580 would leave room for only 21).  ``docGrid`` carries
   the same line pitch; 16 pt runs are condensed by 0.4 pt so that 28 characters fill a line.
 * Title 2号 (22 pt) 方正小标宋简体, centred, followed by an empty line.  Body 3号 (16 pt)
-  仿宋_GB2312, justified, first line indented two characters.  Heading lines (structure
-  :func:`~drafting.structure.heading_level`): ``一、`` 黑体, ``（一）`` 楷体_GB2312, ``1.`` and ``（1）``
+  仿宋_GB2312, justified, first line indented two characters.  Heading lines (headings
+  :func:`~drafting.headings.heading_level`): ``一、`` 黑体, ``（一）`` 楷体_GB2312, ``1.`` and ``（1）``
   仿宋_GB2312, never bold.  A run-in heading (``（一）强化理论武装。正文…``) styles only the heading
   run.  Fonts are set for East Asian text (``w:rFonts/@w:eastAsia``) as well as Latin; they are
   named, never embedded.
@@ -29,6 +29,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -40,8 +41,8 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from .errors import ExportError, ExportNeedsConfirmation
+from .headings import heading_level
 from .numerals import cn_digits_to_int, cn_to_int
-from .structure import heading_level
 
 __all__ = ["Section", "build_docx", "normalize_date", "open_problems", "safe_filename", "signature_indents", "to_docx", "to_markdown",
            "write_markdown"]
@@ -177,7 +178,7 @@ def _width(text: str) -> float:
 # docx
 
 
-def _set(el, **attrs: str) -> None:  # type: ignore[no-untyped-def]
+def _set(el: Any, **attrs: str) -> None:
     for k, v in attrs.items():
         el.set(qn(f"w:{k}"), v)
 
@@ -194,7 +195,7 @@ _ORDER = {
 }
 
 
-def _child(parent, tag: str):  # type: ignore[no-untyped-def]
+def _child(parent: Any, tag: str) -> Any:
     """The ``tag`` child of ``parent``, created at its schema position when missing."""
     el = parent.find(qn(tag))
     if el is None:
@@ -205,7 +206,7 @@ def _child(parent, tag: str):  # type: ignore[no-untyped-def]
     return el
 
 
-def _fonts(rpr, name: str) -> None:  # type: ignore[no-untyped-def]
+def _fonts(rpr: Any, name: str) -> None:
     rfonts = _child(rpr, "w:rFonts")
     for theme in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
         rfonts.attrib.pop(qn(f"w:{theme}"), None)

@@ -214,8 +214,9 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
         base = ""
         if bases:
             b = bases[-1]
+            named_year = re.search(r"(?:19|20)[0-9]{2}年", b)
             base = "上期" if ("环比" in b or "上期" in b or "上月" in b or "上季度" in b) else (
-                re.search(r"(?:19|20)[0-9]{2}年", b).group() if re.search(r"(?:19|20)[0-9]{2}年", b) else "上年"
+                named_year.group() if named_year else "上年"
             )
         period_word = ""
         for pm in _PERIOD_RE.finditer(_BASE_RE.sub(lambda m: "＃" * len(m.group()), prefix)):

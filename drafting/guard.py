@@ -728,7 +728,9 @@ def _rank_parts(key: str) -> tuple[str, str]:
     return scope, value
 
 
-def _check_mentions(draft: str, provided_text: str, spans: list[tuple[int, int, str]]) -> tuple[list[Flag], list[Flag], list[Flag]]:
+def _check_mentions(  # noqa: C901  one flat pass, a branch per mention kind (ranking, claim, citation, 文号)
+    draft: str, provided_text: str, spans: list[tuple[int, int, str]]
+) -> tuple[list[Flag], list[Flag], list[Flag]]:
     """(unverified, missing, to_verify) for rankings, claims and cited documents."""
     unverified: list[Flag] = []
     missing: list[Flag] = []

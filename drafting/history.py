@@ -28,7 +28,6 @@ start with ``BEGIN IMMEDIATE`` under a busy timeout, so concurrent saves queue i
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 import difflib
 import json
@@ -373,11 +372,11 @@ class History:
             ).fetchone()
         return _row(row) if row is not None else None
 
-    def list(self, user: str, limit: int = 200, session: str | None = None) -> builtins.list[Version]:
+    def versions(self, user: str, limit: int = 200, session: str | None = None) -> list[Version]:
         """The user's versions, newest first (optionally one session only)."""
         _need_user(user)
         sql = f"SELECT {_COLUMNS} FROM versions WHERE user = ?"
-        args: builtins.list[Any] = [user]
+        args: list[Any] = [user]
         if session is not None:
             sql += " AND session = ?"
             args.append(session)
@@ -387,7 +386,7 @@ class History:
             rows = conn.execute(sql, args).fetchall()
         return [_row(r) for r in rows]
 
-    def sessions(self, user: str) -> builtins.list[tuple[str, str, int, str]]:
+    def sessions(self, user: str) -> list[tuple[str, str, int, str]]:
         """``(session, heading of its latest version, number of versions, last time)``, newest first."""
         _need_user(user)
         with self._connect() as conn:
@@ -432,7 +431,7 @@ class History:
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-    def confirmations(self, user: str, session: str) -> builtins.list[Confirmation]:
+    def confirmations(self, user: str, session: str) -> list[Confirmation]:
         """The user's confirmations for one section, oldest first."""
         _need_user(user)
         with self._connect() as conn:
@@ -445,7 +444,7 @@ class History:
 
     # ---- documents ------------------------------------------------------------------------
     def save_document(self, user: str, *, doc_type: str, title: str, issuer: str, date: str,
-                      outline: builtins.list[dict[str, Any]], doc_id: int | None = None) -> int:
+                      outline: list[dict[str, Any]], doc_id: int | None = None) -> int:
         """Insert a document (``doc_id`` None) or rewrite one of the user's; return its id.
         Raises :class:`KeyError` when ``doc_id`` is unknown or another user's."""
         _need_user(user)
@@ -476,7 +475,7 @@ class History:
         return StoredDocument(r["id"], r["doc_type"], r["title"], r["issuer"], r["date"], json.loads(r["outline"]),
                               r["created"], r["updated"])
 
-    def documents(self, user: str) -> builtins.list[tuple[int, str, str, str]]:
+    def documents(self, user: str) -> list[tuple[int, str, str, str]]:
         """``(id, title, doc_type, last saved)`` of the user's documents, newest first."""
         _need_user(user)
         with self._connect() as conn:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from drafting import textseg
+from drafting.chunking import chunk_document, doc_id_for
 from drafting.embedder import HashedChineseEmbedding
 from drafting.errors import LoaderError
 from drafting.figures import figures_of_chunk
@@ -31,7 +32,7 @@ from drafting.loaders import iter_corpus_files, load_file
 from drafting.records import Chunk, DocMeta
 from drafting.settings import Settings
 from drafting.store import CorpusStore
-from drafting.structure import chunk_document, doc_id_for, parse_document
+from drafting.structure import parse_document
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
@@ -84,7 +85,9 @@ def read_manifest(folder: Path) -> dict[str, DocMeta]:
 _WORKER_EMBEDDERS: dict[int, HashedChineseEmbedding] = {}
 
 
-def prepare_batch(texts: list[str], dim: int | None) -> tuple[list[list[str]], np.ndarray | None, float, float]:
+def prepare_batch(
+    texts: list[str], dim: int | None
+) -> tuple[list[list[str]], np.ndarray | None, float, float]:
     """Worker side: jieba words of each text and, for the built-in embedder (``dim`` given), the
     embeddings too, so the parent only parses and writes.  Returns (words, vectors, tok s, embed s)."""
     word_lists, weights, tok_seconds = textseg.tokenise_batch(texts)
@@ -107,7 +110,9 @@ def _tokeniser() -> Executor:
         ctx = multiprocessing.get_context(method)
     except ValueError:
         return _InlineExecutor()
-    return ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),))
+    return ProcessPoolExecutor(
+        max_workers=WORKERS, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+    )
 
 
 def _worker_init(parent: int | None = None) -> None:
@@ -134,170 +139,215 @@ class _InlineExecutor(Executor):
 
 
 class _Timer:
+    """Stage times: each :meth:`lap` adds the seconds since the last mark to a stage."""
+
     def __init__(self, timings: dict[str, float]) -> None:
         self.timings = timings
+        self._mark = time.perf_counter()
 
-    def add(self, stage: str, since: float) -> float:
+    def mark(self) -> None:
+        self._mark = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
         now = time.perf_counter()
-        self.timings[stage] = self.timings.get(stage, 0.0) + now - since
-        return now
+        self.add_seconds(stage, now - self._mark)
+        self._mark = now
+
+    def add_seconds(self, stage: str, seconds: float) -> None:
+        self.timings[stage] = self.timings.get(stage, 0.0) + seconds
 
 
-def ingest(
-    paths: Iterable[Path], settings: Settings, progress: Progress | None = None, store: CorpusStore | None = None
-) -> IngestReport:
-    report = IngestReport()
-    timer = _Timer(report.timings)
-    t = time.perf_counter()
-    store = store or CorpusStore(settings)
-    files = list(iter_corpus_files(Path(p) for p in paths))
-    existing: dict[str, list[Any]] = {}  # source -> [DocInfo...]
-    complete_ids: set[str] = set()
-    partial_ids: set[str] = set()
-    for d in store.documents() if store.count() else []:
-        existing.setdefault(d.source, []).append(d)
-        (complete_ids if d.complete else partial_ids).add(d.doc_id)
-    t = timer.add("open", t)
+# A parsed document on its way to Chroma: (report status "added"/"updated", chunks, stale doc ids).
+_Doc = tuple[str, list[Chunk], list[str]]
+_Batch = list[_Doc]
 
-    manifests: dict[Path, dict[str, DocMeta]] = {}
-    pending: list[tuple[str, list[Chunk], list[str]]] = []  # (status, chunks, stale doc ids)
-    fresh_tokens: dict[str, list[str]] = {}
-    fresh_facts: dict[str, list[Any]] = {}  # the figure ledger's facts, read while the worker tokenises
-    max_bytes = int(settings.max_file_mb * 1024 * 1024)
 
-    Batch = list[tuple[str, list[Chunk], list[str]]]
-    in_flight: list[tuple[Batch, Future[Any]]] = []
-    ready: list[tuple[Batch, np.ndarray]] = []  # worker results waiting to be written
+class _IngestRun:
+    """One ingest's shared state, with its stages as methods.
 
-    def flush() -> None:
-        """Queue the pending documents for the worker; collect the oldest results once enough are queued."""
-        if pending:
-            batch = list(pending)
-            pending.clear()
-            texts = [c.index_text() for _s, cs, _o in batch for c in cs]
-            in_flight.append((batch, tokeniser.submit(prepare_batch, texts, dim)))
-            if settings.ledger.enabled:
-                t0 = time.perf_counter()
-                for _s, cs, _o in batch:
-                    for c in cs:
-                        fresh_facts[c.chunk_id] = chunk_facts(c)
-                report.timings["ledger facts"] = report.timings.get("ledger facts", 0.0) + time.perf_counter() - t0
-        while len(in_flight) > MAX_IN_FLIGHT:
-            collect(*in_flight.pop(0))
+    :meth:`read` loads, parses and chunks a file into ``pending``; :meth:`flush` sends pending
+    documents to the worker and reads their ledger facts; :meth:`collect` takes a worker result
+    (words for the keyword index, embeddings) into ``ready``; :meth:`write` writes everything
+    ready to Chroma in one call; :meth:`sync_indexes` rebuilds the derived indexes at the end.
+    """
 
-    def collect(batch: Batch, future: Future[Any]) -> None:
-        nonlocal t
-        t = time.perf_counter()
-        chunks = [c for _s, cs, _o in batch for c in cs]
-        word_lists, embeddings, tok_seconds, embed_seconds = future.result()
-        report.timings["tokenise"] = report.timings.get("tokenise", 0.0) + tok_seconds
-        report.timings["embed"] = report.timings.get("embed", 0.0) + embed_seconds
-        t = timer.add("worker wait", t)
-        for c, ws in zip(chunks, word_lists, strict=True):
-            # interned: the worker's words arrive as new objects, one per occurrence; a shared string per
-            # word keeps the token table to pointers (peak RSS at 3x: 504 -> 478 MB)
-            fresh_tokens[c.chunk_id] = [intern(w) for w in ws if w not in textseg.STOPWORDS]
-        if embeddings is None:  # an embedding endpoint: called from here, not from the worker
-            embeddings = np.asarray(store.embedder([c.index_text() for c in chunks]), dtype=np.float32)
-            t = timer.add("embed", t)
-        ready.append((batch, embeddings))
-        if sum(len(e) for _b, e in ready) >= WRITE_RECORDS:
-            write()
+    def __init__(
+        self, paths: Iterable[Path], settings: Settings, progress: Progress | None, store: CorpusStore | None
+    ) -> None:
+        self.report = IngestReport()
+        self.timer = _Timer(self.report.timings)  # "open" counts from here
+        self.settings = settings
+        self.store = store = store or CorpusStore(settings)
+        self.files = list(iter_corpus_files(Path(p) for p in paths))
+        self.progress = progress
+        self.tokeniser: Executor | None = None  # the worker pool, while :meth:`run` runs
+        self.max_bytes = int(settings.max_file_mb * 1024 * 1024)
+        self.dim = store.embedder.dim if isinstance(store.embedder, HashedChineseEmbedding) else None
+        self.existing: dict[str, list[Any]] = {}  # source -> [DocInfo...]
+        self.complete_ids: set[str] = set()
+        self.partial_ids: set[str] = set()  # documents an interrupted run left half-written
+        self.manifests: dict[Path, dict[str, DocMeta]] = {}
+        self.pending: _Batch = []  # parsed, not yet sent to the worker
+        self.in_flight: list[tuple[_Batch, Future[Any]]] = []  # at the worker
+        self.ready: list[tuple[_Batch, np.ndarray]] = []  # worker results waiting to be written
+        self.fresh_tokens: dict[str, list[str]] = {}
+        self.fresh_facts: dict[str, list[Any]] = {}  # ledger facts, read while the worker tokenises
 
-    def write() -> None:
-        """One Chroma call for everything ready: each call has a fixed cost, so fewer, larger calls."""
-        nonlocal t
-        if not ready:
-            return
-        t = time.perf_counter()
-        batches = [b for b, _e in ready]
-        chunks = [c for b in batches for _s, cs, _o in b for c in cs]
-        embeddings = np.concatenate([e for _b, e in ready]) if chunks else np.zeros((0, 1), np.float32)
-        ready.clear()
-        for batch in batches:
-            for _status, cs, stale in batch:
-                for old in stale:
-                    store.delete_doc(old)
-                if cs and cs[0].doc_id in partial_ids:
-                    store.delete_doc(cs[0].doc_id)  # left half-written by an interrupted run
-        if chunks:
-            store.add_chunks(chunks, embeddings)
-        t = timer.add("chroma", t)
-        for batch in batches:
-            for status, cs, _o in batch:
-                setattr(report, status, getattr(report, status) + 1)
-                report.chunks += len(cs)
+    def index_existing(self) -> None:
+        for d in self.store.documents() if self.store.count() else []:
+            self.existing.setdefault(d.source, []).append(d)
+            (self.complete_ids if d.complete else self.partial_ids).add(d.doc_id)
+        self.timer.lap("open")
 
-    def read_one(n: int, path: Path) -> None:
-        nonlocal t
+    def _file_outcome(self, path: Path, status: str, **extra: Any) -> None:
+        self.report.files.append({"path": str(path), "status": status, **extra})
+        if status == "failed":
+            self.report.failed.append({"path": str(path), "error": extra["error"]})
+
+    def read(self, n: int, path: Path) -> None:
+        """Load, parse and chunk one file; a changed or new document joins ``pending``."""
         source = str(path.resolve())
-        if progress:
-            progress(n, len(files), path.name)
+        if self.progress:
+            self.progress(n, len(self.files), path.name)
         try:
-            loaded = load_file(path, max_bytes=max_bytes)
+            loaded = load_file(path, max_bytes=self.max_bytes)
         except LoaderError as exc:
-            report.failed.append({"path": str(path), "error": exc.help_message})
-            report.files.append({"path": str(path), "status": "failed", "error": exc.help_message})
+            self._file_outcome(path, "failed", error=exc.help_message)
             return
         doc_id = doc_id_for(loaded.text)
-        previous = existing.get(source, [])
-        if doc_id in complete_ids:
-            report.unchanged += 1
-            report.files.append({"path": str(path), "status": "unchanged", "doc_id": doc_id})
-            t = timer.add("parse", t)
+        if doc_id in self.complete_ids:
+            self.report.unchanged += 1
+            self._file_outcome(path, "unchanged", doc_id=doc_id)
+            self.timer.lap("parse")
             return
         folder = path.parent
-        if folder not in manifests:
-            manifests[folder] = read_manifest(folder)
-        parsed = parse_document(loaded.text, styled_headings=loaded.styled_headings, hints=manifests[folder].get(path.name))
+        if folder not in self.manifests:
+            self.manifests[folder] = read_manifest(folder)
+        hints = self.manifests[folder].get(path.name)
+        parsed = parse_document(loaded.text, styled_headings=loaded.styled_headings, hints=hints)
         chunks = chunk_document(
             parsed,
             doc_id=doc_id,
             source=source,
-            max_tokens=settings.chunking.max_tokens,
-            min_chars=settings.chunking.min_chars,
+            max_tokens=self.settings.chunking.max_tokens,
+            min_chars=self.settings.chunking.min_chars,
         )
-        t = timer.add("parse", t)
+        self.timer.lap("parse")
         if not chunks:
             msg = "文件里只有标题或日期，没有正文，未入库。请确认选对了文件，或把正文补全后再导入。"
-            report.failed.append({"path": str(path), "error": msg})
-            report.files.append({"path": str(path), "status": "failed", "error": msg})
+            self._file_outcome(path, "failed", error=msg)
             return
-        stale = [d.doc_id for d in previous if d.doc_id != doc_id]
+        stale = [d.doc_id for d in self.existing.get(source, []) if d.doc_id != doc_id]
         status = "updated" if stale else "added"
-        complete_ids.add(doc_id)
-        pending.append((status, chunks, stale))
-        report.files.append({"path": str(path), "status": status, "doc_id": doc_id, "chunks": len(chunks)})
-        if len(pending) >= BATCH_DOCS:
-            flush()
+        self.complete_ids.add(doc_id)
+        self.pending.append((status, chunks, stale))
+        self._file_outcome(path, status, doc_id=doc_id, chunks=len(chunks))
+        if len(self.pending) >= BATCH_DOCS:
+            self.flush()
 
-    dim = store.embedder.dim if isinstance(store.embedder, HashedChineseEmbedding) else None
-    tokeniser = _tokeniser()
-    finished = False
-    try:
-        for n, path in enumerate(files):
-            read_one(n, path)
-        flush()
-        while in_flight:
-            collect(*in_flight.pop(0))
-        write()
-        finished = True
-    finally:
-        # After a clean run the idle worker exits at once; waiting also ends the pool's manager
-        # thread, so the next ingest in this process still sees a single-threaded process.
-        tokeniser.shutdown(wait=finished, cancel_futures=True)
-    if progress:
-        progress(len(files), len(files), "")
-    t = time.perf_counter()
-    store.sync_keyword(fresh_tokens)
-    timer.add("keyword", t)
-    if settings.ledger.enabled:
-        t = time.perf_counter()
-        store.sync_ledger(fresh_facts)
-        timer.add("ledger", t)
-    fresh_facts.clear()
+    def flush(self) -> None:
+        """Queue the pending documents for the worker; collect the oldest results once enough are queued."""
+        if self.pending:
+            batch, self.pending = self.pending, []
+            texts = [c.index_text() for _s, cs, _o in batch for c in cs]
+            assert self.tokeniser is not None, "flush() runs inside run()"
+            self.in_flight.append((batch, self.tokeniser.submit(prepare_batch, texts, self.dim)))
+            if self.settings.ledger.enabled:
+                t0 = time.perf_counter()
+                for _s, cs, _o in batch:
+                    for c in cs:
+                        self.fresh_facts[c.chunk_id] = chunk_facts(c)
+                self.timer.add_seconds("ledger facts", time.perf_counter() - t0)
+        while len(self.in_flight) > MAX_IN_FLIGHT:
+            self.collect(*self.in_flight.pop(0))
+
+    def collect(self, batch: _Batch, future: Future[Any]) -> None:
+        self.timer.mark()
+        chunks = [c for _s, cs, _o in batch for c in cs]
+        word_lists, embeddings, tok_seconds, embed_seconds = future.result()
+        self.timer.add_seconds("tokenise", tok_seconds)
+        self.timer.add_seconds("embed", embed_seconds)
+        self.timer.lap("worker wait")
+        for c, ws in zip(chunks, word_lists, strict=True):
+            # interned: the worker's words arrive as new objects, one per occurrence; a shared string per
+            # word keeps the token table to pointers (peak RSS at 3x: 504 -> 478 MB)
+            self.fresh_tokens[c.chunk_id] = [intern(w) for w in ws if w not in textseg.STOPWORDS]
+        if embeddings is None:  # an embedding endpoint: called from here, not from the worker
+            embeddings = np.asarray(self.store.embedder([c.index_text() for c in chunks]), dtype=np.float32)
+            self.timer.lap("embed")
+        self.ready.append((batch, embeddings))
+        if sum(len(e) for _b, e in self.ready) >= WRITE_RECORDS:
+            self.write()
+
+    def write(self) -> None:
+        """One Chroma call for everything ready: each call has a fixed cost, so fewer, larger calls."""
+        if not self.ready:
+            return
+        self.timer.mark()
+        batches = [b for b, _e in self.ready]
+        chunks = [c for b in batches for _s, cs, _o in b for c in cs]
+        embeddings = np.concatenate([e for _b, e in self.ready]) if chunks else np.zeros((0, 1), np.float32)
+        self.ready.clear()
+        for batch in batches:
+            for _status, cs, stale in batch:
+                for old in stale:
+                    self.store.delete_doc(old)
+                if cs and cs[0].doc_id in self.partial_ids:
+                    self.store.delete_doc(cs[0].doc_id)  # left half-written by an interrupted run
+        if chunks:
+            self.store.add_chunks(chunks, embeddings)
+        self.timer.lap("chroma")
+        for batch in batches:
+            for status, cs, _o in batch:
+                setattr(self.report, status, getattr(self.report, status) + 1)
+                self.report.chunks += len(cs)
+
+    def run(self) -> None:
+        """Every file through the worker into Chroma; the worker pool is shut down on the way out."""
+        self.tokeniser = tokeniser = _tokeniser()
+        finished = False
+        try:
+            for n, path in enumerate(self.files):
+                self.read(n, path)
+            self.flush()
+            while self.in_flight:
+                self.collect(*self.in_flight.pop(0))
+            self.write()
+            finished = True
+        finally:
+            # After a clean run the idle worker exits at once; waiting also ends the pool's manager
+            # thread, so the next ingest in this process still sees a single-threaded process.
+            tokeniser.shutdown(wait=finished, cancel_futures=True)
+            self.tokeniser = None
+        if self.progress:
+            self.progress(len(self.files), len(self.files), "")
+
+    def sync_indexes(self) -> None:
+        """The keyword index and the ledger from the fresh tokens and facts (the rest from Chroma)."""
+        self.timer.mark()
+        self.store.sync_keyword(self.fresh_tokens)
+        self.timer.lap("keyword")
+        if self.settings.ledger.enabled:
+            self.store.sync_ledger(self.fresh_facts)
+            self.timer.lap("ledger")
+        self.fresh_facts.clear()
+        self.fresh_tokens.clear()
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    progress: Progress | None = None,
+    store: CorpusStore | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the store (see the module docstring); the report per file."""
+    run = _IngestRun(paths, settings, progress, store)
+    run.index_existing()
+    run.run()
+    run.sync_indexes()
     figures_of_chunk.cache_clear()
-    fresh_tokens.clear()  # the closures above keep these names alive until ingest returns
+    report = run.report
+    del run  # the parsed chunks and tokens go before the heap is trimmed
     _release_memory()
     return report
 

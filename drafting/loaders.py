@@ -16,6 +16,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drafting.errors import (
     CorruptFileError,
@@ -25,6 +26,10 @@ from drafting.errors import (
     UnsupportedFormatError,
 )
 from drafting.records import LoadedText
+
+if TYPE_CHECKING:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MANIFEST_NAME = "manifest.jsonl"
@@ -38,7 +43,10 @@ _NOT_TEXT = (
     "文件内容不是文字（像是图片、压缩包或其他二进制文件）。请确认选对了文件，或另存为 .txt/.docx 后重试。"
 )
 _UNKNOWN_ENCODING = "无法识别文件编码，读出来是乱码。请用记事本或 WPS 打开该文件，另存为 UTF-8 编码后重试。"
-_BROKEN_DOCX = "Word 文件已损坏或不是真正的 .docx（可能是改了扩展名的旧版 .doc 或其他文件）。请用 Word/WPS 打开后另存为 .docx 再试。"
+_BROKEN_DOCX = (
+    "Word 文件已损坏或不是真正的 .docx（可能是改了扩展名的旧版 .doc 或其他文件）。"
+    "请用 Word/WPS 打开后另存为 .docx 再试。"
+)
 _BROKEN_PDF = "PDF 文件已损坏，无法打开。请用 PDF 阅读器打开确认，或重新导出/下载该 PDF 后再试。"
 _ENCRYPTED_PDF = (
     "文件已加密（PDF 设有打开密码），无法读取。请去掉密码后另存一份，或改用 Word/文字版后再入库。"
@@ -46,7 +54,10 @@ _ENCRYPTED_PDF = (
 _SCANNED_PDF = (
     "这个 PDF 里没有可提取的文字，看起来是扫描件或图片。请先做文字识别（OCR），或找到 Word/文字版后再入库。"
 )
-_EMPTY_DOCX = "Word 文件里没有文字（可能只有图片或文本框）。请确认选对了文件，或把正文复制到新文档中另存为 .docx 后再试。"
+_EMPTY_DOCX = (
+    "Word 文件里没有文字（可能只有图片或文本框）。"
+    "请确认选对了文件，或把正文复制到新文档中另存为 .docx 后再试。"
+)
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-4])$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t\u3000]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -310,7 +321,7 @@ def _load_docx(data: bytes, *, max_unpacked: int) -> LoadedText:
         raise CorruptFileError(_BROKEN_DOCX, detail=f"{type(exc).__name__}: {exc}") from exc
 
 
-def _docx_text(blocks: list[object]) -> LoadedText:
+def _docx_text(blocks: list[Paragraph | Table]) -> LoadedText:
     from docx.table import Table
 
     lines: list[str] = []

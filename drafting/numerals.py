@@ -1,7 +1,7 @@
 """The one table of Chinese numerals, and the two ways they are read.
 
-Every module that meets a Chinese numeral reads it here (the quantities lexer, structure's dates and
-heading numbers, export's 成文日期, polish): there is no second table.
+Every module that meets a Chinese numeral reads it here (the quantities lexer, docmeta's dates, headings'
+numbers, export's 成文日期, polish): there is no second table.
 
 * :func:`cn_to_int` reads a counted numeral the way a report writes it: ``三千五百`` → 3500,
   ``十二`` → 12, ``一百零五`` → 105, ``1.2万``-style mixtures are the lexer's job.  Colloquial or

@@ -15,23 +15,25 @@ the writer did not give becomes 【待补充】; and a draft whose digits are no
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from drafting.compose import _CONTINUES, _MARKED, compose, work_topic
+from drafting.compose import _CONTINUES, compose, work_topic
 from drafting.engines import Message
 from drafting.errors import EngineError
-from drafting.guard import extract_figures, same_value
-from drafting.quantities import digit_runs, extract_masks
+from drafting.guard import extract_figures
+from drafting.headings import heading_level
+from drafting.quantities import digit_runs
 from drafting.seam import Composition, DraftTask
-from drafting.structure import heading_level, split_sentences
+from drafting.sentences import split_sentences
 from drafting.template import bigrams
 
 GAP = "【待补充】"
 ENUM = "一二三四五六七八九十"
-_BULLET_MARK = re.compile(r"^\s*(?:[-•·*＊]|\d+(?:[.．](?!\d)|[、)）])|[（(]\d+[)）]|[一二三四五六七八九十]+[是、]|第[一二三四五六七八九十]+[，、])\s*")
+_BULLET_MARK = re.compile(
+    r"^\s*(?:[-•·*＊]|\d+(?:[.．](?!\d)|[、)）])|[（(]\d+[)）]|[一二三四五六七八九十]+[是、]|第[一二三四五六七八九十]+[，、])\s*"
+)
 
-__all__ = ["GAP", "OfflineEngine", "bigrams", "clean_bullet", "digit_values", "scrub", "scrub_digits",
-           "tidy_bullet", "to_enumeration", "trim", "work_topic"]
+__all__ = ["GAP", "OfflineEngine", "bigrams", "clean_bullet", "to_enumeration", "trim", "work_topic"]
 
 
 def clean_bullet(text: str) -> str:
@@ -39,61 +41,11 @@ def clean_bullet(text: str) -> str:
     return text.strip().rstrip("。；;，,、 ")
 
 
-def scrub(text: str, provided: str) -> str:
-    """Replace every figure or mask not given by the writer with 【待补充】 (the offline promise)."""
-    allowed = extract_figures(provided)
-    spans = [
-        (f.start, f.end)
-        for f in extract_figures(text)
-        if f.start is not None and f.end is not None and not any(same_value(f, a) for a in allowed)
-    ]
-    spans += [(a, b) for a, b, _raw in extract_masks(text)]
-    for start, end in sorted(set(spans), reverse=True):
-        text = text[:start] + GAP + text[end:]
-    return re.sub(f"(?:{GAP})+", GAP, text)
-
-
 def enumerate_clauses(clauses: list[str]) -> str:
     if len(clauses) == 1:
         return clauses[0] + "。"
     marks = [f"{ENUM[i]}是" if i < len(ENUM) else "" for i in range(len(clauses))]
     return "".join(f"{m}{c}。" for m, c in zip(marks, clauses, strict=True))
-
-
-_FOLD = str.maketrans("０１２３４５６７８９．", "0123456789.")  # digits and point only: ％ stays as written
-
-
-def digit_values(text: str) -> set[str]:
-    """Every digit run in ``text`` as a value (``010.50`` → ``10.5``): what a reader counts as a number."""
-    return {value for _s, _e, value in digit_runs(text)}
-
-
-def scrub_digits(text: str, allowed: set[str]) -> str:
-    """Replace every digit run whose value the writer did not give with 【待补充】 (years too)."""
-
-    folded = text.translate(_FOLD)
-    parts, pos = [], 0
-    for start, end, value in digit_runs(folded):
-        parts += [folded[pos:start], folded[start:end] if value in allowed else GAP]
-        pos = end
-    return re.sub(f"(?:{GAP})+", GAP, "".join([*parts, folded[pos:]]))
-
-
-def tidy_bullet(text: str) -> str:
-    """A bullet as the writer meant it: list bullets and 一是 markers off, numbers and 1./（一） kept."""
-    text = re.sub(r"^\s*(?:[-•·*＊]\s*|[一二三四五六七八九十]+是\s*|第[一二三四五六七八九十]+[，、]\s*)+", "", text.strip())
-    return text.strip().rstrip("。；;，,、 ")
-
-
-def group_clauses(bullets: Sequence[str]) -> list[list[str]]:
-    """Bullets in order, a bullet that continues the one before (增长…, 其中…) joined to it."""
-    groups: list[list[str]] = []
-    for b in bullets:
-        if groups and _CONTINUES.match(b) and not _MARKED.match(groups[-1][-1]):
-            groups[-1].append(b)
-        else:
-            groups.append([b])
-    return groups
 
 
 class OfflineEngine:
@@ -158,7 +110,8 @@ def to_enumeration(draft: str) -> str:
     opener = ""
     if not intro and len(items) >= 2 and not digit_runs(items[0]) and not extract_figures(items[0]):
         opener, items = items[0] + "。", items[1:]
-    if len(items) == 1:  # one sentence of several works (…120个，惠及…，新增…，开展…): its clauses are the items
+    # one sentence of several works (…120个，惠及…，新增…，开展…): its clauses are the items
+    if len(items) == 1:
         clauses: list[str] = []
         for s in items:
             for c in s.split("，"):
@@ -185,5 +138,8 @@ def trim(draft: str, limit: int) -> tuple[str, str]:
     text = "".join(keep)
     out = f"{heading}\n{text}" if heading else text
     if len(text) > limit:
-        return out, f"已删去不含数字的句子，正文仍有{len(text)}字，超过{limit}字：其余句子都含有您提供的数字，离线引擎不删数字，请手动压缩。"
+        return out, (
+            f"已删去不含数字的句子，正文仍有{len(text)}字，超过{limit}字："
+            "其余句子都含有您提供的数字，离线引擎不删数字，请手动压缩。"
+        )
     return out, f"已压缩到{len(text)}字（不含标题）。"

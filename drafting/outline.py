@@ -21,10 +21,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafting.headings import heading_level, split_marker
 from drafting.numerals import int_to_cn
 from drafting.settings import Settings
 from drafting.store import CorpusStore, DocInfo
-from drafting.structure import heading_level, split_marker
 
 __all__ = [
     "DOC_TYPES",

@@ -21,11 +21,17 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from drafting.quantities import extract_citations, extract_claims, extract_dates, extract_masks, extract_ranks
 
+if TYPE_CHECKING:
+    from drafting.store import CorpusStore
+
 MIN_DOCS = 3
-PERIOD_OPENERS = ("一年来", "今年以来", "上半年以来", "近年来", "过去一年", "年初以来", "今年上半年", "上半年")
+PERIOD_OPENERS = (
+    "一年来", "今年以来", "上半年以来", "近年来", "过去一年", "年初以来", "今年上半年", "上半年",
+)
 FORMULA_CANDIDATES = ("扎实推进", "有序推进", "稳步推进", "深入推进", "持续推进", "全面推进", "稳妥推进",
                       "扎实开展", "深入开展", "有序开展")
 _CLAUSE = re.compile(r"(?:^|[。！？；\n])\s*([^，。！？；：\n]{2,6})，")
@@ -54,7 +60,9 @@ def fact_free(phrase: str) -> bool:
     """True when ``phrase`` holds no figure, date, ranking, claim, cited document or quoted name."""
     if _FACTLIKE.search(phrase) or extract_masks(phrase):
         return False
-    return not (extract_dates(phrase) or extract_ranks(phrase) or extract_claims(phrase) or extract_citations(phrase))
+    return not (
+        extract_dates(phrase) or extract_ranks(phrase) or extract_claims(phrase) or extract_citations(phrase)
+    )
 
 
 def mine(rows: Iterable[tuple[str, str]]) -> HousePhrases:
@@ -72,14 +80,14 @@ def mine(rows: Iterable[tuple[str, str]]) -> HousePhrases:
 _CACHE: dict[tuple[str, str], HousePhrases] = {}
 
 
-def house_phrases(store: object) -> HousePhrases:
+def house_phrases(store: CorpusStore) -> HousePhrases:
     """The store's house phrases, kept in memory per store and corpus state (keyword fingerprint)."""
-    if store.count() == 0:  # type: ignore[attr-defined]
+    if store.count() == 0:
         return HousePhrases()
-    settings = store.settings  # type: ignore[attr-defined]
-    key = (str(settings.chroma_url or settings.store_path().resolve()), store.keyword().fingerprint)  # type: ignore[attr-defined]
+    settings = store.settings
+    key = (str(settings.chroma_url or settings.store_path().resolve()), store.keyword().fingerprint)
     found = _CACHE.get(key)
     if found is None:
-        rows = store._iter_rows(["documents", "metadatas"])  # type: ignore[attr-defined]
+        rows = store._iter_rows(["documents", "metadatas"])
         found = _CACHE[key] = mine((m["doc_id"], t or "") for _i, t, m in rows)
     return found

@@ -38,14 +38,15 @@ from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.engines import Engine, collect
 from drafting.errors import InputError
 from drafting.guard import compare_suggestion, extract_figures, same_value
+from drafting.headings import heading_level
 from drafting.offline import GAP, bigrams
 from drafting.prompting import Exemplar, build_messages, defuse
 from drafting.quantities import NUMBER_STRINGS_RE
 from drafting.records import Hit
 from drafting.search import search
+from drafting.sentences import split_sentences
 from drafting.settings import Settings
 from drafting.store import CorpusStore
-from drafting.structure import heading_level, split_sentences
 from drafting.template import fill
 from drafting.terms import TermFinding, check_terms, load_lexicon
 
@@ -268,7 +269,7 @@ def corpus_phrasing(sentence: str, hits: Sequence[Hit], start: int = 0) -> Sugge
     within :data:`LENGTH_RATIO` of the writer's.  Those with the fewest flags (figure changes,
     【待补充】 gaps, 规范提法) win, then the most similar.  A candidate whose own wording breaks a 必错 rule is never offered.
     """
-    best: tuple[tuple[bool, float], Suggestion] | None = None
+    best: tuple[tuple[int, float], Suggestion] | None = None
     n = max(1, _cjk_len(sentence))
     for hit in hits:
         for cand in split_sentences(hit.chunk.text):

@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from drafting.engines import Message
-from drafting.structure import split_sentences
+from drafting.sentences import split_sentences
 from drafting.tokens import count_tokens
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
@@ -72,7 +72,8 @@ def fit_exemplars(exemplars: list[Exemplar], budget: int) -> list[Exemplar]:
     kept: list[Exemplar] = []
     remaining = budget
     for e in exemplars:
-        overhead = count_tokens(f"<<<参考材料{e.n}开始：{e.title}｜{e.heading_path}>>>\n<<<参考材料{e.n}结束>>>") + 4
+        fence = f"<<<参考材料{e.n}开始：{e.title}｜{e.heading_path}>>>\n<<<参考材料{e.n}结束>>>"
+        overhead = count_tokens(fence) + 4
         if remaining - overhead <= 20:
             break
         text = trim_to_tokens(defuse(e.text), remaining - overhead)

@@ -62,7 +62,9 @@ def row_label(n: int) -> str:
 def figure_context(text: str, start: int, end: int, figures: Sequence[Figure] = ()) -> str:
     """``text[start:end]`` with the words of its clause around it (what it counts, its direction and
     qualifier), stopping at a clause mark and never reaching into a neighbouring figure."""
-    others = [f for f in figures if f.start is not None and f.end is not None and (f.start, f.end) != (start, end)]
+    others = [
+        f for f in figures if f.start is not None and f.end is not None and (f.start, f.end) != (start, end)
+    ]
     left = max([f.end for f in others if f.end is not None and f.end <= start] + [0])
     right = min([f.start for f in others if f.start is not None and f.start >= end] + [len(text)])
     a = start
@@ -91,10 +93,8 @@ def _changed_spans(before: str, after: str) -> list[tuple[int, int]]:
 
 def _touched(f: Figure, spans: Iterable[tuple[int, int]]) -> bool:
     assert f.start is not None and f.end is not None
-    for a, b in spans:
-        if (a < b and a < f.end and f.start < b) or (a == b and f.start <= a <= f.end):
-            return True
-    return False
+    start, end = f.start, f.end
+    return any((a < b and a < end and start < b) or (a == b and start <= a <= end) for a, b in spans)
 
 
 def edit_sources(engine_text: str, edited: str) -> list[Source]:
@@ -135,8 +135,7 @@ def confirmation_sources(confirmations: Iterable[Any]) -> list[Source]:
 
 
 def _unique(sources: list[Source]) -> list[Source]:
-    seen: set[Source] = set()
-    return [s for s in sources if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(sources))  # first occurrence of each, in order
 
 
 def settle(report: GuardReport) -> GuardReport:

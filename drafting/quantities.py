@@ -498,7 +498,7 @@ def _is_code_context(text: str, start: int, end: int) -> bool:
     return False
 
 
-def extract_figures(text: str) -> list[Figure]:
+def extract_figures(text: str) -> list[Figure]:  # noqa: C901  the lexer: one branch per figure form
     """All figures in ``text`` in order of appearance; ``text[f.start:f.end] == f.raw``."""
     if not text:
         return []
@@ -569,13 +569,13 @@ def extract_figures(text: str) -> list[Figure]:
         # a count inside a slogan (“三个定位”, “四项保障机制”) is still a count the writer gave
         if _overlaps(blocked, start, end) or _overlaps(taken, start, end):
             continue
-        value = cn_to_int(numeral)
-        if value is None:
+        count = cn_to_int(numeral)
+        if count is None:
             continue
         found.append(
             Figure(
                 raw=text[start:end],
-                value=float(value),
+                value=float(count),
                 unit=_norm_unit(m.group("unit")),
                 thing=_thing(text, start),
                 start=start,
@@ -689,9 +689,6 @@ def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]], taken: l
 def norm_unit(unit: str) -> str:
     """The one spelling of a unit: ``％`` → ``%``, ``平米`` → ``平方米``, ``km`` → ``公里``."""
     return _norm_unit(unit)
-
-
-_MAGNITUDES: dict[str, int] = {"万亿": 10**12, "亿": 10**8, "万": 10**4, "千": 10**3, "百": 100}
 
 
 def split_unit(unit: str) -> tuple[int, str]:
@@ -812,6 +809,7 @@ def extract_ranks(text: str) -> list[Mention]:
     out: list[Mention] = []
     for m in _RANK_RE.finditer(norm):
         lead, scope, tail = m.group("lead"), m.group("scope"), m.group("tail")
+        value: int | None  # None: the numeral is not a count (then no ranking)
         if m.group("first"):
             value, prefix = 1, ""
         elif m.group("top"):

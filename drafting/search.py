@@ -104,7 +104,7 @@ def search(store: CorpusStore, query: str, k: int | None = None, filters: Filter
             query_embeddings=[qvec.tolist()],
             n_results=n_cand,
             where=filters.chroma_where(),
-            include=["documents", "metadatas", "embeddings"],  # type: ignore[list-item]
+            include=["documents", "metadatas", "embeddings"],
         )
     except Exception as exc:
         raise _unavailable(store, exc) from exc
@@ -112,6 +112,7 @@ def search(store: CorpusStore, query: str, k: int | None = None, filters: Filter
     chunks: dict[str, Chunk] = {}
     vectors: dict[str, np.ndarray] = {}
     for n, cid in enumerate(dense_ids):
+        # Chroma types each field Optional; all three are there because include= asked for them
         chunks[cid] = chunk_from_row(cid, res["documents"][0][n], res["metadatas"][0][n])  # type: ignore[index]
         vectors[cid] = np.asarray(res["embeddings"][0][n], dtype=np.float32)  # type: ignore[index]
 

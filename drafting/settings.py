@@ -118,7 +118,7 @@ class Settings(BaseSettings):
 
 def get_settings(**overrides: object) -> Settings:
     """Read settings from the environment; keyword overrides win (tests point paths at tmp_path)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates each override at run time
 
 
 def offline_environment() -> None:

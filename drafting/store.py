@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 import chromadb
 import numpy as np
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Include
 from chromadb.config import Settings as ChromaSettings
 
 from drafting import textseg
@@ -63,7 +65,7 @@ def chunk_metadata(c: Chunk) -> dict[str, Any]:
     }
 
 
-def chunk_from_row(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+def chunk_from_row(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
     return Chunk(
         chunk_id=chunk_id,
         doc_id=str(meta["doc_id"]),
@@ -136,7 +138,7 @@ class CorpusStore:
         try:
             self.collection: Collection = self.client.get_or_create_collection(
                 name=settings.collection,
-                embedding_function=self.embedder,  # type: ignore[arg-type]
+                embedding_function=self.embedder,
                 configuration={"hnsw": {"space": "cosine"}},
             )
         except StoreError:
@@ -152,6 +154,10 @@ class CorpusStore:
             raise StoreError(detail=str(exc)) from exc
         self._keyword: KeywordIndex | None = None
         self._ledger: Ledger | None = None
+        # One store is shared by the app's threads (warm-up, requests): the derived indexes are
+        # checked and rebuilt by one thread at a time, or two rebuilds of one stale index would
+        # write the same gen-<fingerprint>-<pid> folder and remove each other's files.
+        self._derived = threading.RLock()
 
     @contextmanager
     def _chroma(self) -> Iterator[None]:
@@ -169,17 +175,18 @@ class CorpusStore:
         with self._chroma():
             return int(self.collection.count())
 
-    def _iter_rows(self, include: list[str], where: dict[str, Any] | None = None) -> Iterator[tuple[str, Any, Any]]:
+    def _iter_rows(self, include: Include, where: dict[str, Any] | None = None) -> Iterator[tuple[str, Any, Any]]:
         batch = 5000
         offset = 0
         while True:
             with self._chroma():
-                res = self.collection.get(where=where, include=include, limit=batch, offset=offset)  # type: ignore[arg-type]
+                res = self.collection.get(where=where, include=include, limit=batch, offset=offset)
             ids = res["ids"]
             if not ids:
                 return
-            docs = res.get("documents") or [None] * len(ids)
-            metas = res.get("metadatas") or [None] * len(ids)
+            empty: list[Any] = [None] * len(ids)
+            docs = res.get("documents") or empty
+            metas = res.get("metadatas") or empty
             yield from zip(ids, docs, metas, strict=True)
             if len(ids) < batch:
                 return
@@ -217,12 +224,13 @@ class CorpusStore:
     def get_chunks(self, ids: Sequence[str], with_embeddings: bool = False) -> dict[str, tuple[Chunk, Any]]:
         if not ids:
             return {}
-        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
+        include: Include = ["documents", "metadatas", "embeddings"] if with_embeddings else ["documents", "metadatas"]
         with self._chroma():
-            res = self.collection.get(ids=list(ids), include=include)  # type: ignore[arg-type]
+            res = self.collection.get(ids=list(ids), include=include)
         embs = res.get("embeddings") if with_embeddings else None
         out: dict[str, tuple[Chunk, Any]] = {}
         for n, cid in enumerate(res["ids"]):
+            # Chroma types these fields Optional; include= asked for both
             chunk = chunk_from_row(cid, res["documents"][n], res["metadatas"][n])  # type: ignore[index]
             out[cid] = (chunk, None if embs is None else embs[n])
         return out
@@ -238,8 +246,8 @@ class CorpusStore:
                 self.collection.add(
                     ids=[c.chunk_id for c in part],
                     documents=[c.text for c in part],
-                    metadatas=[chunk_metadata(c) for c in part],  # type: ignore[misc]
-                    embeddings=None if embeddings is None else embeddings[start : start + size],  # type: ignore[arg-type]
+                    metadatas=[chunk_metadata(c) for c in part],
+                    embeddings=None if embeddings is None else embeddings[start : start + size],
                 )
 
     def _check_free_space(self, n_chunks: int) -> None:
@@ -283,18 +291,24 @@ class CorpusStore:
     # ---- keyword index ---------------------------------------------------------------------
     def keyword(self) -> KeywordIndex:
         """The keyword index, guaranteed to match the collection (rebuilt if it does not)."""
-        if self._keyword is None:
-            self._keyword = self.sync_keyword()
-        return self._keyword
+        with self._derived:
+            if self._keyword is None:
+                self._keyword = self.sync_keyword()
+            return self._keyword
 
     def refresh(self) -> None:
         """Pick up what another process changed (a second app instance on a shared Chroma server, or
         the CLI): re-sync the keyword index when the collection's size no longer matches it."""
-        if self._keyword is not None and len(self._keyword) != self.count():
-            self.sync_keyword()
+        with self._derived:
+            if self._keyword is not None and len(self._keyword) != self.count():
+                self.sync_keyword()
 
     def sync_keyword(self, fresh_tokens: dict[str, list[str]] | None = None) -> KeywordIndex:
         """Load the saved keyword index, or rebuild it from the collection if it is stale."""
+        with self._derived:
+            return self._sync_keyword(fresh_tokens)
+
+    def _sync_keyword(self, fresh_tokens: dict[str, list[str]] | None) -> KeywordIndex:
         folder = self.settings.keyword_path()
         saved = KeywordIndex.load(folder)
         rows = list(self._iter_rows(["metadatas"]))
@@ -325,13 +339,18 @@ class CorpusStore:
     # ---- figure ledger (derived like the keyword index) ---------------------------------------
     def ledger(self) -> Ledger:
         """The figure ledger, guaranteed to match the collection (rebuilt if it does not)."""
-        if self._ledger is None or self._ledger.fingerprint != self.keyword().fingerprint:
-            self._ledger = self.sync_ledger()
-        return self._ledger
+        with self._derived:
+            if self._ledger is None or self._ledger.fingerprint != self.keyword().fingerprint:
+                self._ledger = self.sync_ledger()
+            return self._ledger
 
     def sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None = None) -> Ledger:
         """Load the saved ledger, or rebuild it from the collection, reading only chunks it lacks
         (``fresh``: the facts of chunks an ingest has just written, read from its parse)."""
+        with self._derived:
+            return self._sync_ledger(fresh)
+
+    def _sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None) -> Ledger:
         folder = self.settings.ledger_path()
         saved = self._ledger if self._ledger is not None else Ledger.load(folder)
         kw = self._keyword

@@ -3,22 +3,22 @@
 Profile (:func:`build_profile`)
 ===============================
 
-Built from chunks (the store's rows, or chunks made by :func:`drafting.structure.chunk_document`).
+Built from chunks (the store's rows, or chunks made by :func:`drafting.chunking.chunk_document`).
 Every statistic is counted over what the corpus really contains; nothing is hard-coded except the
 small word lists below that tell a verb from a subject or a time phrase.
 
 * **headings** – every heading once per document: the chunk's ``heading_path`` plus heading lines
   written into merged chunk text.  Only headings with a marker count (``一、`` / ``（一）`` / ``1.`` /
-  ``（1）``, levels from :data:`drafting.structure.HEADING_LEVELS`).  The marker is removed and the
+  ``（1）``, levels from :data:`drafting.headings.HEADING_LEVELS`).  The marker is removed and the
   rest is split on ，、；: each part is described by its length in characters, quotes and other
   punctuation not counted (``聚焦转型升级，做实企业服务`` → ``"6+6"``, ``强化理论武装`` → ``"6"``).
   ``headings`` keeps the 8 most common patterns per level, ``heading_examples`` up to 6 real
   headings of at most 30 characters (marker removed): one for each common pattern in turn, from a
   document not yet used while there is one.
 * **enumerations** – families ``一是/二是``, ``一要/二要``, ``第一/第二``, ``首先/其次`` found by
-  :func:`drafting.structure.find_enumerations`; a document uses a family when it has at least two
+  :func:`drafting.headings.find_enumerations`; a document uses a family when it has at least two
   distinct markers of it.  Counts are documents.
-* **openers** – body sentences (:func:`drafting.structure.split_sentences` over non-heading lines)
+* **openers** – body sentences (:func:`drafting.sentences.split_sentences` over non-heading lines)
   lose a leading enumeration marker (``一是``), a short time or setting clause (``2023年上半年，``,
   ``下一步，``, ``在…方面，``), a subject (``我局``, ``市住建局``, ``全市``) and an auxiliary (``将``, ``要``).
   The first word is then the longest match (4, 3, 2 characters) in jieba's dictionary — the one
@@ -50,8 +50,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafting.headings import find_enumerations
 from drafting.records import Chunk
-from drafting.structure import find_enumerations, split_sentences
+from drafting.sentences import split_sentences
 from drafting.style_reading import (
     CLAUSE_SPLIT_RE,
     DEFAULT_SENTENCE,
@@ -243,7 +244,9 @@ def _percentiles(values: list[int]) -> dict[str, float]:
 # build
 
 
-def build_profile(chunks: Iterable[Chunk], fingerprint: str = "") -> StyleProfile:
+def build_profile(  # noqa: C901  one pass over the chunks, a branch per statistic it counts
+    chunks: Iterable[Chunk], fingerprint: str = ""
+) -> StyleProfile:
     """Count the house style of ``chunks`` (see the module docstring for every statistic)."""
     d = jieba_dict()
     n_chunks = 0

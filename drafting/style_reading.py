@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from drafting.structure import HEADING_LEVELS, heading_level
+from drafting.headings import HEADING_LEVELS, heading_level
 
 DEFAULT_SENTENCE = {"median": 40.0, "p10": 15.0, "p90": 80.0}
 

@@ -42,8 +42,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from drafting.headings import find_enumerations, heading_level
 from drafting.numerals import cn_to_int
-from drafting.structure import find_enumerations, heading_level, split_sentences
+from drafting.sentences import split_sentences
 from drafting.style_profile import StyleProfile
 from drafting.style_reading import (
     LEVEL_MARKERS,
@@ -260,7 +261,9 @@ def _list_items(body: list[str]) -> int:
     return best
 
 
-def conformance(text: str, profile: StyleProfile, *, whole_document: bool | None = None) -> Conformance:
+def conformance(  # noqa: C901  one scored part per branch, each with its own note
+    text: str, profile: StyleProfile, *, whole_document: bool | None = None
+) -> Conformance:
     """Score ``text`` (a section or a whole draft) against the house style; see the module docstring.
 
     ``whole_document`` None means: a whole document when the text has two or more ``一、`` headings.

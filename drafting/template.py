@@ -251,7 +251,7 @@ def _scrub_piece(text: str, notes: Sequence[str]) -> list[Piece]:
 
 def body_of(section_text: str) -> str:
     """A section's text without its heading lines and with its paragraphs run together."""
-    from drafting.structure import heading_level
+    from drafting.headings import heading_level
 
     lines = [ln.strip() for ln in section_text.splitlines() if ln.strip()]
     while lines and heading_level(lines[0]) and len(lines[0]) <= 40:

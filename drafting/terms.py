@@ -110,7 +110,7 @@ def _bad(path: Path, line: int, problem: str) -> ConfigError:
     )
 
 
-def _parse_rule(path: Path, line: int, raw: str) -> TermRule:
+def _parse_rule(path: Path, line: int, raw: str) -> TermRule:  # noqa: C901  one check per field, each its own message
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as exc:

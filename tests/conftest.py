@@ -14,6 +14,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["tests.chromium_note"]  # the end-of-run note when the browser tests were skipped
+
+
 def _find_shared() -> Path:
     """The shared corpus and eval cases sit beside the checkout (``../shared``); a clone elsewhere
     finds them through ``DRAFTING_SHARED`` or the workspace path."""

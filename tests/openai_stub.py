@@ -7,6 +7,7 @@ Supports ``/v1/chat/completions`` (plain and SSE streaming), ``/v1/embeddings`` 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -85,10 +86,9 @@ class OpenAIStub:
                     self._json(reply.status, {"error": {"message": f"scripted {reply.status}", "type": "server_error"}})
                     return
                 if body.get("stream"):
-                    try:
+                    # the client may give up (a read-timeout test): expected
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         self._stream(reply, body)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass  # the client gave up (a read-timeout test): expected
                 else:
                     self._json(200, _completion(reply.text, body.get("model", "stub-model")))
 

@@ -131,7 +131,7 @@ def test_endpoint_fault_is_explained_kept_retried_and_offline_is_offered(
 
     # 2. what was streamed is kept: in the editor, and as a ``partial`` version in history
     assert editor == fault.partial
-    rows = history.list(USER)
+    rows = history.versions(USER)
     if fault.partial:
         assert [(v.kind, v.text, v.engine) for v in rows] == [("partial", fault.partial, "openai")]
         assert rows[0].inputs["error"] and rows[0].inputs["bullets"][0].startswith("老旧小区")
@@ -155,7 +155,7 @@ def test_endpoint_fault_is_explained_kept_retried_and_offline_is_offered(
             back.stop()
     _c, editor2, _a, _checks2, _ci, state2, status2, fallback2 = retry[-1]
     assert editor2 == GOOD and "已自动保存为版本" in status2 and fallback2["visible"] is False
-    latest = history.list(USER)[0]
+    latest = history.versions(USER)[0]
     assert (latest.kind, latest.engine, latest.text, latest.checks["status"]) == ("draft", "openai", GOOD, "ok")
     assert latest.id == state2["version"] and "检查通过" in status2
 
@@ -166,7 +166,7 @@ def test_endpoint_fault_is_explained_kept_retried_and_offline_is_offered(
     _c, editor3, *_rest, status3, fallback3 = off[-1]
     assert "120个" in editor3 and "已自动保存为版本" in status3 and "offline" in status3
     assert fallback3["visible"] is False
-    kinds = [(v.kind, v.engine) for v in reversed(history.list(USER))]
+    kinds = [(v.kind, v.engine) for v in reversed(history.versions(USER))]
     expect = [("partial", "openai")] if fault.partial else []
     assert kinds == [*expect, ("draft", "openai"), ("draft", "offline")]
 
@@ -194,7 +194,7 @@ def _watch(tab: DraftTab, gen: Iterator[tuple[Any, ...]], history: Any) -> tuple
     steps, seen = [], []
     for step in gen:
         steps.append(copy.deepcopy(step))
-        seen.append([(v.id, v.kind, v.text) for v in history.list(USER)])
+        seen.append([(v.id, v.kind, v.text) for v in history.versions(USER)])
     return steps, seen
 
 
@@ -214,7 +214,7 @@ def test_a_streaming_draft_is_checkpointed_and_the_checkpoint_becomes_the_draft(
     assert len(ids) == 1  # one row, rewritten in place, not one row per checkpoint
     assert all(rows[0][1] == "partial" and GOOD.startswith(rows[0][2]) for rows in during)
     assert len({rows[0][2] for rows in during}) > 1  # it grew as the text arrived
-    final = history.list(USER)
+    final = history.versions(USER)
     assert [(v.id, v.kind, v.text) for v in final] == [(ids.pop(), "draft", GOOD)]
     assert "streaming" not in final[0].inputs and final[0].checks
 
@@ -230,6 +230,6 @@ def test_a_stream_cut_after_a_checkpoint_keeps_one_partial_row(
     tab, history = DraftTab(ctx), ctx.history()
     _steps, seen = _watch(tab, tab.generate("城市更新", BULLETS, TABLE, "工作总结", 400, "openai"), history)
     assert any(seen[:-1])
-    rows = history.list(USER)
+    rows = history.versions(USER)
     assert [(v.kind, v.text) for v in rows] == [("partial", GOOD[:36])]
     assert "error" in rows[0].inputs

@@ -13,7 +13,7 @@ from drafting.errors import ConfigError
 from drafting.loaders import load_file
 from drafting.offline import GAP
 from drafting.polish import apply_suggestions, keeps_figures, rule_suggestions, safe_ids
-from drafting.structure import split_sentences
+from drafting.sentences import split_sentences
 from drafting.terms import check_terms
 from tests.conftest import PUBLIC, SEEDS
 

@@ -102,7 +102,7 @@ def test_an_old_history_file_is_upgraded_and_keeps_its_rows(tmp_path: Path) -> N
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'documents'").fetchone() is None
     conn.close()
     history = History(path)
-    assert [v.text for v in history.list(USER)] == ["新开工1200套。"]
+    assert [v.text for v in history.versions(USER)] == ["新开工1200套。"]
     with sqlite3.connect(path) as c:
         assert c.execute("PRAGMA user_version").fetchone()[0] == 3
     doc_id = _doc().save(history, USER)

@@ -14,7 +14,7 @@ from drafting.drafter import DraftRequest, FigureRow, draft, refine
 from drafting.engines import OpenAIEngine
 from drafting.errors import EngineError, InputError
 from drafting.guard import extract_figures
-from drafting.offline import GAP, OfflineEngine, scrub
+from drafting.offline import OfflineEngine
 from drafting.prompting import Exemplar, build_messages, fit_exemplars, render, template_names
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
@@ -76,12 +76,6 @@ def test_offline_draft_uses_all_and_only_given_figures(seeded: Any) -> None:
     given = {f.raw for b in BULLETS for f in extract_figures(b)}
     assert {f.raw for f in extract_figures(result.text)} == given
     assert sum(result.provenance.values()) == len("".join(result.text.split("\n", 1)[1].split()))
-
-
-def test_offline_never_copies_corpus_numbers() -> None:
-    text = "新增公共停车泊位*.**万个，改造老旧小区360个，惠及1.2万户。"
-    out = scrub(text, "惠及1.2万户")
-    assert "360" not in out and "*" not in out and out.count(GAP) == 2 and "1.2万户" in out
 
 
 def test_offline_refine_enumerates_trims_and_refuses_tone(seeded: Any) -> None:

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drafting.chunking import chunk_document, doc_id_for
 from drafting.drafter import MAX_INPUT_CHARS, DraftRequest, FigureRow, draft, get_engine
 from drafting.errors import DraftingError, FileTooLargeError, InputError, LoaderError
 from drafting.guard import check_figures
@@ -33,7 +34,7 @@ from drafting.loaders import load_file
 from drafting.records import LoadedText
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
-from drafting.structure import chunk_document, doc_id_for, parse_document
+from drafting.structure import parse_document
 from drafting.tokens import count_tokens
 from tests.conftest import SEEDS
 
@@ -477,10 +478,10 @@ def test_property_no_letter_digit_or_symbol_lost(lines: list[tuple[str, str]]) -
 def test_huge_unbroken_line_is_cut_in_linear_work(monkeypatch: pytest.MonkeyPatch) -> None:
     # A 60,000-character line with no punctuation is cut at character level; the cutter used to
     # re-encode the whole remainder at every step (quadratic: minutes for a 1 MB line).
-    from drafting import structure
+    from drafting import chunking
 
     encoded = 0
-    real = structure.encoding()
+    real = chunking.encoding()
 
     class Counting:
         def encode_ordinary(self, s: str) -> list[int]:
@@ -488,7 +489,7 @@ def test_huge_unbroken_line_is_cut_in_linear_work(monkeypatch: pytest.MonkeyPatc
             encoded += len(s)
             return real.encode_ordinary(s)
 
-    monkeypatch.setattr(structure, "encoding", lambda: Counting())
+    monkeypatch.setattr(chunking, "encoding", lambda: Counting())
     text = "住房城乡建设" * 10_000
     chunks = parse_and_chunk(text, 360)
     assert "".join(c.text for c in chunks) == text
@@ -606,7 +607,9 @@ VALID = {
         "<b>城市</b>更新",
         ["<script>alert(1)</script>新增泊位1.2万个", "<img src=x onerror=alert(1)>", "a &amp; b"],
     ),
-    "control chars and RTL": DraftRequest("\x1b[31m城市更新", ["\x00新增泊位\u202e1.2万个\u200f", "😀🏗️开展扬尘整治"]),
+    "control chars and RTL": DraftRequest(
+        "\x1b[31m城市更新", ["\x00新增泊位\u202e1.2万个\u200f", "😀🏗️开展扬尘整治"]
+    ),
     "exactly at the limit": DraftRequest(  # 40 bullets under the one-bullet limit, MAX_INPUT_CHARS in all
         "城市更新", ["改造老旧小区120个。" * 45] * 40 + ["字" * (MAX_INPUT_CHARS - 4 - 40 * 45 * 11)]
     ),

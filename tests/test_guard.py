@@ -325,7 +325,8 @@ def test_seed_like_sentence_has_no_figures() -> None:
 
 def test_counts_in_words_are_figures_now() -> None:
     """Counts the eval's bullets carry (its README, 2026-11-28) are figures, slogans included."""
-    assert _raws("五年来，打造“五张名片”，落实“三个一号”工程，约占六分之一") == ["五年", "五张", "三个", "六分之一"]
+    got = _raws("五年来，打造“五张名片”，落实“三个一号”工程，约占六分之一")
+    assert got == ["五年", "五张", "三个", "六分之一"]
 
 
 def test_years_and_durations() -> None:

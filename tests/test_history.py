@@ -86,10 +86,10 @@ def test_partial_and_bad_kind(hist: History) -> None:
 
 def test_list_newest_first_limit_and_session(hist: History) -> None:
     ids = [_save(hist, session="s1" if i % 2 else "s2", text=f"v{i}") for i in range(6)]
-    listed = hist.list("alice")
+    listed = hist.versions("alice")
     assert [v.id for v in listed] == ids[::-1]
-    assert [v.id for v in hist.list("alice", limit=2)] == ids[:-3:-1]
-    assert [v.text for v in hist.list("alice", session="s1")] == ["v5", "v3", "v1"]
+    assert [v.id for v in hist.versions("alice", limit=2)] == ids[:-3:-1]
+    assert [v.text for v in hist.versions("alice", session="s1")] == ["v5", "v3", "v1"]
     sessions = hist.sessions("alice")
     assert [(s, n) for s, _, n, _ in sessions] == [("s1", 3), ("s2", 3)]
     assert sessions[0][3] == hist.get("alice", ids[5]).created  # type: ignore[union-attr]
@@ -98,7 +98,7 @@ def test_list_newest_first_limit_and_session(hist: History) -> None:
 def test_sessions_heading_is_latest(hist: History) -> None:
     _save(hist, session="a", heading="旧标题")
     _save(hist, session="a", heading="新标题", kind="refine")
-    assert hist.sessions("alice") == [("a", "新标题", 2, hist.list("alice")[0].created)]
+    assert hist.sessions("alice") == [("a", "新标题", 2, hist.versions("alice")[0].created)]
 
 
 def test_users_are_isolated(hist: History) -> None:
@@ -106,7 +106,7 @@ def test_users_are_isolated(hist: History) -> None:
     b = _save(hist, "bob", text="bob 的稿子")
     assert hist.get("bob", a) is None
     assert hist.get("alice", b) is None
-    assert [v.text for v in hist.list("bob")] == ["bob 的稿子"]
+    assert [v.text for v in hist.versions("bob")] == ["bob 的稿子"]
     assert [s for s, *_ in hist.sessions("bob")] == ["s1"]
     assert hist.count("alice") == 1 and hist.count("bob") == 1 and hist.count() == 2
     with pytest.raises(KeyError):
@@ -117,7 +117,8 @@ def test_users_are_isolated(hist: History) -> None:
 
 
 def test_restore_copies_version(hist: History) -> None:
-    first = _save(hist, text="第一稿", engine="offline", inputs={"bullets": ["x"]}, citations=[{"doc_id": "d"}])
+    first = _save(hist, text="第一稿", engine="offline", inputs={"bullets": ["x"]},
+                  citations=[{"doc_id": "d"}])
     second = _save(hist, kind="refine", text="第二稿", parent=first)
     assert hist.get("alice", second).parent == first  # type: ignore[union-attr]
     new = hist.restore("alice", first)
@@ -125,7 +126,7 @@ def test_restore_copies_version(hist: History) -> None:
     assert v is not None
     assert (v.kind, v.text, v.parent, v.engine) == ("restore", "第一稿", first, "offline")
     assert v.inputs == {"bullets": ["x"]} and v.citations == [{"doc_id": "d"}]
-    assert hist.list("alice")[0].id == new
+    assert hist.versions("alice")[0].id == new
 
 
 def test_survives_restart_and_uses_wal(tmp_path: Path) -> None:
@@ -173,7 +174,7 @@ def test_threads_save_concurrently(hist: History) -> None:
     assert errors == []
     assert hist.count() == 200 and len(set(ids)) == 200
     assert sum(hist.count(f"user{k}") for k in range(3)) == 200
-    assert len(hist.list("user0", limit=1000)) == 75  # threads 0, 3, 6
+    assert len(hist.versions("user0", limit=1000)) == 75  # threads 0, 3, 6
 
 
 _CHILD = """
@@ -257,7 +258,7 @@ def test_store_broken_after_open_is_history_error(tmp_path: Path) -> None:
     with pytest.raises(HistoryError):
         _save(h)
     with pytest.raises(HistoryError):
-        h.list("alice")
+        h.versions("alice")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,7 +312,8 @@ def test_update_rewrites_only_the_owners_row(hist: History) -> None:
     assert hist.update("alice", vid, kind="draft", text="扎实推进老旧小区改造。", engine="openai",
                        checks={"status": "ok"}) is True
     got = hist.get("alice", vid)
-    assert got is not None and (got.kind, got.text, got.checks) == ("draft", "扎实推进老旧小区改造。", {"status": "ok"})
+    assert got is not None
+    assert (got.kind, got.text, got.checks) == ("draft", "扎实推进老旧小区改造。", {"status": "ok"})
     assert hist.count("alice") == 1
     with pytest.raises(ValueError):
         hist.update("alice", vid, kind="nonsense", text="x")

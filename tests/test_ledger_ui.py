@@ -44,7 +44,7 @@ def test_checks_panel_shows_the_ledger_finding_with_its_source_passage(ctx: AppC
     assert "与已发文件不一致" in checks and "《市住建局2024年上半年工作总结》" in checks
     assert "上半年完成棚户区改造3200套" in checks  # the passage it rests on
     assert state["corpus"]["ledger"][0]["kind"] == "inconsistent"
-    saved = ctx.history().list("本机用户")[0]
+    saved = ctx.history().versions("本机用户")[0]
     assert saved.checks["corpus"]["ledger"][0]["source"]["title"] == "市住建局2024年上半年工作总结"
     assert saved.checks["status"] == "needs_review"
 

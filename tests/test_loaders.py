@@ -201,7 +201,10 @@ def test_decode_text_roundtrips_gb18030_chinese(text: str) -> None:
 
 
 def test_md_headings(tmp_path: Path) -> None:
-    md = "# 市住建局2023年工作总结\n\n## 一、工作开展情况 ##\n正文第一段。\n#话题不是标题\n### （一）城市更新\n"
+    md = (
+        "# 市住建局2023年工作总结\n\n## 一、工作开展情况 ##\n正文第一段。\n"
+        "#话题不是标题\n### （一）城市更新\n"
+    )
     loaded = load_file(write(tmp_path, "r.md", md), max_bytes=LIMIT)
     assert loaded.fmt == "md"
     assert loaded.styled_headings == [

@@ -114,8 +114,8 @@ def test_cli_outline_json_and_empty_store(seeded: Any, tmp_path: Path, monkeypat
 
 
 def test_a_work_plan_document_is_a_工作要点_and_is_mined_for_its_type(tmp_path: Path) -> None:
+    from drafting.docmeta import _doc_type
     from drafting.ingest import ingest
-    from drafting.structure import _doc_type
 
     assert _doc_type("市住建局2024年工作要点") == "工作要点"
     assert _doc_type("关于印发市住建局2024年工作要点的通知") == "通知"

@@ -69,7 +69,9 @@ def test_an_edit_is_the_figures_the_writer_typed_not_what_the_engine_wrote() -> 
 
 
 def test_session_edits_are_diffed_against_the_last_engine_output_and_accumulate() -> None:
-    v = lambda i, kind, text: SimpleNamespace(id=i, kind=kind, text=text)
+    def v(i: int, kind: str, text: str) -> SimpleNamespace:
+        return SimpleNamespace(id=i, kind=kind, text=text)
+
     versions = [
         v(1, "draft", "完成改造120个。"),
         v(2, "edit", "完成改造120个，新增口袋公园99个。"),  # typed: 99个
@@ -247,7 +249,7 @@ def test_a_history_file_of_the_previous_schema_opens_with_every_row_kept(tmp_pat
     conn.close()
 
     hist = History(path)
-    (old,) = hist.list("本机用户")
+    (old,) = hist.versions("本机用户")
     assert (old.id, old.text, old.inputs, old.checks) == (1, ENGINE_DRAFT, {"heading": "城市更新"}, {"status": "ok"})
     assert hist.confirmations("本机用户", "s1") == []
     cid = hist.confirm("本机用户", session="s1", figure="3300套", context="棚户区改造完成3300套", version=old.id)

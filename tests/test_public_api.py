@@ -24,7 +24,9 @@ def test_unknown_names_raise_attribute_error() -> None:
 
 
 def test_importing_the_package_is_cheap() -> None:
-    code = "import sys, drafting; print(sorted(m for m in ('chromadb', 'gradio', 'jieba') if m in sys.modules))"
+    code = (
+        "import sys, drafting; print(sorted(m for m in ('chromadb', 'gradio', 'jieba') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -716,7 +716,7 @@ def test_api_keys_never_logged_shown_or_saved(
         outputs.append(history.refresh(state, None))
         outputs.append(history.export_docx([CURRENT], "城市更新", "市住建局", "", state["text"], state, None))
         outputs.append(history.export_markdown([CURRENT], "城市更新", "市住建局", "", state["text"], state, None))
-        for v in ctx.history().list("本机用户"):
+        for v in ctx.history().versions("本机用户"):
             outputs.append(history.open(v.id, None))
         # the store: Chroma's collection config for the endpoint embedder
         store = ctx.store()

@@ -11,17 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from drafting.chunking import chunk_document, doc_id_for
 from drafting.figures import chunk_figures
+from drafting.headings import find_enumerations, heading_level
 from drafting.records import DocMeta, LoadedText, ParsedDoc
-from drafting.structure import (
-    chunk_document,
-    doc_id_for,
-    find_enumerations,
-    heading_level,
-    parse_document,
-    parse_loaded,
-    split_sentences,
-)
+from drafting.sentences import split_sentences
+from drafting.structure import parse_document, parse_loaded
 from drafting.tokens import count_tokens
 from tests.conftest import SHARED
 
@@ -219,7 +214,10 @@ def test_title_metadata(title: str, issuer: str, year: int, doc_type: str) -> No
 
 
 def test_date_line_gives_year_and_hints_override() -> None:
-    text = "上海市绿色建筑“十四五”规划\n一、总体情况\n本市绿色建筑发展稳步推进。\n上海市住房和城乡建设管理委员会\n二○二一年十一月三日\n"
+    text = (
+        "上海市绿色建筑“十四五”规划\n一、总体情况\n本市绿色建筑发展稳步推进。\n"
+        "上海市住房和城乡建设管理委员会\n二○二一年十一月三日\n"
+    )
     parsed = parse_document(text)
     assert parsed.meta.date == "二○二一年十一月三日"
     assert parsed.meta.year == 2021
@@ -315,7 +313,10 @@ def test_inline_heading_rules() -> None:
 
 
 def test_styled_headings_from_a_docx_loader() -> None:
-    text = "住建局工作总结\n总体情况\n今年以来工作稳步推进，成效明显。\n主要做法\n（一）抓党建\n强化理论武装，提升能力。\n"
+    text = (
+        "住建局工作总结\n总体情况\n今年以来工作稳步推进，成效明显。\n"
+        "主要做法\n（一）抓党建\n强化理论武装，提升能力。\n"
+    )
     loaded = LoadedText(
         text=text, fmt="docx", styled_headings=[(0, "住建局工作总结"), (1, "总体情况"), (1, "主要做法")]
     )
@@ -338,7 +339,10 @@ def test_markdown_heading_prefixes_are_ignored() -> None:
 
 
 def test_enumerations() -> None:
-    text = "一是强化理论武装。二是深化创建；第三，加强宣传。首先要统一思想，其次要压实责任，最后一公里要打通。落实“第一议题”制度和第一种形态。统一是前提。"
+    text = (
+        "一是强化理论武装。二是深化创建；第三，加强宣传。首先要统一思想，其次要压实责任，最后一公里要打通。"
+        "落实“第一议题”制度和第一种形态。统一是前提。"
+    )
     assert find_enumerations(text) == ["一是", "二是", "第三", "首先", "其次"]
 
 
@@ -576,10 +580,10 @@ def test_property_never_raises(text: str) -> None:
 
 
 def test_whitespace_set_covers_everything_python_strips() -> None:
-    from drafting.structure import _WS
+    from drafting.sentences import WS
 
     every = {chr(c) for c in range(0x110000) if chr(c).isspace()}
-    assert every <= set(_WS) and "\ufeff" in _WS
+    assert every <= set(WS) and "\ufeff" in WS
 
 
 def test_a_line_of_only_control_whitespace_makes_no_chunk() -> None:

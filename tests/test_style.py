@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 
 from drafting import style, style_cache, style_profile, style_reading, style_score
+from drafting.chunking import chunk_document, doc_id_for
 from drafting.ingest import ingest, read_manifest
 from drafting.loaders import load_file
 from drafting.records import Chunk
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
-from drafting.structure import chunk_document, doc_id_for, parse_document
+from drafting.structure import parse_document
 from tests.conftest import PUBLIC, SEEDS
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -84,7 +85,10 @@ def test_sentence_head(sentence: str, opener: str, verb: str) -> None:
         ("今后，我们将再接再厉，认真总结经验，不断把创建文明城市工作推向新高度。", "…推向新高度"),
         ("汇报完毕，不当之处，请各位领导批评指正，谢谢。", "汇报完毕，不当之处，请…批评指正"),
         ("为建设美丽新宁夏、共圆伟大中国梦而团结奋斗！", "为…而努力奋斗"),
-        ("奋力谱写中原大地推进中国式现代化新篇章，为强国建设、民族复兴伟业作出新的更大贡献！", "为…作出新的更大贡献"),
+        (
+            "奋力谱写中原大地推进中国式现代化新篇章，为强国建设、民族复兴伟业作出新的更大贡献！",
+            "为…作出新的更大贡献",
+        ),
         ("加大行政处罚力度，切实保证住建领域安全形势稳定可控。", ""),
     ],
 )
@@ -412,7 +416,7 @@ def test_heading_quote_ends_at_a_natural_end(line: str, quoted: str) -> None:
 
 def _real_sections(chunks: list[Chunk], n: int) -> list[str]:
     """The first ``n`` seed sections with 150–1,500 characters of body, heading first."""
-    from drafting.structure import heading_level
+    from drafting.headings import heading_level
 
     seen: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for c in sorted(chunks, key=lambda c: (c.doc_id, c.position)):

@@ -131,7 +131,7 @@ def test_draft_streams_checks_and_autosaves(ctx: AppContext) -> None:
     assert 'class="m-ok"' in annotated and 'id="para-1"' in annotated
     assert "文风符合度" in checks
     assert "为版本" in status and fallback["visible"] is False
-    versions = ctx.history().list("本机用户")
+    versions = ctx.history().versions("本机用户")
     assert [v.kind for v in versions] == ["draft"]
     v = versions[0]
     assert v.text == editor and v.engine == "offline" and v.id == state["version"]
@@ -177,8 +177,8 @@ def test_refine_edit_and_recheck_are_saved_with_parents(ctx: AppContext) -> None
     assert "99个" in checks3 and "出处：你的修改" in checks3 and "无出处，" not in checks3
     assert '<mark class="m-bad"' not in annotated3 and "需要复核" not in checks3
     assert "已自动保存" in status3
-    kinds = [(v.kind, v.parent) for v in reversed(ctx.history().list("本机用户"))]
-    ids = [v.id for v in reversed(ctx.history().list("本机用户"))]
+    kinds = [(v.kind, v.parent) for v in reversed(ctx.history().versions("本机用户"))]
+    ids = [v.id for v in reversed(ctx.history().versions("本机用户"))]
     assert kinds == [("draft", None), ("refine", ids[0]), ("edit", ids[1])]
     # re-checking the same text again, or leaving the editor unchanged, saves nothing new
     tab.recheck(edited, state3)
@@ -186,9 +186,9 @@ def test_refine_edit_and_recheck_are_saved_with_parents(ctx: AppContext) -> None
     tab.autosave(edited, state3)
     assert ctx.history().count("本机用户") == 3
     tab.autosave(edited + "再补一句。", state3)  # leaving the editor after a change autosaves it
-    assert ctx.history().list("本机用户")[0].text.endswith("再补一句。")
+    assert ctx.history().versions("本机用户")[0].text.endswith("再补一句。")
     assert ctx.history().count("本机用户") == 4
-    assert ctx.history().list("本机用户")[1].checks["status"] == "ok"
+    assert ctx.history().versions("本机用户")[1].checks["status"] == "ok"
 
 
 def test_an_instruction_offline_cannot_do_is_explained_and_nothing_is_lost(ctx: AppContext) -> None:
@@ -198,7 +198,7 @@ def test_an_instruction_offline_cannot_do_is_explained_and_nothing_is_lost(ctx: 
     chat2, editor2, *_rest, status, _fallback, instruction = steps[-1]
     assert "offline 引擎做不到" in chat2[-1]["content"] and "offline 引擎做不到" in status
     assert isinstance(editor2, dict) and isinstance(instruction, dict)  # gr.skip(): the draft stays as it was
-    assert [v.kind for v in ctx.history().list("本机用户")] == ["draft"]
+    assert [v.kind for v in ctx.history().versions("本机用户")] == ["draft"]
 
 
 def test_refine_starts_from_the_writers_edits(ctx: AppContext) -> None:
@@ -206,7 +206,7 @@ def test_refine_starts_from_the_writers_edits(ctx: AppContext) -> None:
     chat, editor, *_r, state, _s, _f = draft_once(tab)
     edited = editor.replace("城市更新", "城市更新行动", 1)
     steps = run(tab.refine_turn("改成一是二是三是", edited, chat, state, "offline"))
-    versions = list(reversed(ctx.history().list("本机用户")))
+    versions = list(reversed(ctx.history().versions("本机用户")))
     assert [v.kind for v in versions] == ["draft", "edit", "refine"]
     assert versions[1].text == edited and "城市更新行动" in steps[-1][1]
 
@@ -226,7 +226,7 @@ def test_engine_failure_keeps_the_partial_text_and_offers_offline(seeded: Any, t
     assert editor == partial and chat[1]["content"] == partial
     assert "断开" in chat[-1]["content"] and "起草模型出错" in status
     assert fallback["visible"] is True
-    saved = ctx.history().list("本机用户")
+    saved = ctx.history().versions("本机用户")
     assert [v.kind for v in saved] == ["partial"] and saved[0].text == partial
     assert saved[0].inputs["error"]
     # streaming was visible: an intermediate yield held less than the partial text
@@ -340,7 +340,7 @@ def test_history_is_per_user_and_restores(tmp_path: Path, seeded: Any) -> None:
     *draft_outputs, tabs = history.restore(vid, alice)
     assert tabs.selected == "draft"
     assert draft_outputs[1] == editor and draft_outputs[5]["version"] != vid
-    versions = ctx.history().list("alice")
+    versions = ctx.history().versions("alice")
     assert [v.kind for v in versions] == ["restore", "draft"] and versions[0].parent == vid
     meta, _diff = history.compare(versions[1].id, versions[0].id, alice)
     assert "内容相同" in meta
@@ -351,7 +351,7 @@ def test_compare_colours_changes(ctx: AppContext) -> None:
     history.draft = draft
     _chat, editor, *_r, state, _s, _f = draft_once(draft)
     draft.recheck(editor.replace("120个", "130个"), state)
-    new, old = [v.id for v in ctx.history().list("本机用户")]
+    new, old = [v.id for v in ctx.history().versions("本机用户")]
     meta, diff = history.compare(old, new, None)
     assert "<del>" in diff and "<ins>" in diff and "新增" in meta
 
@@ -377,7 +377,7 @@ def test_export_docx_and_markdown(ctx: AppContext) -> None:
     md_path, _m, _force, _pending = history.export_markdown([CURRENT], "", "", "", steps[-1][1] + "\n补充一句。", state2)
     md = Path(md_path).read_text(encoding="utf-8")
     assert "1500套" in md and "补充一句" in md
-    assert ctx.history().list("本机用户")[0].kind == "edit"  # the unsaved edit was saved first
+    assert ctx.history().versions("本机用户")[0].kind == "edit"  # the unsaved edit was saved first
 
 
 
@@ -419,7 +419,7 @@ def test_editor_over_the_limit_is_refused_in_chinese_and_nothing_is_saved(ctx: A
     assert len(ok) <= limit
     tab.check_editor(ok)
     annotated, *_rest = tab.recheck(ok, state)
-    assert ctx.history().list("本机用户")[0].text == ok and 'id="para-1"' in annotated
+    assert ctx.history().versions("本机用户")[0].text == ok and 'id="para-1"' in annotated
 
 
 def test_an_edit_is_saved_before_it_is_checked(ctx: AppContext) -> None:
@@ -428,7 +428,7 @@ def test_an_edit_is_saved_before_it_is_checked(ctx: AppContext) -> None:
     _c, editor, *_r, state, _s, _f = draft_once(tab)
     edited = editor + "\n全年新增口袋公园99个，投资5.6亿元。"
     state2, status = tab.save_edit(edited, state)
-    saved = ctx.history().list("本机用户")[0]
+    saved = ctx.history().versions("本机用户")[0]
     assert saved.text == edited and saved.kind == "edit" and saved.checks == {}
     assert f"版本 {saved.id}" in status
     _annotated, checks, _cites, state3, status3 = tab.render_edit(edited, state2)
@@ -612,7 +612,7 @@ def test_a_chat_turn_that_changes_nothing_does_not_turn_red_figures_green(seeded
     assert "需要复核" in status2 and "检查通过" not in status2
     assert checks2.count("要点和数字表里都没有") == 2
     assert annotated2.count('<mark class="m-bad"') == 2
-    latest = ctx.history().list("本机用户")[0]
+    latest = ctx.history().versions("本机用户")[0]
     assert latest.kind == "refine" and latest.checks["status"] == "needs_review"
     assert sorted(f["text"] for f in latest.checks["figures"]["unverified"]) == ["3300套", "5.6亿元"]
     assert sorted(flagged_values(tab, editor2, state2)) == ["3300套", "5.6亿元"]
@@ -624,7 +624,7 @@ def test_a_figure_the_writer_types_is_their_edit(ctx: AppContext) -> None:
     annotated, checks, _c, state2, _st = tab.recheck(editor + "\n全年新增口袋公园99个。", state)
     assert "99个" in checks and "出处：你的修改" in checks and "出处：要点1" in checks
     assert "无出处，" not in checks and '<mark class="m-bad"' not in annotated
-    assert ctx.history().list("本机用户")[0].checks["status"] == "ok"
+    assert ctx.history().versions("本机用户")[0].checks["status"] == "ok"
     assert flagged_values(tab, state2["text"], state2) == []
 
 
@@ -645,7 +645,7 @@ def test_confirm_is_recorded_shown_and_survives_restore(seeded: Any, tmp_path: P
     meta, _view = history_tab.open(state2["version"])
     assert "你确认过的数字" in meta and "3300套" in meta
     # restore the model's first version: the confirmation belongs to the section and stays
-    first = ctx.history().list("本机用户")[-1]
+    first = ctx.history().versions("本机用户")[-1]
     assert first.kind == "draft"
     out = history_tab.restore(first.id)
     _chat3, _editor3, _annotated3, checks3, _c3, state3, _st3, _f3, _tabs = out
@@ -667,7 +667,7 @@ def test_restoring_a_version_does_not_restore_green_checks(ctx: AppContext) -> N
                           checks={"status": "ok", "figures": {"unverified": []}}, parent=first)
     out = history_tab.restore(laundered)
     checks = out[3]
-    restored = hist.list("本机用户")[0]
+    restored = hist.versions("本机用户")[0]
     assert restored.kind == "restore" and restored.parent == laundered
     assert restored.checks["status"] == "needs_review"
     assert sorted(f["text"] for f in restored.checks["figures"]["unverified"]) == ["3300套", "5.6亿元"]

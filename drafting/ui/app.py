@@ -86,7 +86,7 @@ def build_app(settings: Settings, ctx: AppContext | None = None) -> gr.Blocks:
 
         demo.load(who, None, header, show_progress="hidden")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
-    demo.drafting_ctx = ctx  # type: ignore[attr-defined]
+    demo.drafting_ctx = ctx
     return demo
 
 

@@ -38,7 +38,7 @@ def ui_errors(fn: F) -> F:
             except DraftingError as exc:
                 raise convert(exc) from exc
 
-        return gen  # type: ignore[return-value]
+        return gen  # type: ignore[return-value]  # wraps() keeps fn's signature; mypy sees a new callable
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -47,7 +47,7 @@ def ui_errors(fn: F) -> F:
         except DraftingError as exc:
             raise convert(exc) from exc
 
-    return call  # type: ignore[return-value]
+    return call  # type: ignore[return-value]  # wraps() keeps fn's signature; mypy sees a new callable
 
 
 @dataclass

@@ -171,17 +171,17 @@ class CorpusTab:
 
     # ---- checks before a change (no outputs: a refusal is only a toast) ----------------------
     @ui_errors
-    def check_admin(self, request: gr.Request = None) -> None:  # type: ignore[assignment]
+    def check_admin(self, request: gr.Request | None = None) -> None:
         self.ctx.require_admin(self.ctx.user(request))
 
     @ui_errors
-    def check_upload(self, files: list[str] | None, request: gr.Request = None) -> None:  # type: ignore[assignment]
+    def check_upload(self, files: list[str] | None, request: gr.Request | None = None) -> None:
         self.ctx.require_admin(self.ctx.user(request))
         if not files:
             raise InputError(NO_FILES)
 
     @ui_errors
-    def check_remove(self, doc_id: str | None, request: gr.Request = None) -> None:  # type: ignore[assignment]
+    def check_remove(self, doc_id: str | None, request: gr.Request | None = None) -> None:
         self.ctx.require_admin(self.ctx.user(request))
         if not doc_id:
             raise InputError(NO_DOC)
@@ -216,7 +216,7 @@ class CorpusTab:
     @ui_errors
     def upload(
         self, files: list[str] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
         progress: Progress = gr.Progress(),  # noqa: B008 - Gradio injects progress through the default
     ) -> tuple[Any, ...]:
         user = self.ctx.user(request)
@@ -276,7 +276,7 @@ class CorpusTab:
     @ui_errors
     def remove(
         self, doc_id: str | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         user = self.ctx.user(request)
         self.ctx.require_admin(user)
@@ -290,7 +290,7 @@ class CorpusTab:
     @ui_errors
     def reindex(
         self,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
         progress: Progress = gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
         """Re-read every stored document's file (changed files are replaced) and rebuild the keyword index."""

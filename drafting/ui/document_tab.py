@@ -220,13 +220,13 @@ class DocumentTab:
 
     # ---- handlers ---------------------------------------------------------------------------
     @ui_errors
-    def list_documents(self, request: gr.Request = None) -> Any:  # type: ignore[assignment]
+    def list_documents(self, request: gr.Request | None = None) -> Any:
         user = self.ctx.user(request)
         return gr.update(choices=_doc_choices(self.ctx.history(), user))
 
     @ui_errors
     def start(self, doc_type: str, title: str, issuer: str, date: str,
-              request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+              request: gr.Request | None = None) -> tuple[Any, ...]:
         """Propose an outline from the store and save it as a new document."""
         user = self.ctx.user(request)
         if not (title or "").strip():
@@ -244,7 +244,7 @@ class DocumentTab:
                                                                   value=doc.id))
 
     @ui_errors
-    def open(self, doc_id: Any, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def open(self, doc_id: Any, request: gr.Request | None = None) -> tuple[Any, ...]:
         user = self.ctx.user(request)
         if doc_id in (None, ""):
             raise InputError("请先在“我的文稿”里选一篇，再点“打开”。")
@@ -254,7 +254,7 @@ class DocumentTab:
 
     @ui_errors
     def save_meta(self, doc_id: Any, title: str, issuer: str, date: str, node: str | None,
-                  request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+                  request: gr.Request | None = None) -> tuple[Any, ...]:
         user = self.ctx.user(request)
         doc = self._load(user, doc_id)
         doc.title, doc.issuer, doc.date = (title or "").strip(), (issuer or "").strip(), (date or "").strip()
@@ -273,49 +273,49 @@ class DocumentTab:
         return doc, user, selected
 
     @ui_errors
-    def move_up(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def move_up(self, doc_id: Any, node: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.move(str(node), -1))
         return self._render(user, doc, node, notes="已上移，序号已按新位置重排。")
 
     @ui_errors
-    def move_down(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def move_down(self, doc_id: Any, node: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.move(str(node), +1))
         return self._render(user, doc, node, notes="已下移，序号已按新位置重排。")
 
     @ui_errors
-    def remove(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def remove(self, doc_id: Any, node: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.remove(str(node)))
         return self._render(user, doc, None, notes="已从提纲中删除这一项（已起草的版本仍保存在“历史与导出”里）。")
 
     @ui_errors
     def add(self, doc_id: Any, node: str | None, level: Any, text: str,
-            request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+            request: gr.Request | None = None) -> tuple[Any, ...]:
         doc, user, new = self._edit(request, doc_id, node,
                                     lambda d: d.add(int(level or 2), text, after=node or None).session, need_node=False)
         return (*self._render(user, doc, new, notes=f"已添加“{esc(doc.heading_of(str(new)))}”。"), "")
 
     @ui_errors
     def rename(self, doc_id: Any, node: str | None, text: str,
-               request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+               request: gr.Request | None = None) -> tuple[Any, ...]:
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.rename(str(node), text))
         return (*self._render(user, doc, node, notes=f"已改为“{esc(doc.heading_of(str(node)))}”。"), "")
 
     @ui_errors
-    def refresh(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def refresh(self, doc_id: Any, node: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         if doc_id in (None, ""):
             return gr.update(), gr.update(), gr.update(), gr.update(), gr.update()
         user = self.ctx.user(request)
         return self._render(user, self._load(user, doc_id), node)
 
     @ui_errors
-    def pick(self, doc_id: Any, node: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def pick(self, doc_id: Any, node: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         """The selected node's heading and its section's inputs (要点 / 数字表) from its latest version."""
         if doc_id in (None, "") or not node:
             return NO_NODE, gr.update(), gr.update(), ""
         user = self.ctx.user(request)
         doc = self._load(user, doc_id)
         heading = doc.heading_of(node)
-        versions = self.ctx.history().list(user, limit=1, session=node)
+        versions = self.ctx.history().versions(user, limit=1, session=node)
         inputs = versions[0].inputs if versions else {}
         req = request_from_json(inputs)
         rows = [[f.name, f.value, f.unit, f.last] for f in req.figures] or [["", "", "", ""]]
@@ -336,7 +336,7 @@ class DocumentTab:
 
     @ui_errors
     def draft_node(self, doc_id: Any, node: str | None, bullets: str, table: Any, engine: str | None,
-                   request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+                   request: gr.Request | None = None) -> tuple[Any, ...]:
         """Draft the selected node with its numbered heading; the version goes into the node's session."""
         user = self.ctx.user(request)
         doc = self._load(user, doc_id)
@@ -347,7 +347,7 @@ class DocumentTab:
                            figures=figure_rows(table), doc_type=doc.doc_type)
         req.validate(self.ctx.settings)
         history = self.ctx.history()
-        previous = history.list(user, limit=1, session=node)
+        previous = history.versions(user, limit=1, session=node)
         parent = previous[0].id if previous else None
         try:
             result = draft(req, self.ctx.settings, engine=get_engine(self.ctx.settings, engine or None),
@@ -370,7 +370,7 @@ class DocumentTab:
 
     @ui_errors
     def continue_in_draft(self, doc_id: Any, node: str | None,
-                          request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+                          request: gr.Request | None = None) -> tuple[Any, ...]:
         """Open the node's accepted version in the 起草 tab: chat, edits and checks continue its session."""
         user = self.ctx.user(request)
         doc = self._load(user, doc_id)
@@ -408,9 +408,9 @@ class DocumentTab:
                 gr.update(visible=False))
 
     @ui_errors
-    def export(self, doc_id: Any, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def export(self, doc_id: Any, request: gr.Request | None = None) -> tuple[Any, ...]:
         return self._export(doc_id, request, confirm=False)
 
     @ui_errors
-    def export_anyway(self, doc_id: Any, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+    def export_anyway(self, doc_id: Any, request: gr.Request | None = None) -> tuple[Any, ...]:
         return self._export(doc_id, request, confirm=True)

@@ -230,7 +230,7 @@ class DraftTab:
         # 重新检查 and leaving the editor: save first, in a step of its own with no queue limit (one
         # SQLite insert, so it never waits behind another writer's check), then check and render, which
         # may queue.  A blur and a click racing are deduplicated per user in adopt_edit.
-        save = {"concurrency_limit": None, "show_progress": "hidden"}
+        save: dict[str, Any] = {"concurrency_limit": None, "show_progress": "hidden"}
         saved = [self.state, self.status]
         self.recheck_btn.click(self.check_editor, self.editor, None, show_progress="hidden").success(
             self.save_edit, [self.editor, self.state], saved, api_name="save_edit", **save
@@ -288,7 +288,7 @@ class DraftTab:
         if not state:
             return []
         history = self.ctx.history()
-        versions = history.list(user, limit=1_000_000, session=state["session"])
+        versions = history.versions(user, limit=1_000_000, session=state["session"])
         return [*session_sources(versions, pending),
                 *confirmation_sources(history.confirmations(user, state["session"]))]
 
@@ -305,7 +305,7 @@ class DraftTab:
             profile = None
         conf = conformance(text, profile) if profile is not None else None
         status = "ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms) else "needs_review"
-        data = {
+        data: dict[str, Any] = {
             "status": status,
             "figures": guard.to_json(),
             "terms": [t.to_json() for t in terms],
@@ -387,7 +387,7 @@ class DraftTab:
     @ui_errors
     def generate(
         self, heading: str, bullets: str, table: Any, doc_type: str, target: float, engine_name: str,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
         past: str = "",
     ) -> Iterator[tuple[Any, ...]]:
         user = self.ctx.user(request)
@@ -435,7 +435,7 @@ class DraftTab:
             with self._locks_lock:
                 lock = self._edit_locks[user]
             with lock:  # a blur and a click racing store one version, not two
-                latest = self.ctx.history().list(user, limit=1, session=state["session"])
+                latest = self.ctx.history().versions(user, limit=1, session=state["session"])
                 if latest and latest[0].text == text:  # saved already
                     state.update(version=latest[0].id, text=text)
                     return state
@@ -459,7 +459,7 @@ class DraftTab:
     @ui_errors
     def refine_turn(
         self, instruction: str, editor: str, chat_value: Any, state: dict[str, Any] | None, engine_name: str,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         user = self.ctx.user(request)
         state = self.adopt_edit(user, editor or "", state)
@@ -500,7 +500,7 @@ class DraftTab:
     @ui_errors
     def save_edit(
         self, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, Any]:
         """First step of 重新检查 and of leaving the editor: store the text at once, durably, with no
         checks and no rendering (:meth:`render_edit` follows), so a save never waits behind a check."""
@@ -518,7 +518,7 @@ class DraftTab:
     @ui_errors
     def render_edit(
         self, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Second step: check the saved text, store the checks with its version, render both panels."""
         user = self.ctx.user(request)
@@ -536,7 +536,7 @@ class DraftTab:
     @ui_errors
     def render_if_unchecked(
         self, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """After a save on leaving the editor: render only what that save stored."""
         if not (editor or "").strip() or not state or not state.get("unchecked") or editor != state.get("text"):
@@ -546,7 +546,7 @@ class DraftTab:
     @ui_errors
     def recheck(
         self, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """重新检查 in one call: :meth:`save_edit`, then :meth:`render_edit`."""
         if not (editor or "").strip():
@@ -557,7 +557,7 @@ class DraftTab:
     @ui_errors
     def autosave(
         self, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """On leaving the editor: save and re-check an edited draft; do nothing otherwise."""
         if not (editor or "").strip() or (state and editor == state.get("text")) or not has_words(editor):
@@ -605,7 +605,7 @@ class DraftTab:
     @ui_errors
     def flagged_choices(
         self, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> Any:
         """The figures of the draft that have no source, as choices for 确认 (none ticked)."""
         text = editor or (state or {}).get("text", "")
@@ -621,7 +621,7 @@ class DraftTab:
     @ui_errors
     def confirm(
         self, picked: list[str] | None, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Record the ticked figures as confirmed by the writer (history), then re-check."""
         user = self.ctx.user(request)

@@ -12,8 +12,8 @@ import gradio as gr
 
 from drafting.errors import ExportNeedsConfirmation, InputError
 from drafting.export import Section, safe_filename, to_docx, write_markdown
+from drafting.headings import heading_level
 from drafting.history import diff_versions
-from drafting.structure import heading_level
 from drafting.ui.common import AppContext, esc, ui_errors
 from drafting.ui.render import annotated_html, diff_html
 
@@ -120,7 +120,7 @@ class HistoryTab:
         self.refresh_btn.click(self.refresh, [draft.state], self.list_outputs, show_progress="minimal",
                                api_name="history")
         self.table.select(self.select_row, None, [self.pick, self.old, self.new], show_progress="hidden")
-        hidden = {"show_progress": "hidden"}
+        hidden: dict[str, Any] = {"show_progress": "hidden"}
         self.open_btn.click(self.check_pick, self.pick, None, **hidden).success(
             self.open, self.pick, [self.meta, self.view], show_progress="minimal"
         )
@@ -146,11 +146,11 @@ class HistoryTab:
     @ui_errors
     def refresh(
         self, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         user = self.ctx.user(request)
         history = self.ctx.history()
-        versions = history.list(user)
+        versions = history.versions(user)
         rows = [[v.id, _when(v.created), KIND_ZH.get(v.kind, v.kind), v.heading or "（无标题）", v.engine or "—",
                  len(v.text), _check_zh(v.checks)] for v in versions]
         choices = [(version_label(v), v.id) for v in versions]
@@ -173,11 +173,11 @@ class HistoryTab:
         )
 
     @ui_errors
-    def check_pick(self, vid: Any, request: gr.Request = None) -> None:  # type: ignore[assignment]
+    def check_pick(self, vid: Any, request: gr.Request | None = None) -> None:
         self._get(self.ctx.user(request), vid)
 
     @ui_errors
-    def check_pair(self, old: Any, new: Any, request: gr.Request = None) -> None:  # type: ignore[assignment]
+    def check_pair(self, old: Any, new: Any, request: gr.Request | None = None) -> None:
         user = self.ctx.user(request)
         self._get(user, old)
         self._get(user, new)
@@ -205,7 +205,7 @@ class HistoryTab:
     @ui_errors
     def open(
         self, vid: Any,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[str, str]:
         user = self.ctx.user(request)
         v = self._get(user, vid)
@@ -227,7 +227,7 @@ class HistoryTab:
     @ui_errors
     def compare(
         self, old: Any, new: Any,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[str, str]:
         user = self.ctx.user(request)
         a, b = self._get(user, old), self._get(user, new)
@@ -241,7 +241,7 @@ class HistoryTab:
     @ui_errors
     def restore(
         self, vid: Any,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         user = self.ctx.user(request)
         self._get(user, vid)
@@ -269,7 +269,7 @@ class HistoryTab:
                     state = self.draft.adopt_edit(user, text, dict(state))  # autosave the edit before exporting
                 parts.append((str((state or {}).get("request", {}).get("heading", "")), text, state))
             else:
-                versions = history.list(user, limit=1, session=key)
+                versions = history.versions(user, limit=1, session=key)
                 if versions:
                     parts.append((versions[0].heading, versions[0].text, {"session": key, "request": versions[0].inputs}))
         parts = [p for p in parts if (p[1] or "").strip()]
@@ -315,7 +315,7 @@ class HistoryTab:
     def export_anyway(
         self, fmt: str, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
         state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """仍然导出: the writer has seen the open problems and exports anyway."""
         if fmt not in ("docx", "md"):
@@ -325,13 +325,13 @@ class HistoryTab:
     @ui_errors
     def export_docx(
         self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         return self._export("docx", picked, title, issuer, date, editor, state, request)
 
     @ui_errors
     def export_markdown(
         self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         return self._export("md", picked, title, issuer, date, editor, state, request)

@@ -16,6 +16,7 @@ through ``launch(app_kwargs=…)``, see ``drafting.ui.app.launch_kwargs``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -257,10 +258,8 @@ class RequestGuard:
             hidden = [Path(p).name for p in paths if Path(p).name.startswith(".")]
             if hidden:
                 for p in paths:  # nothing of a refused upload stays in the temp folder
-                    try:
+                    with contextlib.suppress(OSError):
                         os.remove(p)
-                    except OSError:
-                        pass
                 quota.release(user, length)
                 names = "、".join(f"“{n}”" for n in hidden)
                 await self._answer(send, 400, HIDDEN_UPLOAD.format(names=names), text=True)

@@ -131,7 +131,7 @@ class BasisMarks:
     @ui_errors
     def mark(
         self, key: str, reason: str, state: dict[str, Any] | None,
-        request: gr.Request = None,  # type: ignore[assignment]
+        request: gr.Request | None = None,
     ) -> tuple[str, str]:
         from drafting.ledger import mark_key
 
@@ -198,7 +198,7 @@ class LedgerChart:
         if not series:
             return (series_frame([]), (f'<div class="checks empty">数字台账里没有“{esc(indicator)}”这一指标。'
                     "换个说法试试（如“棚改”），或先导入相关材料。</div>"), gr.skip())
-        who = issuer if issuer in series else next(iter(series))
+        who = issuer if issuer is not None and issuer in series else next(iter(series))
         facts = series[who]
         rows = "".join(
             f"<tr><td>{esc(f.label)}</td><td>{esc(f.indicator)}</td><td>{esc(f.raw)}{'（目标）' if f.target else ''}</td>"

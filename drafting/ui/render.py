@@ -71,15 +71,18 @@ def marks_for(text: str, guard: GuardReport, terms: Sequence[TermFinding]) -> li
         for d in places:
             if d.start is not None and d.end is not None:
                 marks.append(Mark(d.start, d.end, "m-ok", f"已核对：{f.raw}（{f.thing}）" + _from(f), 1))
-    for f in guard.unverified:
-        if f.start is not None and f.end is not None:
-            marks.append(Mark(f.start, f.end, "m-bad", f.message, 3))
-    for f in guard.to_verify:
-        if f.start is not None and f.end is not None:
-            marks.append(Mark(f.start, f.end, "m-term sev-hint", f.message, 2))
-    for d in guard.derived:
-        cls = "m-ok" if d.ok else "m-bad"
-        marks.append(Mark(d.start, d.end, cls, ("推算正确：" if d.ok else "推算有误：") + d.explanation, 2 if d.ok else 4))
+    for flag in guard.unverified:
+        if flag.start is not None and flag.end is not None:
+            marks.append(Mark(flag.start, flag.end, "m-bad", flag.message, 3))
+    for flag in guard.to_verify:
+        if flag.start is not None and flag.end is not None:
+            marks.append(Mark(flag.start, flag.end, "m-term sev-hint", flag.message, 2))
+    for dc in guard.derived:
+        if dc.start is None or dc.end is None:
+            continue
+        cls = "m-ok" if dc.ok else "m-bad"
+        note = ("推算正确：" if dc.ok else "推算有误：") + dc.explanation
+        marks.append(Mark(dc.start, dc.end, cls, note, 2 if dc.ok else 4))
     for t in terms:
         marks.append(Mark(t.start, t.end, f"m-term {SEVERITY_CLASS.get(t.severity, '')}",
                           f"提法（{t.severity}）：应为“{t.suggest}”。{t.reason}", 5))
@@ -150,7 +153,7 @@ def _where(index: ParagraphIndex, places: Iterable[Figure]) -> str:
     return "见第" + "、".join(str(p + 1) for p in paras) + "段" if paras else "已写入"
 
 
-def checks_html(
+def checks_html(  # noqa: C901  one panel section per kind of check, in the order shown
     text: str,
     guard: GuardReport | None,
     terms: Sequence[TermFinding] = (),
@@ -181,17 +184,19 @@ def checks_html(
             rows.append(_li("ok", "✓", label, src + "已用于推算增速"))
         else:
             rows.append(_li("ok", "✓", label, src + _where(index, places)))
-    for f in guard.missing:
-        if f.kind != "figure":  # dropped dates, rankings and cited documents: not in the figure rows above
-            rows.append(_li("bad", "✗", f.raw, f.message))
-    for f in guard.unverified:
-        para = index.of(f.start)
+    for flag in guard.missing:
+        if flag.kind != "figure":  # dropped dates, rankings and cited documents: not in the figure rows above
+            rows.append(_li("bad", "✗", flag.raw, flag.message))
+    for flag in guard.unverified:
+        para = index.of(flag.start)
         where = f"第{para + 1}段" if para is not None else "稿中"
-        rows.append(_li("bad", "？", f"{f.raw}（{f.thing}）" if f.thing else f.raw, f"{where}：{f.message}" + (CONFIRM_HINT if f.reason in ("not_given", "value") else "")))
-    for f in guard.to_verify:
-        para = index.of(f.start)
+        hint = CONFIRM_HINT if flag.reason in ("not_given", "value") else ""
+        label = f"{flag.raw}（{flag.thing}）" if flag.thing else flag.raw
+        rows.append(_li("bad", "？", label, f"{where}：{flag.message}" + hint))
+    for flag in guard.to_verify:
+        para = index.of(flag.start)
         where = f"第{para + 1}段" if para is not None else "稿中"
-        rows.append(_li("warn", "！", f.raw, f"{where}：{f.message}"))
+        rows.append(_li("warn", "！", flag.raw, f"{where}：{flag.message}"))
     counts = (f"提供 {len(guard.provided)} · 漏写 {len(guard.missing)} · 有问题 {len(guard.unverified)}"
               f" · 请核实 {len(guard.to_verify)}")
     out.append(f'<h4>数字核对 <span class="count">{counts}</span></h4>')
