@@ -333,9 +333,9 @@ def propose(store: CorpusStore, settings: Settings, doc_type: str, title: str) -
         node.children = [_node(2, k, kids, source, title) for k in kids]
     nodes = [n for n in nodes if n.text or n.children]
     # parts most past documents have and the backbone lacks, at their usual place
-    have = Counter(r for d in docs for r in {role_of(h) for h, _k in d.tree})
+    roles = Counter(r for d in docs for r in {role_of(h) for h, _k in d.tree})
     back_roles = [role_of(n.text) for n in nodes]
-    for role, n in have.items():
+    for role, n in roles.items():
         if role == TOPIC or role in back_roles or n * 2 < len(docs):
             continue
         donor = next(d for d in docs if any(role_of(h) == role for h, _k in d.tree))

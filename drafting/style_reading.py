@@ -240,7 +240,8 @@ def closing_frame(sentence: str) -> str:
 
 def body_lines(text: str) -> tuple[list[str], list[str]]:
     """(heading lines, body lines) of a chunk text or a draft."""
-    heads, body = [], []
+    heads: list[str] = []
+    body: list[str] = []
     for line in text.splitlines():
         s = line.strip(" \t\u3000\xa0")
         if not s:
