@@ -376,7 +376,7 @@ def test_history_survives_an_app_restart(seeded_store: Path, browser: Any, tmp_p
         page.click("#tab-history-button")
         wait_text(page, "history-table", "住房保障")
         page.click("#history-restore")
-        wait_text(page, "draft-status", "已打开版本")
+        wait_text(page, "draft-status", "已恢复版本")
         assert "1500套" in box(page, "draft-editor").input_value()
     finally:
         second.close()

@@ -31,7 +31,7 @@ from drafting.offline import bigrams
 from drafting.polish import check_length
 from drafting.provenance import confirmation_sources, figure_context, session_sources
 from drafting.style import conformance
-from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
+from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors, when
 from drafting.ui.ledger_view import BasisMarks, add_corpus, with_corpus
 from drafting.ui.render import annotated_html, checks_html, citations_html, paragraph_of
 
@@ -530,11 +530,23 @@ class DraftTab:
         if not text.strip() or not has_words(text):
             return gr.skip(), gr.skip()  # nothing worth a version; 重新检查 then says why (render_edit)
         if state and text == state.get("text"):
-            state["note"] = "稿件未改动。"
+            state["note"] = self._saved_note(user, state)
             return state, gr.skip()
         state = self.adopt_edit(user, text, state, checked=False)
         state["note"] = f"修改已自动保存为版本 {state['version']}。"
         return state, f"{state['note']}正在检查…"
+
+    def _saved_note(self, user: str, state: dict[str, Any]) -> str:
+        """What 重新检查 says of a text that is already the state's saved version: a writer's edit was
+        saved when they left the editor (so this click has nothing new to save), anything else is
+        that version unchanged."""
+        vid = state.get("version")
+        if vid is None:
+            return ""
+        version = self.ctx.history().get(user, int(vid))
+        if version is not None and version.kind == "edit":
+            return f"你的修改在离开编辑框时已自动保存为版本 {vid}，之后没有新的改动。"
+        return f"稿件与版本 {vid} 相同，没有新的改动需要保存。"
 
     @ui_errors
     def render_edit(
@@ -552,7 +564,7 @@ class DraftTab:
         guard, terms, conf = self._store_checks(user, state, text)
         note = state.pop("note", "")
         return (annotated_html(text, guard, terms), with_corpus(checks_html(text, guard, terms, conf), state.get("corpus")),
-                citations_html(state.get("citations", [])), state, f"已重新检查。{note}")
+                citations_html(state.get("citations", [])), state, f"{note}已重新检查，结果见右侧“检查结果”。")
 
     @ui_errors
     def render_if_unchecked(
@@ -585,21 +597,42 @@ class DraftTab:
             return (gr.skip(),) * 5
         return self.recheck(editor, state, request)
 
-    def open_version(self, version: Any) -> tuple[Any, ...]:
-        """Outputs that load a saved version into this tab (used by the 历史 tab)."""
+    @property
+    def input_fields(self) -> list[Any]:
+        """What the writer fills in: a restored version refills them (see :meth:`version_inputs`)."""
+        return [self.heading, self.bullets, self.figures, self.doc_type, self.target, self.past]
+
+    @staticmethod
+    def version_inputs(inputs: dict[str, Any] | None) -> tuple[Any, ...]:
+        """Values of :attr:`input_fields` for a saved version's inputs: its 标题, 要点 (one a line),
+        数字表 (an empty row when it had none), 文种, 目标字数 and 套写 source.  A pasted text had no
+        inputs: the fields are cleared, so no other section's inputs are left beside it."""
+        req = request_from_json(inputs)
+        figures = [[f.name, f.value, f.unit, f.last] for f in req.figures] or [["", "", "", ""]]
+        return req.heading, "\n".join(req.bullets), figures, req.doc_type, req.target_chars, req.past
+
+    def open_version(self, version: Any, parent: Any = None) -> tuple[Any, ...]:
+        """Outputs (:attr:`outputs`, then :attr:`input_fields`) that load a saved version into this tab
+        (used by the 历史 tab); ``parent``: the version a restored copy was made from."""
         req = request_from_json(version.inputs)
-        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "pasted")
+        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "past",
+                                                   "pasted")
                   if k in version.inputs}
         state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
                  "version": version.id, "engine": version.engine, "citations": list(version.citations)}
         guard, terms, conf, _d = self._checks(version.text, None, req, self._sources(version.user, state))
         add_corpus(self.ctx, _d, version.text, req, version.user)
         state["corpus"] = _d["corpus"]
-        chat = [{"role": "assistant", "content": esc(version.text)},
-                {"role": "assistant", "content": esc(f"已打开版本 {version.id}（{version.created}），可继续修改。")}]
+        if parent is not None:
+            said = (f"已恢复版本 {parent.id}（{when(parent.created)}保存），另存为新版本 {version.id}；"
+                    "标题、要点和数字表也已恢复为当时填写的内容，可继续修改。")
+        else:
+            said = f"已打开版本 {version.id}（{when(version.created)}保存），可继续修改。"
+        chat = [{"role": "assistant", "content": esc(version.text)}, {"role": "assistant", "content": esc(said)}]
         return (chat, version.text, annotated_html(version.text, guard, terms),
                 with_corpus(checks_html(version.text, guard, terms, conf), _d["corpus"]),
-                citations_html(version.citations), state, f"已打开版本 {version.id}。", gr.update(visible=False))
+                citations_html(version.citations), state, esc(said), gr.update(visible=False),
+                *self.version_inputs(version.inputs))
 
     def recheck_saved(self, user: str, version: Any) -> dict[str, Any]:
         """Re-check a saved version with its section's sources and store the result as its checks
