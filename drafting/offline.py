@@ -110,7 +110,7 @@ class OfflineEngine:
 
     def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]:
         raise EngineError(
-            "offline 引擎不能按自由指令改写。请用“压缩到N字”“改成一是二是三是”这类指令，"
+            "offline 引擎不能按自由指令改写。请用“压缩到300字”“改成一是二是三是”这类指令，"
             "或配置 openai / local 引擎后再试。"
         )
 

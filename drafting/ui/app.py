@@ -25,6 +25,7 @@ from drafting.ui.corpus_tab import CorpusTab
 from drafting.ui.draft_tab import DraftTab
 from drafting.ui.history_tab import HistoryTab
 from drafting.ui.http_guard import RequestGuard
+from drafting.ui.page import HEAD, gradio_i18n
 from drafting.ui.polish_tab import PolishTab
 from drafting.ui.theme import CSS, theme
 from drafting.users import (
@@ -112,6 +113,8 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
         "server_port": settings.port,
         "theme": theme(),
         "css": CSS,
+        "i18n": gradio_i18n(),  # Gradio's own words in Chinese under any browser language
+        "head": HEAD,  # Chinese for Gradio's few untranslatable words; one-click editing of the 数字表
         "footer_links": [],
         "run_history": False,
         "ssr_mode": False,

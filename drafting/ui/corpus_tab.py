@@ -103,7 +103,7 @@ class CorpusTab:
                 self.upload_status = gr.Markdown("", elem_id="corpus-upload-status")
                 self.results = gr.Dataframe(
                     headers=RESULT_HEADERS, value=[], label="本次导入结果", interactive=False, wrap=True,
-                    column_widths=["34%", "12%", "12%", "42%"], elem_id="corpus-results",
+                    column_widths=["34%", "12%", "12%", "42%"], buttons=[], elem_id="corpus-results",
                 )
             with gr.Column(scale=1, min_width=380, elem_classes="panel"):
                 gr.Markdown("#### 检索语料库", elem_classes="panel-title")
@@ -116,8 +116,10 @@ class CorpusTab:
                                     elem_id="corpus-hits")
         with gr.Column(elem_classes="panel"):
             gr.Markdown("#### 已入库文档", elem_classes="panel-title")
+            # every column in view at 1280 px: widths add up to the table's width, long titles wrap
             self.docs = gr.Dataframe(headers=DOC_HEADERS, value=[], interactive=False, wrap=True, max_height=420,
-                                     elem_id="corpus-docs")
+                                     column_widths=["14%", "27%", "6%", "9%", "7%", "7%", "10%", "20%"],
+                                     buttons=[], elem_id="corpus-docs")
             with gr.Row(equal_height=True):
                 self.doc_pick = gr.Dropdown([], label="选择文档", scale=4, elem_id="corpus-doc-pick")
                 self.remove_btn = gr.Button("删除所选文档", variant="stop", scale=1, min_width=120,

@@ -33,6 +33,7 @@ from drafting.provenance import confirmation_sources, figure_context, session_so
 from drafting.style import conformance
 from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors, when
 from drafting.ui.ledger_view import BasisMarks, add_corpus, with_corpus
+from drafting.ui.page import SINGLE_CLICK_EDIT
 from drafting.ui.render import annotated_html, checks_html, citations_html, paragraph_of
 
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
@@ -168,7 +169,7 @@ class DraftTab:
 
     def build(self) -> None:
         with gr.Row(equal_height=False, elem_classes="draft-top"):
-            with gr.Column(scale=3, min_width=300, elem_classes="panel"):
+            with gr.Column(scale=4, min_width=340, elem_classes="panel"):
                 gr.Markdown("#### 写什么", elem_classes="panel-title")
                 self.heading = gr.Textbox(label="标题或主题", placeholder="例：（三）城市更新", elem_id="draft-heading")
                 self.bullets = gr.Textbox(label="要点", placeholder=BULLETS_HINT, lines=6, max_lines=14, elem_id="draft-bullets")
@@ -178,10 +179,15 @@ class DraftTab:
                     datatype="str",
                     type="array",
                     row_count=1,
-                    column_count=4,
+                    # fixed: Gradio 6.31 ignores column_limits ("not yet implemented"); its table reads this
+                    column_count=(4, "fixed"),  # type: ignore[arg-type]
                     interactive=True,
                     label="数字表（可选，可加行）",
+                    # 指标 names are long: give them the widest column, so they stay in view
+                    column_widths=["38%", "22%", "16%", "24%"],
+                    buttons=[],  # Gradio titles its copy / fullscreen buttons in English only
                     elem_id="draft-figures",
+                    elem_classes=SINGLE_CLICK_EDIT,
                 )
                 with gr.Row():
                     self.doc_type = gr.Dropdown(DOC_TYPES, value=DOC_TYPES[0], label="文种", allow_custom_value=True,
@@ -194,9 +200,11 @@ class DraftTab:
                 self.engine_info = gr.HTML('<div class="engine-info">正在检查引擎…</div>', elem_id="engine-info")
                 self.generate_btn = gr.Button("生成初稿", variant="primary", elem_id="draft-generate")
                 self.fallback_btn = gr.Button("改用 offline 引擎重新生成", visible=False, elem_id="draft-fallback")
-            with gr.Column(scale=5, min_width=420):
+            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
+                # a title above the chat, not Gradio's label floating over the scrolled messages
+                gr.Markdown("#### 起草对话", elem_classes="panel-title")
                 self.chat = gr.Chatbot(
-                    label="起草对话",
+                    show_label=False,
                     height=540,
                     render_markdown=False,
                     placeholder=CHAT_PLACEHOLDER,
@@ -225,7 +233,7 @@ class DraftTab:
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 问题标注（绿色：已核对；红色：需复核；橙色：提法）", elem_classes="panel-title")
                 self.annotated = gr.HTML(annotated_html("", None), elem_id="draft-annotated")
-        with gr.Accordion("借用和可参考的往年段落（点“第N段”跳到稿件对应段落）", open=False, elem_id="draft-cites-acc"):
+        with gr.Accordion("借用和可参考的往年段落（点“第3段”这样的链接，跳到稿件中对应的段落）", open=False, elem_id="draft-cites-acc"):
             self.cites = gr.HTML(citations_html([]), elem_id="draft-cites")
         self.state = gr.State(None)
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 KIND_ZH = {"draft": "初稿", "refine": "对话修改", "edit": "手动修改", "partial": "中断稿", "restore": "恢复"}
 VERSION_HEADERS = ["编号", "时间", "类型", "标题", "引擎", "字数", "检查"]
-CURRENT = "current"
+CURRENT = "当前稿件"  # the value of the 起草页 draft in the export list (Gradio shows values as tooltips)
 NO_SECTIONS = "请先在“组成全文的各节”里勾选至少一节，再导出。"
 # characters XML 1.0 (so python-docx) cannot store: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F
 NOT_IN_WORD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -67,11 +67,11 @@ class HistoryTab:
 
     def build(self) -> None:
         with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
+            with gr.Column(scale=6, min_width=420, elem_classes="panel"):
                 gr.Markdown("#### 我的版本（每次生成、修改都已自动保存；点表格中的一行即可选中）", elem_classes="panel-title")
                 self.table = gr.Dataframe(headers=VERSION_HEADERS, value=[], interactive=False, wrap=True, max_height=380,
-                                          column_widths=["8%", "19%", "13%", "27%", "12%", "9%", "12%"],
-                                          elem_id="history-table")
+                                          column_widths=["9%", "19%", "12%", "24%", "13%", "10%", "13%"],
+                                          buttons=[], elem_id="history-table")
                 with gr.Row(equal_height=True):
                     self.pick = gr.Dropdown([], label="选中的版本", scale=4, elem_id="history-pick")
                     self.refresh_btn = gr.Button("刷新", scale=1, min_width=80, elem_id="history-refresh")
@@ -83,7 +83,7 @@ class HistoryTab:
                     self.old = gr.Dropdown([], label="旧版本", elem_id="history-old")
                     self.new = gr.Dropdown([], label="新版本", elem_id="history-new")
                 self.compare_btn = gr.Button("比较", elem_id="history-compare")
-            with gr.Column(scale=6, min_width=420, elem_classes="panel"):
+            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
                 self.meta = gr.Markdown("选中一个版本后点“查看”，或选两个版本后点“比较”。", elem_id="history-meta",
                                         elem_classes="history-meta")
                 self.view = gr.HTML("", elem_id="history-view")

@@ -41,6 +41,11 @@ def source_text(source: dict[str, Any] | None) -> str:
     return "出处：" + "；".join(f"{k}：{v}" for k, v in source.items() if v)
 
 
+def sid_zh(sid: str) -> str:
+    """A suggestion's id as the writer reads it: s3 → 建议3."""
+    return f"建议{sid[1:]}" if sid[:1] == "s" and sid[1:].isdigit() else sid
+
+
 def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = ()) -> str:
     if not suggestions:
         return '<div class="cites empty">粘贴文字后点“获取润色建议”，每条建议会在这里以修改痕迹显示。</div>'
@@ -51,7 +56,7 @@ def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = ()) 
         state = "已采纳" if s.id in accepted else "未采纳"
         source = source_text(s.source)
         out.append(
-            f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head"><span class="sid">{esc(s.id)}</span>'
+            f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head"><span class="sid">{esc(sid_zh(s.id))}</span>'
             f'<span class="tag">{KIND_ZH.get(s.kind, esc(s.kind))}</span><span>{state}</span>{flags}</div>'
             f"{diff_html(word_diff(s.original, s.suggestion))}"
             f'<div class="reason">理由：{esc(s.reason)}</div>'
@@ -64,7 +69,7 @@ def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = ()) 
 def choice_label(s: Suggestion) -> str:
     mark = " ⚑" if s.flags else ""
     short = s.suggestion if len(s.suggestion) <= 18 else s.suggestion[:18] + "…"
-    return f"{s.id}：{short}{mark}"
+    return f"{sid_zh(s.id)}：{short}{mark}"
 
 
 class PolishTab:

@@ -1,0 +1,45 @@
+"""What the app adds to Gradio's page: Gradio's own words in Chinese whatever language the browser
+asks for, and single-click editing of the 数字表.
+
+Gradio's frontend picks its built-in texts (the table menu 「在下方插入一行」, upload hints, 「清除」,
+「加载中」…) by the browser's language: an English browser got English.  :func:`gradio_i18n` hands
+Gradio the Chinese for every one of its keys under every language it knows, as flat keys
+(``dataframe.add_row_below``), which its lookup prefers to its own nested tables.  The Chinese is
+``drafting/data/gradio_zh.json``: Gradio 6.31's own zh-CN table, our wording where that reads
+badly to a writer, and Chinese for the keys it lacks (one entry per key of Gradio's English
+table).  A few words the frontend writes in English outside those tables (the progress line
+「processing | 4.0s」, the upload-limit error) are rewritten in the page by ``data/gradio_zh.js``;
+``data/table_click.js`` makes one click edit a cell of a table with the class ``single-click-edit``.
+Both go into the page's ``<head>`` (:data:`HEAD`).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import gradio as gr
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+TABLE = DATA / "gradio_zh.json"
+SCRIPTS = ("gradio_zh.js", "table_click.js")
+SINGLE_CLICK_EDIT = "single-click-edit"  # elem_classes of a table edited with one click
+# every language Gradio 6.31's frontend ships a table for (assets/core-*.js, "./lang/*.json")
+GRADIO_LOCALES = ("ar", "ca", "ckb", "de", "en", "es", "et", "eu", "fa", "fi", "fr", "he", "hi", "id", "ja", "ko",
+                  "lt", "nb", "nl", "pl", "pt-BR", "pt", "ro", "ru", "sv", "ta", "th", "tr", "uk", "ur", "uz",
+                  "zh-CN", "zh-TW")
+
+
+@cache
+def chinese() -> dict[str, str]:
+    """Gradio's translation keys → Chinese."""
+    return json.loads(TABLE.read_text(encoding="utf-8"))
+
+
+def gradio_i18n() -> gr.I18n:
+    """``launch(i18n=…)``: the same Chinese under every language Gradio knows."""
+    return gr.I18n(**{locale: chinese() for locale in GRADIO_LOCALES})
+
+
+HEAD = "\n".join(f"<script>\n{(DATA / name).read_text(encoding='utf-8')}\n</script>" for name in SCRIPTS)

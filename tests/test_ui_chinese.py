@@ -1,0 +1,180 @@
+"""No English reaches the writer (issue #12): every tab in a real Chromium whose browser language is
+en-US, with the figure table's menu open, a progress display and the upload-limit toast.
+
+Gradio's own words come from its translation tables by browser language, so an English browser
+got "Add row below", "processing | 4.0s", "File(s) exceed the maximum allowed size…".  Screenshots
+go to test-artifacts/ui/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_ui_browser import (  # noqa: F401 - fixtures shared with the main browser scenarios
+    BULLETS,
+    WAIT,
+    Served,
+    box,
+    browser,
+    seeded_store,
+    serve,
+    shot,
+    wait_text,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")]
+
+# Latin text a writer may legitimately see; everything else is a failure.  Keep it short:
+ALLOWED = re.compile(
+    r"GB/T ?9704(-2012)?"            # the national standard the export follows, written so in Chinese documents
+    r"|\b(Word|Markdown)\b"          # the export formats, by their product names
+    r"|\.?\b(docx|pdf|txt|md|CSV|TSV)\b"  # file formats and the extensions of the writer's own file names
+    r"|\b(offline|openai|local)\b"   # engine names the writer picks (the same names as the CLI's --engine)
+    r"|\b[0-9a-f]{16}\b"             # document numbers (编号) the writer copies into 套写
+    r"|\bDRAFTING_[A-Z_]+\b"          # setting names, which the writer passes on to whoever runs the server
+    r"|\d+(\.\d+)? ?[KMG]B\b"        # file sizes in an upload-limit message
+)
+# every visible text node, placeholder and tooltip on the page (hidden and screen-reader-only text aside)
+VISIBLE_TEXT = """() => {
+  const shown = (el) => {
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    return r.width > 1 && r.height > 1 && cs.visibility !== "hidden" && cs.display !== "none"
+      && parseFloat(cs.opacity || "1") > 0 && parseFloat(cs.fontSize) > 0 && !el.closest(".sr-only, [hidden]");
+  };
+  const out = [];
+  const it = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = it.nextNode(); n; n = it.nextNode()) {
+    const el = n.parentElement;
+    if (!el || ["SCRIPT", "STYLE", "NOSCRIPT", "TEXTAREA"].includes(el.tagName) || !n.nodeValue.trim()) continue;
+    if (shown(el)) out.push([n.nodeValue.trim(), (el.closest("[id]") || {}).id || el.tagName]);
+  }
+  // a checkbox's tooltip is its value, an internal id (a section id, a suggestion id): not a word
+  for (const el of document.querySelectorAll("[placeholder], [title]:not(input[type=checkbox])"))
+    for (const a of ["placeholder", "title"]) {
+      const v = el.getAttribute(a);
+      if (v && v.trim() && shown(el)) out.push([v.trim(), ((el.closest("[id]") || {}).id || el.tagName) + " @" + a]);
+    }
+  return out;
+}"""
+# what the status trackers and toasts showed at any moment (they come and go faster than a poll)
+RECORDER = """() => document.addEventListener("DOMContentLoaded", () => {
+  window.__shown = [];
+  new MutationObserver((records) => {
+    for (const r of records) {
+      for (const n of r.type === "characterData" ? [r.target] : [...r.addedNodes]) {
+        const el = n.nodeType === Node.TEXT_NODE ? n.parentElement : n;
+        const box = el && el.closest && el.closest("[data-testid=status-tracker], [data-testid=toast-text]");
+        // read once the page's own observers (the Chinese rewrite) have run, as it is painted
+        if (box) setTimeout(() => box.innerText.trim() && window.__shown.push(box.innerText.trim()), 0);
+      }
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+})"""
+
+
+def latin(texts: list[Any]) -> list[Any]:
+    """The texts with Latin letters left once the allowed words are taken out."""
+    return [t for t in texts if re.search(r"[A-Za-z]", ALLOWED.sub("", t[0] if isinstance(t, list) else t))]
+
+
+@pytest.fixture(scope="module")
+def small_upload_app(seeded_store: Path) -> Iterator[Served]:  # noqa: F811 - the imported fixture
+    """The app with Gradio's own upload limit at 2 KB, so its (English) refusal can be triggered."""
+    from drafting.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("drafting.ui.app.UPLOAD_LIMIT_MB", 0.002)
+        mp.setattr("drafting.ui.app.UPLOAD_LIMIT_FACTOR", 0)
+        served = serve(get_settings(store=seeded_store / "store", data_dir=seeded_store / "data-zh", engine="offline"))
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def en_page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the imported fixture
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1000})
+    context.add_init_script(f"({RECORDER})()")
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT)
+    yield pg
+    context.close()
+
+
+def no_english(page: Any, where: str) -> None:
+    found = latin(page.evaluate(VISIBLE_TEXT))
+    assert not found, f"{where}: English on screen: {found}"
+
+
+def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, tmp_path: Path) -> None:
+    page = en_page
+    page.goto(small_upload_app.url)
+    page.wait_for_selector("#draft-generate")
+    wait_text(page, "engine-info", "offline")
+    assert page.evaluate("navigator.language") == "en-US"
+    no_english(page, "起草")
+
+    # the figure table: one click edits a cell; its menu is in Chinese
+    page.locator("#draft-figures [data-testid=cell-0-0]").click()
+    page.wait_for_selector("#draft-figures [data-testid=cell-0-0] textarea")
+    page.keyboard.insert_text("城镇新增就业人数")
+    page.keyboard.press("Enter")
+    page.locator("#draft-figures [data-testid=cell-0-1]").click()
+    page.keyboard.insert_text("1.5")
+    page.keyboard.press("Enter")
+    page.locator("#draft-figures [data-testid=cell-0-0]").click()
+    page.locator("#draft-figures .cell-menu-button:visible").first.click()
+    page.wait_for_selector(".cell-menu")
+    assert "在下方插入一行" in page.locator(".cell-menu").inner_text()
+    no_english(page, "数字表菜单")
+    shot(page, "zh-01-figure-menu")
+    page.keyboard.press("Escape")
+
+    box(page, "draft-heading").fill("城市更新")
+    box(page, "draft-bullets").fill(BULLETS)
+    page.click("#draft-generate")
+    wait_text(page, "draft-checks", "数字核对")
+    wait_text(page, "draft-status", "已自动保存")
+    assert "城镇新增就业人数" in page.locator("#draft-checks").inner_text()  # the one-click edit reached the draft
+    no_english(page, "起草结果")
+    shot(page, "zh-02-draft")
+
+    # every tab there is (a tab added later is walked too)
+    tabs = page.locator("#main-tabs [role=tab]")
+    names = [tabs.nth(i).inner_text() for i in range(tabs.count())]
+    assert {"起草", "润色", "语料库", "历史与导出"} <= set(names)
+    for n, name in enumerate(names):
+        page.locator("#main-tabs [role=tab]", has_text=name).first.click()
+        page.wait_for_timeout(800)  # let the tab render; the check is on content, not on time
+        no_english(page, name)
+        shot(page, f"zh-03-tab-{n}")
+
+    page.locator("#main-tabs [role=tab]", has_text="润色").first.click()
+    box(page, "polish-text").fill("我们大力推进老旧小区改造，老百姓很满意。")
+    page.click("#polish-run")
+    page.wait_for_selector("#polish-cards .sugg")
+    no_english(page, "润色结果")
+
+    # 语料库: a progress display (re-index) and Gradio's upload-limit refusal
+    page.locator("#main-tabs [role=tab]", has_text="语料库").first.click()
+    page.click("#corpus-reindex")
+    wait_text(page, "corpus-docs-status", "索引")
+    big = tmp_path / "超大材料.txt"
+    big.write_text("很长的材料内容。" * 400, encoding="utf-8")
+    page.set_input_files("#corpus-files input[type=file]", [str(big)])
+    page.wait_for_selector("[data-testid=toast-text]:has-text('上传上限')")
+    no_english(page, "上传上限提示")
+    shot(page, "zh-04-upload-limit")
+    shown = list(dict.fromkeys(page.evaluate("window.__shown")))
+    assert any("秒" in s for s in shown), shown  # the progress display was seen
+    assert not latin(shown), f"progress or toast in English: {latin(shown)}"
+
+    page.locator("#main-tabs [role=tab]", has_text="历史").first.click()
+    wait_text(page, "history-table", "初稿")
+    no_english(page, "历史")
+    shot(page, "zh-05-history")
