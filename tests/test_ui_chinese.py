@@ -143,6 +143,13 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     assert "城镇新增就业人数" in page.locator("#draft-checks").inner_text()  # the one-click edit reached the draft
     no_english(page, "起草结果")
     shot(page, "zh-02-draft")
+    # the 指标 column shows a name, not 4 characters of it; every checks-panel icon sits beside its text
+    assert page.locator("#draft-figures [data-testid=cell-0-0]").bounding_box()["width"] >= 110
+    apart = page.evaluate("""() => [...document.querySelectorAll('#draft-checks li')].filter(li => {
+        const icon = li.querySelector('.icon'), main = li.querySelector('.main');
+        return icon && main && Math.abs(icon.getBoundingClientRect().top - main.getBoundingClientRect().top) > 4;
+      }).map(li => li.innerText)""")
+    assert not apart, apart
 
     # every tab there is (a tab added later is walked too)
     tabs = page.locator("#main-tabs [role=tab]")
@@ -162,6 +169,12 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
 
     # 语料库: a progress display (re-index) and Gradio's upload-limit refusal
     page.locator("#main-tabs [role=tab]", has_text="语料库").first.click()
+    wait_text(page, "corpus-docs", "市住建局")
+    # at 1280 px every column of 已入库文档 is inside the table's visible area, none scrolled off to the right
+    hidden = page.evaluate("""() => { const t = document.querySelector('#corpus-docs'), right = t.getBoundingClientRect().right;
+        return [...t.querySelectorAll('th')].filter(th => th.getBoundingClientRect().width > 0
+          && th.getBoundingClientRect().right > right + 1).map(th => th.innerText); }""")
+    assert not hidden, hidden
     page.click("#corpus-reindex")
     wait_text(page, "corpus-docs-status", "索引")
     big = tmp_path / "超大材料.txt"
@@ -177,4 +190,37 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     page.locator("#main-tabs [role=tab]", has_text="历史").first.click()
     wait_text(page, "history-table", "初稿")
     no_english(page, "历史")
+    lines = page.evaluate("""() => [...document.querySelectorAll('#history-table span')]
+        .filter(s => s.innerText.trim() === 'offline').map(s => s.getClientRects().length)""")
+    assert lines and set(lines) == {1}, lines  # 「offline」 on one line, not 「offli/ne」
     shot(page, "zh-05-history")
+
+
+def test_the_console_says_in_chinese_that_the_app_started_and_stopped(tmp_path: Path) -> None:
+    """`drafting serve`, stopped with Ctrl+C (SIGINT): every line it prints is Chinese (Gradio's own
+    stop line, "Keyboard interruption in main thread... closing server.", was English)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, free_port
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DRAFTING_DATA_DIR": str(tmp_path / "data"),
+           "DRAFTING_STORE": str(tmp_path / "store"), "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen([sys.executable, "-m", "drafting.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""  # blocks until the start line (or the end)
+        assert "拟稿助手已启动" in first, first
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=WAIT / 1000)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = [line for line in (first + rest).splitlines() if line.strip()]
+    assert any("已关闭" in line for line in lines), lines
+    # the address and the key to press are the only Latin a writer needs to read here
+    english = [line for line in lines if re.search(r"[A-Za-z]", re.sub(r"https?://\S+|Ctrl\+C", "", line))]
+    assert not english, english

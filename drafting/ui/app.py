@@ -11,6 +11,7 @@ import asyncio
 import math
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -179,5 +180,18 @@ def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
     accounts = "已启用账号登录" if ctx.users is not None else "单用户模式（仅本机）"
     print(f"拟稿助手已启动：http://{settings.host}:{settings.port}/ （{accounts}；按 Ctrl+C 停止）", flush=True)
     if not overrides.get("prevent_thread_lock"):
-        demo.block_thread()
+        serve_until_interrupted(demo)
     return demo
+
+
+def serve_until_interrupted(demo: gr.Blocks) -> None:
+    """Gradio's ``block_thread``, saying in Chinese that the app is stopping (Gradio's own says it
+    in English)."""
+    try:
+        while demo.is_running:
+            time.sleep(0.1)
+    except (KeyboardInterrupt, OSError):
+        print("收到停止指令（Ctrl+C），正在关闭拟稿助手…", flush=True)
+        if demo.server:
+            demo.server.close()
+        print("拟稿助手已关闭。", flush=True)
