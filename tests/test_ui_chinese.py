@@ -224,3 +224,29 @@ def test_the_console_says_in_chinese_that_the_app_started_and_stopped(tmp_path: 
     # the address and the key to press are the only Latin a writer needs to read here
     english = [line for line in lines if re.search(r"[A-Za-z]", re.sub(r"https?://\S+|Ctrl\+C", "", line))]
     assert not english, english
+
+
+def test_the_login_form_is_chinese_in_an_english_browser(seeded_store: Path, browser: Any,  # noqa: F811
+                                                         tmp_path: Path) -> None:
+    from drafting.settings import get_settings
+    from drafting.users import add_user
+
+    users = tmp_path / "users.json"
+    add_user(users, "alice", "alice-password")
+    served = serve(get_settings(store=seeded_store / "store", data_dir=tmp_path / "data", users_file=users))
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    try:
+        page.goto(served.url)
+        page.wait_for_selector("input[type=password]")
+        no_english(page, "登录页")
+        page.locator("input[type=text], input:not([type])").first.fill("alice")
+        page.locator("input[type=password]").fill("wrong-password")
+        page.locator("button[type=submit], form button").last.click()
+        page.wait_for_timeout(1500)  # the refusal is rendered; the check is on the text, not the time
+        no_english(page, "登录失败")
+        shot(page, "zh-06-login-refused")
+    finally:
+        context.close()
+        served.close()

@@ -648,7 +648,7 @@ def test_confirm_is_recorded_shown_and_survives_restore(seeded: Any, tmp_path: P
     first = ctx.history().list("本机用户")[-1]
     assert first.kind == "draft"
     out = history_tab.restore(first.id)
-    _chat3, _editor3, _annotated3, checks3, _c3, state3, _st3, _f3, _tabs = out
+    _chat3, _editor3, _annotated3, checks3, _c3, state3, _st3, _f3, *_inputs, _tabs = out
     assert "出处：你的确认" in checks3 and "5.6亿元" in checks3 and checks3.count("要点和数字表里都没有") == 1
     assert flagged_values(tab, state3["text"], state3) == ["5.6亿元"]
 

@@ -26,7 +26,7 @@ from drafting.ui.corpus_tab import CorpusTab
 from drafting.ui.draft_tab import DraftTab
 from drafting.ui.history_tab import HistoryTab
 from drafting.ui.http_guard import RequestGuard
-from drafting.ui.page import HEAD, gradio_i18n
+from drafting.ui.page import HEAD, LOGIN_CSS, gradio_i18n
 from drafting.ui.polish_tab import PolishTab
 from drafting.ui.theme import CSS, theme
 from drafting.users import (
@@ -130,7 +130,7 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
         kwargs["auth_message"] = (
             "请用管理员为您建立的账号登录拟稿助手。忘记密码请联系管理员重设。"
             "连续输错5次密码，该账号将暂停登录1分钟（再错则加倍）。"
-        )
+        ) + LOGIN_CSS  # the login form's own words in Chinese
         kwargs["app_kwargs"]["middleware"].insert(0, Middleware(ClientAddress))  # the limiter needs the client address
     return kwargs
 
