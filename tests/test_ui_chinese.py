@@ -132,7 +132,10 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     page.wait_for_selector(".cell-menu")
     assert "在下方插入一行" in page.locator(".cell-menu").inner_text()
     no_english(page, "数字表菜单")
-    shot(page, "zh-01-figure-menu")
+    from tests.test_ui_browser import ART
+
+    ART.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ART / "zh-01-figure-menu.png"))  # the viewport: a full-page shot closes the menu
     page.keyboard.press("Escape")
 
     box(page, "draft-heading").fill("城市更新")
@@ -186,6 +189,13 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     shown = list(dict.fromkeys(page.evaluate("window.__shown")))
     assert any("秒" in s for s in shown), shown  # the progress display was seen
     assert not latin(shown), f"progress or toast in English: {latin(shown)}"
+
+    # the client's own English errors a writer can meet (a full queue, a lost connection) are rewritten too
+    for english in ("This application is currently busy. Please try again. ", "Connection errored out. "):
+        page.evaluate("""t => { const d = document.createElement('div'); d.dataset.testid = 'toast-text';
+            d.className = 'probe'; d.textContent = t; document.body.append(d); }""", english)
+    page.wait_for_function("() => [...document.querySelectorAll('.probe')].every(d => !/[A-Za-z]/.test(d.innerText))")
+    page.evaluate("() => document.querySelectorAll('.probe').forEach(d => d.remove())")
 
     page.locator("#main-tabs [role=tab]", has_text="历史").first.click()
     wait_text(page, "history-table", "初稿")
@@ -243,7 +253,7 @@ def test_the_login_form_is_chinese_in_an_english_browser(seeded_store: Path, bro
         no_english(page, "登录页")
         page.locator("input[type=text], input:not([type])").first.fill("alice")
         page.locator("input[type=password]").fill("wrong-password")
-        page.locator("button[type=submit], form button").last.click()
+        page.locator("button.primary").last.click()
         page.wait_for_timeout(1500)  # the refusal is rendered; the check is on the text, not the time
         no_english(page, "登录失败")
         shot(page, "zh-06-login-refused")

@@ -178,16 +178,19 @@ def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
             detail=str(exc),
         ) from exc
     accounts = "已启用账号登录" if ctx.users is not None else "单用户模式（仅本机）"
-    print(f"拟稿助手已启动：http://{settings.host}:{settings.port}/ （{accounts}；按 Ctrl+C 停止）", flush=True)
-    if not overrides.get("prevent_thread_lock"):
-        serve_until_interrupted(demo)
+    started = f"拟稿助手已启动：http://{settings.host}:{settings.port}/ （{accounts}；按 Ctrl+C 停止）"
+    if overrides.get("prevent_thread_lock"):
+        print(started, flush=True)
+    else:
+        serve_until_interrupted(demo, started)
     return demo
 
 
-def serve_until_interrupted(demo: gr.Blocks) -> None:
-    """Gradio's ``block_thread``, saying in Chinese that the app is stopping (Gradio's own says it
-    in English)."""
+def serve_until_interrupted(demo: gr.Blocks, started: str) -> None:
+    """Print ``started``, then Gradio's ``block_thread``, saying in Chinese that the app is stopping
+    (Gradio's own says it in English).  A Ctrl+C from the moment the start line is out is caught here."""
     try:
+        print(started, flush=True)
         while demo.is_running:
             time.sleep(0.1)
     except (KeyboardInterrupt, OSError):

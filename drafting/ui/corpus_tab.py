@@ -108,7 +108,7 @@ class CorpusTab:
             with gr.Column(scale=1, min_width=380, elem_classes="panel"):
                 gr.Markdown("#### 检索语料库", elem_classes="panel-title")
                 with gr.Row(equal_height=True):
-                    self.query = gr.Textbox(show_label=False, placeholder="例：老旧小区改造 群众获得感", scale=4,
+                    self.query = gr.Textbox(label="检索内容", show_label=False, placeholder="例：老旧小区改造 群众获得感", scale=4,
                                             container=False, elem_id="corpus-query")
                     self.search_btn = gr.Button("检索", scale=1, min_width=80, elem_id="corpus-search")
                 self.k = gr.Slider(1, 20, value=5, step=1, label="返回条数", elem_id="corpus-k")

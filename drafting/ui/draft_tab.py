@@ -213,7 +213,7 @@ class DraftTab:
                     elem_id="draft-chat",
                 )
                 with gr.Row(equal_height=True):
-                    self.instruction = gr.Textbox(show_label=False, placeholder=REFINE_HINT, scale=5, container=False,
+                    self.instruction = gr.Textbox(label="修改要求", show_label=False, placeholder=REFINE_HINT, scale=5, container=False,
                                                   elem_id="draft-instruction")
                     self.send_btn = gr.Button("发送修改", scale=1, min_width=100, elem_id="draft-send")
                 self.status = gr.Markdown("", elem_id="draft-status", elem_classes="draft-status")
@@ -227,7 +227,7 @@ class DraftTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 编辑稿件", elem_classes="panel-title")
-                self.editor = gr.Textbox(show_label=False, lines=12, max_lines=30, placeholder="生成初稿后可在此直接修改。",
+                self.editor = gr.Textbox(label="编辑稿件", show_label=False, lines=12, max_lines=30, placeholder="生成初稿后可在此直接修改。",
                                          elem_id="draft-editor")
                 self.recheck_btn = gr.Button("重新检查", elem_id="draft-recheck")
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
