@@ -809,7 +809,7 @@ def test_recheck_after_leaving_the_editor_says_the_edit_was_saved_not_unchanged(
     assert saved != drafted and f"修改已自动保存为版本 {saved}" in status3
     *_p, _state4, status4 = tab.recheck(edited, state3)  # then the writer clicks 重新检查
     assert "未改动" not in status4
-    assert f"你的修改在离开编辑框时已自动保存为版本 {saved}" in status4 and "已重新检查" in status4
+    assert f"你的修改已自动保存为版本 {saved}" in status4 and "已重新检查" in status4
     assert ctx.history().count("本机用户") == 2
 
 

@@ -546,14 +546,14 @@ class DraftTab:
 
     def _saved_note(self, user: str, state: dict[str, Any]) -> str:
         """What 重新检查 says of a text that is already the state's saved version: a writer's edit was
-        saved when they left the editor (so this click has nothing new to save), anything else is
-        that version unchanged."""
+        saved already (leaving the editor saves it, so the click has nothing new to save), anything
+        else is that version unchanged."""
         vid = state.get("version")
         if vid is None:
             return ""
         version = self.ctx.history().get(user, int(vid))
         if version is not None and version.kind == "edit":
-            return f"你的修改在离开编辑框时已自动保存为版本 {vid}，之后没有新的改动。"
+            return f"你的修改已自动保存为版本 {vid}（离开编辑框时即保存），之后没有新的改动。"
         return f"稿件与版本 {vid} 相同，没有新的改动需要保存。"
 
     @ui_errors
