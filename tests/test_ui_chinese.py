@@ -203,6 +203,19 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     lines = page.evaluate("""() => [...document.querySelectorAll('#history-table span')]
         .filter(s => s.innerText.trim() === 'offline').map(s => s.getClientRects().length)""")
     assert lines and set(lines) == {1}, lines  # 「offline」 on one line, not 「offli/ne」
+
+    # restoring refills the inputs, the figure table included: on a fresh page, whose form is empty
+    page.reload()
+    page.wait_for_selector("#draft-generate")
+    assert box(page, "draft-heading").input_value() == ""
+    page.locator("#main-tabs [role=tab]", has_text="历史").first.click()
+    wait_text(page, "history-table", "初稿")
+    page.click("#history-restore")
+    wait_text(page, "draft-status", "已恢复版本")
+    wait_text(page, "draft-figures", "城镇新增就业人数")
+    assert box(page, "draft-heading").input_value() == "城市更新"
+    no_english(page, "恢复版本")
+    shot(page, "zh-07-restored")
     shot(page, "zh-05-history")
 
 
