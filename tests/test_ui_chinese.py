@@ -219,6 +219,30 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     shot(page, "zh-05-history")
 
 
+@pytest.mark.parametrize("locale", ["zh-HK", "fr-FR"])
+def test_other_browser_languages_show_no_english(small_upload_app: Served, browser: Any,  # noqa: F811
+                                                 locale: str) -> None:
+    """A language Gradio has no table for (zh-HK) falls back to English, so to our Chinese; one it has a
+    table for (fr) shows its own words (a deliberate limit, see drafting/ui/page.py), never English."""
+    context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    try:
+        page.goto(small_upload_app.url)
+        page.wait_for_selector("#draft-generate")
+        page.locator("#draft-figures [data-testid=cell-0-0]").click()
+        page.locator("#draft-figures .cell-menu-button:visible").first.click()
+        page.wait_for_selector(".cell-menu")
+        menu = page.locator(".cell-menu").inner_text()
+        if locale == "zh-HK":
+            assert "在下方插入一行" in menu
+            no_english(page, f"{locale} 数字表菜单")
+        else:
+            assert "Ajouter une ligne" in menu and "Add row" not in menu
+    finally:
+        context.close()
+
+
 def test_the_console_says_in_chinese_that_the_app_started_and_stopped(tmp_path: Path) -> None:
     """`drafting serve`, stopped with Ctrl+C (SIGINT): every line it prints is Chinese (Gradio's own
     stop line, "Keyboard interruption in main thread... closing server.", was English)."""
