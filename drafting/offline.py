@@ -62,7 +62,7 @@ class OfflineEngine:
 
     def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]:
         raise EngineError(
-            "offline 引擎不能按自由指令改写。请用“压缩到N字”“改成一是二是三是”这类指令，"
+            "offline 引擎不能按自由指令改写。请用“压缩到300字”“改成一是二是三是”这类指令，"
             "或配置 openai / local 引擎后再试。"
         )
 
@@ -73,7 +73,10 @@ class OfflineEngine:
     def revise(self, draft: str, instruction: str) -> tuple[str, str]:
         """(new text, note to the writer).  Raises :class:`EngineError` for what it cannot do."""
         if re.search(r"一是|二是|分条|列举|分点", instruction):
-            return to_enumeration(draft), "已改为“一是……二是……三是……”的列举形式。"
+            text = to_enumeration(draft)
+            if text.strip() == draft.strip() or "二是" not in text:
+                return text, "稿件里没有两项以上可以分开列举的并列事项，没有改成“一是……二是……”的形式。"
+            return text, "已改为“一是……二是……三是……”的列举形式。"
         m = re.search(r"(\d+)\s*字", instruction)
         if m or re.search(r"压缩|精简|缩短|简短", instruction):
             limit = int(m.group(1)) if m else int(len(draft) * 0.7)
@@ -137,9 +140,13 @@ def trim(draft: str, limit: int) -> tuple[str, str]:
             keep.remove(s)
     text = "".join(keep)
     out = f"{heading}\n{text}" if heading else text
+    dropped = len(sentences) - len(keep)
     if len(text) > limit:
-        return out, (
-            f"已删去不含数字的句子，正文仍有{len(text)}字，超过{limit}字："
-            "其余句子都含有您提供的数字，离线引擎不删数字，请手动压缩。"
-        )
-    return out, f"已压缩到{len(text)}字（不含标题）。"
+        done = f"已删去{dropped}句不含数字的句子，正文仍有" if dropped else "没有删去任何句子：正文有"
+        rest = "其余句子" if dropped else "每一句"
+        why = (f"{rest}都含有您提供的数字，离线引擎不删数字" if all(extract_figures(s) for s in keep)
+               else "只剩一句，离线引擎不再删减")
+        return out, f"{done}{len(text)}字，超过{limit}字：{why}，请手动压缩。"
+    if not dropped:
+        return out, f"正文{len(text)}字（不含标题），已在{limit}字以内，没有删去任何句子。"
+    return out, f"已删去{dropped}句不含数字的句子，压缩到{len(text)}字（不含标题）。"

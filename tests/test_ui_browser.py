@@ -5,6 +5,7 @@ Screenshots of the main screens go to test-artifacts/ui/ (git-ignored).
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -376,8 +377,13 @@ def test_history_survives_an_app_restart(seeded_store: Path, browser: Any, tmp_p
         page.click("#tab-history-button")
         wait_text(page, "history-table", "住房保障")
         page.click("#history-restore")
-        wait_text(page, "draft-status", "已打开版本")
+        wait_text(page, "draft-status", "已恢复版本")
         assert "1500套" in box(page, "draft-editor").input_value()
+        # issue #12: the inputs come back with the text, and the time reads 「11月28日 18:13」
+        assert box(page, "draft-heading").input_value() == "住房保障"
+        assert box(page, "draft-bullets").input_value() == "新开工保障性租赁住房1500套"
+        said = page.locator("#draft-chat").inner_text()
+        assert re.search(r"\d+月\d+日 \d\d:\d\d保存", said) and not re.search(r"\d{4}-\d\d-\d\dT", said)
     finally:
         second.close()
         context.close()

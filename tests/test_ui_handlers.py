@@ -648,7 +648,7 @@ def test_confirm_is_recorded_shown_and_survives_restore(seeded: Any, tmp_path: P
     first = ctx.history().versions("本机用户")[-1]
     assert first.kind == "draft"
     out = history_tab.restore(first.id)
-    _chat3, _editor3, _annotated3, checks3, _c3, state3, _st3, _f3, _tabs = out
+    _chat3, _editor3, _annotated3, checks3, _c3, state3, _st3, _f3, *_inputs, _tabs = out
     assert "出处：你的确认" in checks3 and "5.6亿元" in checks3 and checks3.count("要点和数字表里都没有") == 1
     assert flagged_values(tab, state3["text"], state3) == ["5.6亿元"]
 
@@ -745,3 +745,85 @@ def test_accept_all_leaves_flagged_suggestions_alone(ctx: AppContext) -> None:
     # and nothing arrives pre-ticked
     _st, choices, *_rest = tab.suggest("我们局搞好了住房保障这块，认真落实党中央国务院决策部署。", "offline")
     assert choices["value"] == []
+
+
+# ---- issue #12: restore refills the inputs; status messages say what really happened ----------
+def test_when_shows_month_day_and_minutes_in_local_time() -> None:
+    from datetime import UTC, datetime
+
+    from drafting.ui.common import when
+
+    local = datetime(2026, 11, 28, 18, 13, 22).astimezone()
+    assert when(local.isoformat(timespec="seconds"), now=datetime(2026, 12, 1)) == "11月28日 18:13"
+    assert when(local.isoformat(), now=datetime(2027, 1, 2)) == "2026年11月28日 18:13"
+    utc = datetime(2026, 11, 28, 10, 13, 22, tzinfo=UTC)  # shown in the server's local time
+    here = utc.astimezone()
+    assert when(utc.isoformat(), now=datetime(2026, 12, 1)) == f"{here.month}月{here.day}日 {here:%H:%M}"
+    assert when("不是时间") == "不是时间"
+
+
+def test_restoring_a_version_refills_heading_bullets_and_figures(ctx: AppContext) -> None:
+    draft, history = DraftTab(ctx), HistoryTab(ctx)
+    history.draft = draft
+    table = [["城镇新增就业", "1.5", "万人", "1.2"]]
+    steps = run(draft.generate("（二）城市更新", BULLETS, table, "半年总结", 600, "offline", None, "自动"))
+    chat, editor, *_r, state, _s, _f = steps[-1]
+    first = state["version"]
+    run(draft.refine_turn("改成一是二是三是", editor, chat, state, "offline"))
+    *outputs, tabs = history.restore(first)
+    chat2, editor2, *_rest = outputs[:8]
+    heading, bullets, figures, doc_type, target, past = outputs[8:]
+    assert len(outputs) == 8 + 6 and tabs.selected == "draft"
+    assert editor2 == editor
+    assert (heading, bullets, figures, doc_type, target, past) == (
+        "（二）城市更新", BULLETS, table, "半年总结", 600, "自动")
+    said = chat2[-1]["content"]
+    original = ctx.history().get("本机用户", first)
+    from drafting.ui.common import when
+
+    assert f"已恢复版本 {first}（{when(original.created)}保存）" in said
+    assert "T" not in said and "+00:00" not in said and "月" in said and "日 " in said
+    assert f"已恢复版本 {first}" in outputs[6]
+
+
+def test_restoring_a_pasted_text_clears_the_inputs(ctx: AppContext) -> None:
+    draft, history = DraftTab(ctx), HistoryTab(ctx)
+    history.draft = draft
+    draft.recheck("全市棚户区改造完成3300套。", None)
+    vid = ctx.history().list("本机用户")[0].id
+    *outputs, _tabs = history.restore(vid)
+    assert outputs[8:] == ["", "", [["", "", "", ""]], "工作总结", 400, ""]
+
+
+def test_recheck_after_leaving_the_editor_says_the_edit_was_saved_not_unchanged(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    _c, editor, *_r, state, _s, _f = draft_once(tab)
+    drafted = state["version"]
+    # 重新检查 on the draft as generated: nothing to save, and it says which version was checked
+    *_p, state1, status1 = tab.recheck(editor, state)
+    assert f"稿件与版本 {drafted} 相同" in status1 and "已重新检查" in status1
+    edited = editor + "\n全年新增口袋公园99个。"
+    state2, _saving = tab.save_edit(edited, state1)  # leaving the editor saves the edit ...
+    *_p, state3, status3 = tab.render_if_unchecked(edited, state2)  # ... and checks it
+    saved = state3["version"]
+    assert saved != drafted and f"修改已自动保存为版本 {saved}" in status3
+    *_p, _state4, status4 = tab.recheck(edited, state3)  # then the writer clicks 重新检查
+    assert "未改动" not in status4
+    assert f"你的修改已自动保存为版本 {saved}" in status4 and "已重新检查" in status4
+    assert ctx.history().count("本机用户") == 2
+
+
+def test_compressing_says_what_was_deleted_and_only_then(ctx: AppContext) -> None:
+    tab = DraftTab(ctx)
+    chat, editor, *_r, state, _s, _f = draft_once(tab)
+    roomy = run(tab.refine_turn(f"压缩到{len(editor) + 100}字", editor, chat, state, "offline"))[-1]
+    said = roomy[0][-1]["content"]
+    assert "已删去" not in said and "没有删去任何句子" in said
+    assert roomy[1] == editor
+    tight = run(tab.refine_turn("压缩到20字", editor, chat, state, "offline"))[-1]
+    said = tight[0][-1]["content"]
+    kept = tight[1]
+    from drafting.offline import split_sentences
+
+    dropped = len(split_sentences(editor.split("\n", 1)[1])) - len(split_sentences(kept.split("\n", 1)[1]))
+    assert dropped > 0 and f"已删去{dropped}句不含数字的句子" in said

@@ -11,6 +11,7 @@ import asyncio
 import math
 import os
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from drafting.ui.document_tab import DocumentTab
 from drafting.ui.draft_tab import DraftTab
 from drafting.ui.history_tab import HistoryTab
 from drafting.ui.http_guard import RequestGuard
+from drafting.ui.page import HEAD, LOGIN_CSS, gradio_i18n
 from drafting.ui.polish_tab import PolishTab
 from drafting.ui.theme import CSS, theme
 from drafting.users import (
@@ -117,6 +119,8 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
         "server_port": settings.port,
         "theme": theme(),
         "css": CSS,
+        "i18n": gradio_i18n(),  # Gradio's own words in Chinese under any browser language
+        "head": HEAD,  # Chinese for Gradio's few untranslatable words; one-click editing of the 数字表
         "footer_links": [],
         "run_history": False,
         "ssr_mode": False,
@@ -131,7 +135,7 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
         kwargs["auth_message"] = (
             "请用管理员为您建立的账号登录拟稿助手。忘记密码请联系管理员重设。"
             "连续输错5次密码，该账号将暂停登录1分钟（再错则加倍）。"
-        )
+        ) + LOGIN_CSS  # the login form's own words in Chinese
         kwargs["app_kwargs"]["middleware"].insert(0, Middleware(ClientAddress))  # the limiter needs the client address
     return kwargs
 
@@ -179,7 +183,23 @@ def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
             detail=str(exc),
         ) from exc
     accounts = "已启用账号登录" if ctx.users is not None else "单用户模式（仅本机）"
-    print(f"拟稿助手已启动：http://{settings.host}:{settings.port}/ （{accounts}；按 Ctrl+C 停止）", flush=True)
-    if not overrides.get("prevent_thread_lock"):
-        demo.block_thread()
+    started = f"拟稿助手已启动：http://{settings.host}:{settings.port}/ （{accounts}；按 Ctrl+C 停止）"
+    if overrides.get("prevent_thread_lock"):
+        print(started, flush=True)
+    else:
+        serve_until_interrupted(demo, started)
     return demo
+
+
+def serve_until_interrupted(demo: gr.Blocks, started: str) -> None:
+    """Print ``started``, then Gradio's ``block_thread``, saying in Chinese that the app is stopping
+    (Gradio's own says it in English).  A Ctrl+C from the moment the start line is out is caught here."""
+    try:
+        print(started, flush=True)
+        while demo.is_running:
+            time.sleep(0.1)
+    except (KeyboardInterrupt, OSError):
+        print("收到停止指令（Ctrl+C），正在关闭拟稿助手…", flush=True)
+        if demo.server:
+            demo.server.close()
+        print("拟稿助手已关闭。", flush=True)

@@ -9,6 +9,7 @@ import inspect
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -169,6 +170,20 @@ def normalise_chat(value: Any) -> list[dict[str, str]]:
 
 def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
+
+
+def when(stamp: str, now: datetime | None = None) -> str:
+    """A stored ISO time as the writer reads it, in the server's local time: 「11月28日 18:13」, with the
+    year in front when it is not this year (「2025年11月28日 18:13」).  A stamp that is not a time is
+    shown as it is."""
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    moment = moment.astimezone() if moment.tzinfo is not None else moment
+    now = now or datetime.now()
+    year = "" if moment.year == now.year else f"{moment.year}年"
+    return f"{year}{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
 def stream_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Iterator[tuple[str, Any]]:

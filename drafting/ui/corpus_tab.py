@@ -103,12 +103,12 @@ class CorpusTab:
                 self.upload_status = gr.Markdown("", elem_id="corpus-upload-status")
                 self.results = gr.Dataframe(
                     headers=RESULT_HEADERS, value=[], label="本次导入结果", interactive=False, wrap=True,
-                    column_widths=["34%", "12%", "12%", "42%"], elem_id="corpus-results",
+                    column_widths=["34%", "12%", "12%", "42%"], buttons=[], elem_id="corpus-results",
                 )
             with gr.Column(scale=1, min_width=380, elem_classes="panel"):
                 gr.Markdown("#### 检索语料库", elem_classes="panel-title")
                 with gr.Row(equal_height=True):
-                    self.query = gr.Textbox(show_label=False, placeholder="例：老旧小区改造 群众获得感", scale=4,
+                    self.query = gr.Textbox(label="检索内容", show_label=False, placeholder="例：老旧小区改造 群众获得感", scale=4,
                                             container=False, elem_id="corpus-query")
                     self.search_btn = gr.Button("检索", scale=1, min_width=80, elem_id="corpus-search")
                 self.k = gr.Slider(1, 20, value=5, step=1, label="返回条数", elem_id="corpus-k")
@@ -116,8 +116,10 @@ class CorpusTab:
                                     elem_id="corpus-hits")
         with gr.Column(elem_classes="panel"):
             gr.Markdown("#### 已入库文档", elem_classes="panel-title")
+            # every column in view at 1280 px: widths add up to the table's width, long titles wrap
             self.docs = gr.Dataframe(headers=DOC_HEADERS, value=[], interactive=False, wrap=True, max_height=420,
-                                     elem_id="corpus-docs")
+                                     column_widths=["14%", "27%", "6%", "9%", "7%", "7%", "10%", "20%"],
+                                     buttons=[], elem_id="corpus-docs")
             with gr.Row(equal_height=True):
                 self.doc_pick = gr.Dropdown([], label="选择文档", scale=4, elem_id="corpus-doc-pick")
                 self.remove_btn = gr.Button("删除所选文档", variant="stop", scale=1, min_width=120,

@@ -35,9 +35,10 @@ from drafting.engines import EngineError
 from drafting.errors import ExportNeedsConfirmation, InputError
 from drafting.export import safe_filename, to_docx
 from drafting.outline import DOC_TYPES, number, propose
-from drafting.ui.common import AppContext, esc, ui_errors
+from drafting.ui.common import AppContext, esc, ui_errors, when
 from drafting.ui.draft_tab import FIGURE_HEADERS, DraftTab, figure_rows
 from drafting.ui.history_tab import check_word_text
+from drafting.ui.page import SINGLE_CLICK_EDIT
 
 OUTLINE_HEADERS = ["标题（序号按位置自动编排）", "句式", "状态", "字数"]
 NO_DOCUMENT = "还没有打开文稿。请先在上方选文种、填标题，点“提出提纲并新建”，或从“我的文稿”里打开一篇。"
@@ -64,7 +65,7 @@ VIEW_CSS = """<style>
 
 
 def _doc_choices(history: Any, user: str) -> list[tuple[str, int]]:
-    return [(f"{title}（{doc_type}，{updated[5:16].replace('T', ' ')}）", did)
+    return [(f"{title}（{doc_type}，{when(updated)}）", did)
             for did, title, doc_type, updated in history.documents(user)]
 
 
@@ -132,6 +133,7 @@ class DocumentTab:
                 gr.Markdown("#### 提纲（增删、改名、调整顺序；序号自动编排）", elem_classes="panel-title")
                 self.outline = gr.Dataframe(headers=OUTLINE_HEADERS, value=[], interactive=False, wrap=True,
                                             column_widths=["54%", "24%", "12%", "10%"], max_height=720,
+                                            buttons=[],  # Gradio titles its copy / fullscreen buttons in English only
                                             elem_id="doc-outline")
                 self.node = gr.Dropdown([], label="提纲中的一项", elem_id="doc-node")
                 with gr.Row():
@@ -150,9 +152,13 @@ class DocumentTab:
                 gr.Markdown("#### 起草所选一项", elem_classes="panel-title")
                 self.node_heading = gr.Markdown(NO_NODE, elem_id="doc-node-heading")
                 self.bullets = gr.Textbox(label="要点（每行一条，含本期数字）", lines=5, max_lines=12, elem_id="doc-bullets")
-                self.figures = gr.Dataframe(headers=FIGURE_HEADERS, value=[["", "", "", ""]], datatype="str", type="array",
-                                            row_count=1, column_count=4, interactive=True, label="数字表（可选）",
-                                            elem_id="doc-figures")
+                self.figures = gr.Dataframe(
+                    headers=FIGURE_HEADERS, value=[["", "", "", ""]], datatype="str", type="array", row_count=1,
+                    column_count=(4, "fixed"),  # type: ignore[arg-type]  # Gradio 6.31's table reads this; the stub says int
+                    interactive=True, label="数字表（可选，可加行）",
+                    column_widths=["38%", "22%", "16%", "24%"],  # 指标 names are long: the widest column
+                    buttons=[],  # Gradio titles its copy / fullscreen buttons in English only
+                    elem_id="doc-figures", elem_classes=SINGLE_CLICK_EDIT)
                 with gr.Row():
                     self.draft_btn = gr.Button("起草此节", variant="primary", elem_id="doc-draft")
                     self.continue_btn = gr.Button("到起草页继续修改", elem_id="doc-continue")

@@ -33,8 +33,9 @@ from drafting.offline import bigrams
 from drafting.polish import check_length
 from drafting.provenance import confirmation_sources, figure_context, session_sources
 from drafting.style_score import conformance
-from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors
+from drafting.ui.common import AppContext, esc, normalise_chat, stream_call, ui_errors, when
 from drafting.ui.ledger_view import BasisMarks, add_corpus, with_corpus
+from drafting.ui.page import SINGLE_CLICK_EDIT
 from drafting.ui.render import annotated_html, checks_html, citations_html, paragraph_of
 
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
@@ -147,7 +148,7 @@ class DraftTab:
 
     def build(self) -> None:
         with gr.Row(equal_height=False, elem_classes="draft-top"):
-            with gr.Column(scale=3, min_width=300, elem_classes="panel"):
+            with gr.Column(scale=4, min_width=340, elem_classes="panel"):
                 gr.Markdown("#### 写什么", elem_classes="panel-title")
                 self.heading = gr.Textbox(label="标题或主题", placeholder="例：（三）城市更新", elem_id="draft-heading")
                 self.bullets = gr.Textbox(label="要点", placeholder=BULLETS_HINT, lines=6, max_lines=14, elem_id="draft-bullets")
@@ -157,10 +158,15 @@ class DraftTab:
                     datatype="str",
                     type="array",
                     row_count=1,
-                    column_count=4,
+                    # fixed: Gradio 6.31 ignores column_limits ("not yet implemented"); its table reads this
+                    column_count=(4, "fixed"),  # type: ignore[arg-type]
                     interactive=True,
                     label="数字表（可选，可加行）",
+                    # 指标 names are long: give them the widest column, so they stay in view
+                    column_widths=["38%", "22%", "16%", "24%"],
+                    buttons=[],  # Gradio titles its copy / fullscreen buttons in English only
                     elem_id="draft-figures",
+                    elem_classes=SINGLE_CLICK_EDIT,
                 )
                 with gr.Row():
                     self.doc_type = gr.Dropdown(DOC_TYPES, value=DOC_TYPES[0], label="文种", allow_custom_value=True,
@@ -173,9 +179,11 @@ class DraftTab:
                 self.engine_info = gr.HTML('<div class="engine-info">正在检查引擎…</div>', elem_id="engine-info")
                 self.generate_btn = gr.Button("生成初稿", variant="primary", elem_id="draft-generate")
                 self.fallback_btn = gr.Button("改用 offline 引擎重新生成", visible=False, elem_id="draft-fallback")
-            with gr.Column(scale=5, min_width=420):
+            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
+                # a title above the chat, not Gradio's label floating over the scrolled messages
+                gr.Markdown("#### 起草对话", elem_classes="panel-title")
                 self.chat = gr.Chatbot(
-                    label="起草对话",
+                    show_label=False,
                     height=540,
                     render_markdown=False,
                     placeholder=CHAT_PLACEHOLDER,
@@ -184,7 +192,7 @@ class DraftTab:
                     elem_id="draft-chat",
                 )
                 with gr.Row(equal_height=True):
-                    self.instruction = gr.Textbox(show_label=False, placeholder=REFINE_HINT, scale=5, container=False,
+                    self.instruction = gr.Textbox(label="修改要求", show_label=False, placeholder=REFINE_HINT, scale=5, container=False,
                                                   elem_id="draft-instruction")
                     self.send_btn = gr.Button("发送修改", scale=1, min_width=100, elem_id="draft-send")
                 self.status = gr.Markdown("", elem_id="draft-status", elem_classes="draft-status")
@@ -198,13 +206,13 @@ class DraftTab:
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 编辑稿件", elem_classes="panel-title")
-                self.editor = gr.Textbox(show_label=False, lines=12, max_lines=30, placeholder="生成初稿后可在此直接修改。",
+                self.editor = gr.Textbox(label="编辑稿件", show_label=False, lines=12, max_lines=30, placeholder="生成初稿后可在此直接修改。",
                                          elem_id="draft-editor")
                 self.recheck_btn = gr.Button("重新检查", elem_id="draft-recheck")
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 问题标注（绿色：已核对；红色：需复核；橙色：提法）", elem_classes="panel-title")
                 self.annotated = gr.HTML(annotated_html("", None), elem_id="draft-annotated")
-        with gr.Accordion("借用和可参考的往年段落（点“第N段”跳到稿件对应段落）", open=False, elem_id="draft-cites-acc"):
+        with gr.Accordion("借用和可参考的往年段落（点“第3段”这样的链接，跳到稿件中对应的段落）", open=False, elem_id="draft-cites-acc"):
             self.cites = gr.HTML(citations_html([]), elem_id="draft-cites")
         self.state = gr.State(None)
 
@@ -509,11 +517,23 @@ class DraftTab:
         if not text.strip() or not has_words(text):
             return gr.skip(), gr.skip()  # nothing worth a version; 重新检查 then says why (render_edit)
         if state and text == state.get("text"):
-            state["note"] = "稿件未改动。"
+            state["note"] = self._saved_note(user, state)
             return state, gr.skip()
         state = self.adopt_edit(user, text, state, checked=False)
         state["note"] = f"修改已自动保存为版本 {state['version']}。"
         return state, f"{state['note']}正在检查…"
+
+    def _saved_note(self, user: str, state: dict[str, Any]) -> str:
+        """What 重新检查 says of a text that is already the state's saved version: a writer's edit was
+        saved already (leaving the editor saves it, so the click has nothing new to save), anything
+        else is that version unchanged."""
+        vid = state.get("version")
+        if vid is None:
+            return ""
+        version = self.ctx.history().get(user, int(vid))
+        if version is not None and version.kind == "edit":
+            return f"你的修改已自动保存为版本 {vid}（离开编辑框时即保存），之后没有新的改动。"
+        return f"稿件与版本 {vid} 相同，没有新的改动需要保存。"
 
     @ui_errors
     def render_edit(
@@ -531,7 +551,7 @@ class DraftTab:
         guard, terms, conf = self._store_checks(user, state, text)
         note = state.pop("note", "")
         return (annotated_html(text, guard, terms), with_corpus(checks_html(text, guard, terms, conf), state.get("corpus")),
-                citations_html(state.get("citations", [])), state, f"已重新检查。{note}")
+                citations_html(state.get("citations", [])), state, f"{note}已重新检查，结果见右侧“检查结果”。")
 
     @ui_errors
     def render_if_unchecked(
@@ -564,21 +584,42 @@ class DraftTab:
             return (gr.skip(),) * 5
         return self.recheck(editor, state, request)
 
-    def open_version(self, version: Any) -> tuple[Any, ...]:
-        """Outputs that load a saved version into this tab (used by the 历史 tab)."""
+    @property
+    def input_fields(self) -> list[Any]:
+        """What the writer fills in: a restored version refills them (see :meth:`version_inputs`)."""
+        return [self.heading, self.bullets, self.figures, self.doc_type, self.target, self.past]
+
+    @staticmethod
+    def version_inputs(inputs: dict[str, Any] | None) -> tuple[Any, ...]:
+        """Values of :attr:`input_fields` for a saved version's inputs: its 标题, 要点 (one a line),
+        数字表 (an empty row when it had none), 文种, 目标字数 and 套写 source.  A pasted text had no
+        inputs: the fields are cleared, so no other section's inputs are left beside it."""
+        req = request_from_json(inputs)
+        figures = [[f.name, f.value, f.unit, f.last] for f in req.figures] or [["", "", "", ""]]
+        return req.heading, "\n".join(req.bullets), figures, req.doc_type, req.target_chars, req.past
+
+    def open_version(self, version: Any, parent: Any = None) -> tuple[Any, ...]:
+        """Outputs (:attr:`outputs`, then :attr:`input_fields`) that load a saved version into this tab
+        (used by the 历史 tab); ``parent``: the version a restored copy was made from."""
         req = request_from_json(version.inputs)
-        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "pasted")
+        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "past",
+                                                   "pasted")
                   if k in version.inputs}
         state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
                  "version": version.id, "engine": version.engine, "citations": list(version.citations)}
         guard, terms, conf, _d = self._checks(version.text, None, req, self._sources(version.user, state))
         add_corpus(self.ctx, _d, version.text, req, version.user)
         state["corpus"] = _d["corpus"]
-        chat = [{"role": "assistant", "content": esc(version.text)},
-                {"role": "assistant", "content": esc(f"已打开版本 {version.id}（{version.created}），可继续修改。")}]
+        if parent is not None:
+            said = (f"已恢复版本 {parent.id}（{when(parent.created)}保存），另存为新版本 {version.id}；"
+                    "标题、要点和数字表也已恢复为当时填写的内容，可继续修改。")
+        else:
+            said = f"已打开版本 {version.id}（{when(version.created)}保存），可继续修改。"
+        chat = [{"role": "assistant", "content": esc(version.text)}, {"role": "assistant", "content": esc(said)}]
         return (chat, version.text, annotated_html(version.text, guard, terms),
                 with_corpus(checks_html(version.text, guard, terms, conf), _d["corpus"]),
-                citations_html(version.citations), state, f"已打开版本 {version.id}。", gr.update(visible=False))
+                citations_html(version.citations), state, esc(said), gr.update(visible=False),
+                *self.version_inputs(version.inputs))
 
     def recheck_saved(self, user: str, version: Any) -> dict[str, Any]:
         """Re-check a saved version with its section's sources and store the result as its checks

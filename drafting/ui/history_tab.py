@@ -14,7 +14,7 @@ from drafting.errors import ExportNeedsConfirmation, InputError
 from drafting.export import Section, safe_filename, to_docx, write_markdown
 from drafting.headings import heading_level
 from drafting.history import diff_versions
-from drafting.ui.common import AppContext, esc, ui_errors
+from drafting.ui.common import AppContext, esc, ui_errors, when
 from drafting.ui.render import annotated_html, diff_html
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 KIND_ZH = {"draft": "初稿", "refine": "对话修改", "edit": "手动修改", "partial": "中断稿", "restore": "恢复"}
 VERSION_HEADERS = ["编号", "时间", "类型", "标题", "引擎", "字数", "检查"]
-CURRENT = "current"
+CURRENT = "当前稿件"  # the value of the 起草页 draft in the export list (Gradio shows values as tooltips)
 NO_SECTIONS = "请先在“组成全文的各节”里勾选至少一节，再导出。"
 # characters XML 1.0 (so python-docx) cannot store: C0 controls but tab/newline/CR, lone surrogates, U+FFFE/F
 NOT_IN_WORD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -38,12 +38,8 @@ def check_word_text(label: str, text: str) -> None:
         )
 
 
-def _when(created: str) -> str:
-    return created.replace("T", " ")[:16]
-
-
 def version_label(v: Any) -> str:
-    return f"#{v.id} · {_when(v.created)} · {KIND_ZH.get(v.kind, v.kind)} · {v.heading[:20] or '（无标题）'}"
+    return f"#{v.id} · {when(v.created)} · {KIND_ZH.get(v.kind, v.kind)} · {v.heading[:20] or '（无标题）'}"
 
 
 def _check_zh(checks: dict[str, Any]) -> str:
@@ -71,11 +67,11 @@ class HistoryTab:
 
     def build(self) -> None:
         with gr.Row(equal_height=False):
-            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
+            with gr.Column(scale=6, min_width=420, elem_classes="panel"):
                 gr.Markdown("#### 我的版本（每次生成、修改都已自动保存；点表格中的一行即可选中）", elem_classes="panel-title")
                 self.table = gr.Dataframe(headers=VERSION_HEADERS, value=[], interactive=False, wrap=True, max_height=380,
-                                          column_widths=["8%", "19%", "13%", "27%", "12%", "9%", "12%"],
-                                          elem_id="history-table")
+                                          column_widths=["9%", "19%", "12%", "24%", "13%", "10%", "13%"],
+                                          buttons=[], elem_id="history-table")
                 with gr.Row(equal_height=True):
                     self.pick = gr.Dropdown([], label="选中的版本", scale=4, elem_id="history-pick")
                     self.refresh_btn = gr.Button("刷新", scale=1, min_width=80, elem_id="history-refresh")
@@ -87,7 +83,7 @@ class HistoryTab:
                     self.old = gr.Dropdown([], label="旧版本", elem_id="history-old")
                     self.new = gr.Dropdown([], label="新版本", elem_id="history-new")
                 self.compare_btn = gr.Button("比较", elem_id="history-compare")
-            with gr.Column(scale=6, min_width=420, elem_classes="panel"):
+            with gr.Column(scale=5, min_width=420, elem_classes="panel"):
                 self.meta = gr.Markdown("选中一个版本后点“查看”，或选两个版本后点“比较”。", elem_id="history-meta",
                                         elem_classes="history-meta")
                 self.view = gr.HTML("", elem_id="history-view")
@@ -128,7 +124,7 @@ class HistoryTab:
             self.compare, [self.old, self.new], [self.meta, self.view], show_progress="minimal"
         )
         self.restore_btn.click(self.check_pick, self.pick, None, **hidden).success(
-            self.restore, self.pick, [*draft.outputs, tabs], show_progress="minimal"
+            self.restore, self.pick, [*draft.outputs, *draft.input_fields, tabs], show_progress="minimal"
         ).then(self.refresh, [draft.state], self.list_outputs, **hidden)
         export_inputs = [self.sections, self.title, self.issuer, self.date, draft.editor, draft.state]
         exports = ((self.docx_btn, self.export_docx, "export_docx"),
@@ -151,7 +147,7 @@ class HistoryTab:
         user = self.ctx.user(request)
         history = self.ctx.history()
         versions = history.versions(user)
-        rows = [[v.id, _when(v.created), KIND_ZH.get(v.kind, v.kind), v.heading or "（无标题）", v.engine or "—",
+        rows = [[v.id, when(v.created), KIND_ZH.get(v.kind, v.kind), v.heading or "（无标题）", v.engine or "—",
                  len(v.text), _check_zh(v.checks)] for v in versions]
         choices = [(version_label(v), v.id) for v in versions]
         latest = versions[0].id if versions else None
@@ -162,7 +158,7 @@ class HistoryTab:
         for session, heading, n, last in reversed(history.sessions(user)):
             if state and session == state.get("session"):
                 continue
-            sections.append((f"{heading[:24] or '（无标题）'} · {n}个版本 · {_when(last)}", session))
+            sections.append((f"{heading[:24] or '（无标题）'} · {n}个版本 · {when(last)}", session))
         default = [CURRENT] if state and state.get("text") else ([sections[-1][1]] if sections else [])
         return (
             rows,
@@ -211,7 +207,7 @@ class HistoryTab:
         v = self._get(user, vid)
         checks = v.checks or {}
         reasons = checks.get("reasons") or []
-        meta = (f"**版本 {v.id}** · {esc(_when(v.created))} · {KIND_ZH.get(v.kind, v.kind)} · 引擎 {esc(v.engine or '—')}"
+        meta = (f"**版本 {v.id}** · {esc(when(v.created))} · {KIND_ZH.get(v.kind, v.kind)} · 引擎 {esc(v.engine or '—')}"
                 f" · {len(v.text)} 字 · 检查：{_check_zh(checks)}")
         if v.parent:
             meta += f" · 由版本 {v.parent} 而来"
@@ -252,7 +248,7 @@ class HistoryTab:
             raise InputError(f"找不到版本 {vid}。请点“刷新”后重选。") from exc
         restored = history.get(user, new_id)
         restored.checks = self.draft.recheck_saved(user, restored)  # never the old row's (maybe laundered) checks
-        outputs = self.draft.open_version(restored)
+        outputs = self.draft.open_version(restored, history.get(user, int(vid)))
         return (*outputs, gr.Tabs(selected="draft"))
 
     # ---- export ---------------------------------------------------------------------------

@@ -58,6 +58,11 @@ def paragraph_no(text: str, pos: int) -> int:
     return sum(1 for line in text[: line_start(text, pos)].split("\n") if line.strip()) + 1
 
 
+def sid_zh(sid: str) -> str:
+    """A suggestion's id as the writer reads it: s3 → 建议3."""
+    return f"建议{sid[1:]}" if sid[:1] == "s" and sid[1:].isdigit() else sid
+
+
 def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = (), text: str = "") -> str:
     if not suggestions:
         return '<div class="cites empty">粘贴文字后点“获取润色建议”，每条建议会在这里以修改痕迹显示。</div>'
@@ -68,7 +73,7 @@ def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = (), 
         state = "已采纳" if s.id in accepted else "未采纳"
         source = source_text(s.source)
         out.append(
-            f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head"><span class="sid">{esc(s.id)}</span>'
+            f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head"><span class="sid">{esc(sid_zh(s.id))}</span>'
             f'<span class="tag">{KIND_ZH.get(s.kind, esc(s.kind))}</span><span>{state}</span>{flags}</div>'
             + (context_html(text, s) if text else "")
             + f"{diff_html(word_diff(s.original, s.suggestion))}"
@@ -87,7 +92,7 @@ def choice_label(s: Suggestion, text: str = "") -> str:
     if text and len(s.original) <= 8:
         before, original, after = context(text, s, width=6)
         where = f"（{before}「{original}」{after}）"
-    return f"{s.id}：{short}{where}{mark}"
+    return f"{sid_zh(s.id)}：{short}{where}{mark}"
 
 
 class PolishTab:

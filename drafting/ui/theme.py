@@ -34,8 +34,9 @@ CSS = """
 .checks ul { list-style: none; padding: 0; margin: 4px 0 10px; }
 .checks li { display: flex; flex-wrap: wrap; gap: 6px; align-items: baseline; padding: 4px 8px; margin: 3px 0;
   border-radius: 6px; font-size: 14px; line-height: 1.5; }
-.checks li .icon { font-weight: 700; min-width: 1.2em; }
-.checks li .main { flex: 1 1 0; min-width: 0; }  /* a long note wraps beside its icon, never under it */
+.checks li .icon { font-weight: 700; min-width: 1.2em; flex: none; }
+/* the text shrinks beside its icon instead of wrapping under it (which left the icon alone on a line) */
+.checks li .main { flex: 1 1 0; min-width: 0; }
 .checks li .note { color: #555; font-size: 13px; flex-basis: 100%; padding-left: 1.8em; }
 .checks li.ok { background: #e8f5e9; color: #1b5e20; }
 .checks li.bad { background: #fdecea; color: #b71c1c; }
@@ -91,6 +92,9 @@ CSS = """
 .sugg .ctx mark.ctx-hit { background: #fff3c4; color: #222; padding: 0 1px; border-radius: 2px; }
 .sugg .ctx .ctx-where { color: #888; margin-left: 4px; }
 .history-meta { font-size: 13px; color: #555; }
+/* table cells break Chinese between characters, never a Latin word (「offli/ne」) */
+#history-table [role=gridcell] span, #corpus-docs [role=gridcell] span, #corpus-results [role=gridcell] span,
+#history-table th span, #corpus-docs th span { word-break: normal !important; overflow-wrap: normal !important; }
 .style-summary { white-space: pre-wrap; line-height: 1.8; font-size: 14px; }
 """
 
@@ -101,4 +105,9 @@ CSS += """
 .toast-title.error::before { content: "出错了"; }
 .toast-title.warning::before { content: "请注意"; }
 .toast-title.info::before, .toast-title.success::before { content: "提示"; }
+"""
+
+CSS += """
+/* Gradio's table cell menu above the blocks below it (their labels showed through the menu) */
+.cell-menu { z-index: 1000 !important; }
 """
