@@ -790,7 +790,7 @@ def test_restoring_a_pasted_text_clears_the_inputs(ctx: AppContext) -> None:
     draft, history = DraftTab(ctx), HistoryTab(ctx)
     history.draft = draft
     draft.recheck("全市棚户区改造完成3300套。", None)
-    vid = ctx.history().list("本机用户")[0].id
+    vid = ctx.history().versions("本机用户")[0].id
     *outputs, _tabs = history.restore(vid)
     assert outputs[8:] == ["", "", [["", "", "", ""]], "工作总结", 400, ""]
 
