@@ -149,8 +149,7 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:  # noqa: 
             if not hit:
                 n_values = len({round(g.value, 9) for g in same.get(f.indicator, [])})
                 res["misses"].append(("inconsistent", "ambiguous" if n_values > 1 else "", chunk.title,
-                                      f.indicator,
-                                      raw, new, ""))
+                                      f.indicator, raw, new, ""))
     from collections import Counter
 
     res["miss_reasons"] = dict(Counter(f"{m[0]}:{m[1] or 'other'}" for m in res["misses"]))

@@ -45,8 +45,7 @@ from .headings import heading_level
 from .numerals import cn_digits_to_int, cn_to_int
 
 __all__ = ["Section", "build_docx", "normalize_date", "open_problems", "safe_filename", "signature_indents",
-           "to_docx", "to_markdown",
-           "write_markdown"]
+           "to_docx", "to_markdown", "write_markdown"]
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"

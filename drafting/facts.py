@@ -230,7 +230,6 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
             period_word = pm.group()
         out.append(
             Fact(f, indicator, frozenset(quals), qwords, direction, base, _PERIODS.get(period_word, ""),
-                 period_word,
-                 inherited, text.count("\n", 0, f.start))
+                 period_word, inherited, text.count("\n", 0, f.start))
         )
     return out

@@ -330,8 +330,7 @@ class History:
                 "UPDATE versions SET kind = ?, text = ?, engine = ?, inputs = ?, citations = ?, checks = ? "
                 "WHERE id = ? AND user = ?",
                 (kind, text, engine, _dumps(inputs or {}), _dumps(list(citations or [])),
-                 _dumps(checks or {}),
-                 int(version_id), user),
+                 _dumps(checks or {}), int(version_id), user),
             )
             return cur.rowcount == 1
 
@@ -483,8 +482,7 @@ class History:
         if r is None:
             return None
         return StoredDocument(r["id"], r["doc_type"], r["title"], r["issuer"], r["date"],
-                              json.loads(r["outline"]),
-                              r["created"], r["updated"])
+                              json.loads(r["outline"]), r["created"], r["updated"])
 
     def documents(self, user: str) -> list[tuple[int, str, str, str]]:
         """``(id, title, doc_type, last saved)`` of the user's documents, newest first."""

@@ -62,8 +62,7 @@ ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("总体要求", ("总体要求", "指导思想", "工作目标", "基本原则", "目标任务")),
     ("保障", ("保障措施", "组织领导", "工作要求", "组织保障")),
     ("成效", ("工作开展情况", "主要工作", "工作成效", "工作回顾", "主要做法", "取得成效", "基本情况",
-              "工作情况",
-              "主要成效", "工作进展")),
+              "工作情况", "主要成效", "工作进展")),
 )
 TOPIC = "主体"
 
@@ -268,8 +267,7 @@ def past_documents(store: CorpusStore, store_types: tuple[str, ...],
     meta: dict[str, dict[str, Any]] = {}
     for _id, text, m in store._iter_rows(["metadatas", "documents"], where={"doc_id": {"$in": ids}}):
         rows.setdefault(m["doc_id"], []).append((int(m.get("position", 0)),
-                                                 json.loads(m.get("heading_path", "[]")),
-                                                 text or ""))
+                                                 json.loads(m.get("heading_path", "[]")), text or ""))
         meta[m["doc_id"]] = m
     out = []
     for doc_id, chunks in rows.items():

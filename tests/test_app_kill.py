@@ -184,8 +184,7 @@ def test_kill_9_mid_draft_loses_no_saved_draft_and_leaves_no_half_row(tmp_path: 
     env = _env(tmp_path)
     # the store is built by the CLI in its own process before the app starts
     subprocess.run([sys.executable, "-m", "drafting.cli", "ingest", str(tmp_path / "corpus")], cwd=ROOT,
-                   env=env,
-                   check=True, capture_output=True)
+                   env=env, check=True, capture_output=True)
     stub = OpenAIStub().start()
     try:
         env.update(DRAFTING_LLM_BASE_URL=stub.base_url, DRAFTING_LLM_MODEL="stub", DRAFTING_LLM_RETRIES="0")

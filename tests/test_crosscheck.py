@@ -56,8 +56,7 @@ def test_an_outline_level_heading_inside_a_section_is_out_of_place() -> None:
 def test_sections_drafted_on_their_own_raise_no_numbering_warning() -> None:
     # （二） drafted alone is numbered by its place in the outline: nothing to say
     parts = [Part("一、工作开展情况", 1, ""), Part("（一）住房保障", 2, "正文。"),
-             Part("（二）城市更新", 2, "正文。"),
-             Part("二、存在问题", 1, "正文。")]
+             Part("（二）城市更新", 2, "正文。"), Part("二、存在问题", 1, "正文。")]
     assert check_document(parts) == []
 
 

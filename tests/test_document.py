@@ -198,8 +198,7 @@ def test_export_follows_the_outline_not_creation_time(tmp_path: Path) -> None:
     path = to_docx(doc.title, sections, tmp_path / "doc.docx", issuer=doc.issuer, date=doc.date)
     paras = [p.text for p in docx.Document(str(path)).paragraphs if p.text]
     assert paras[:5] == ["市住建局2024年工作总结", "一、工作开展情况", "（一）住房保障",
-                         "新开工保障性住房1200套。",
-                         "（二）城市更新"]
+                         "新开工保障性住房1200套。", "（二）城市更新"]
     assert paras[-2:] == ["市住房和城乡建设局", "2024年12月20日"]
     # reorder: 城市更新 becomes （一）; its draft's own "（二）城市更新" line is not printed
     doc.move(renewal.session, -1)

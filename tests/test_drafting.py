@@ -111,8 +111,7 @@ def test_openai_draft_correct_figures(seeded: Any, stub: OpenAIStub) -> None:
     deltas: list[str] = []
     settings = _llm_settings(seeded, stub)
     result = draft(DraftRequest(heading="城市更新", bullets=BULLETS[:2]), settings,
-                   engine=OpenAIEngine(settings),
-                   on_delta=deltas.append)
+                   engine=OpenAIEngine(settings), on_delta=deltas.append)
     assert len(deltas) > 3 and "".join(deltas).strip() == text
     assert result.status == "ok" and result.engine == "openai"
     sent = stub.requests[-1]["body"]

@@ -225,8 +225,7 @@ def test_profile_shapes_the_prompt_and_the_offline_openers(mixed: Any) -> None:
     assert profile.docs == 7
     # offline: no opener is invented any more; the only words lent are house phrases (≥3 documents)
     out = draft(DraftRequest(heading="城市更新", bullets=["老旧小区改造完成120个"]), settings,
-                engine=OfflineEngine(),
-                store=store)
+                engine=OfflineEngine(), store=store)
     assert "老旧小区改造完成120个" in out.text and set(out.provenance) <= {"bullet", "phrase", "connective"}
     stub = OpenAIStub().start()
     try:

@@ -183,8 +183,7 @@ def test_signature_issuer_centred_over_the_date_four_characters_from_the_right(b
 
 
 @pytest.mark.parametrize(("issuer", "date"), [("住建局", "2024年12月31日"),
-                                              ("某某市住房和城乡建设局", "2024年7月1日"),
-                                              ("市住建局", "")])
+                                              ("某某市住房和城乡建设局", "2024年7月1日"), ("市住建局", "")])
 def test_signature_geometry_for_short_and_long_offices(tmp_path, issuer: str, date: str) -> None:  # type: ignore[no-untyped-def]
     path = to_docx("标题", [Section("", "正文。")], tmp_path / "s.docx", issuer=issuer, date=date)
     paras = docx.Document(str(path)).paragraphs
@@ -251,8 +250,7 @@ def test_section_heading_rules(tmp_path: Path) -> None:
     doc = docx.Document(str(to_docx("标题", sections, out)))
     texts = [p.text for p in doc.paragraphs]
     assert texts == ["标题", "", "工作回顾", "全年完成投资3.2亿元。", "（一）住房保障", "新建保障房1200套。",
-                     "正文。",
-                     "二、下步打算", "持续发力。"]
+                     "正文。", "二、下步打算", "持续发力。"]
     assert _east_asia(_para(doc, "工作回顾").runs[0]) == "黑体"
     assert _east_asia(_para(doc, "二、下步打算").runs[0]) == "黑体"
 
@@ -296,8 +294,7 @@ def test_markdown_escapes() -> None:
                                   "不是引用")])
     blocks = md.rstrip("\n").split("\n\n")
     assert blocks == ["完成投资\\*.\\*亿元，增长\\*%。", "#### 1\\. 第三级标题", "模型加的井号",
-                      "\\- 不是列表",
-                      "\\> 不是引用"]
+                      "\\- 不是列表", "\\> 不是引用"]
 
 
 # ---------------------------------------------------------------------------------------------

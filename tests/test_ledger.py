@@ -233,8 +233,7 @@ def test_cli_ledger_lists_values_over_time(store_both: CorpusStore, monkeypatch:
 
 
 def test_cli_check_reports_the_ledger(store_both: CorpusStore, monkeypatch: pytest.MonkeyPatch,
-                                      tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DRAFTING_STORE", str(store_both.settings.store))
     f = tmp_path / "稿件.txt"
     f.write_text("上半年完成棚户区改造3300套。", encoding="utf-8")

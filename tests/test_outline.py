@@ -28,8 +28,7 @@ def test_summary_outline_follows_the_bureaus_summaries(seeded: Any) -> None:
     problems = outline.nodes[1].children
     # （三） sits inside a merged chunk's text, not in any heading path: it is found all the same
     assert [c.text for c in problems] == ["党建成效还不够明显", "重点工作推进还有差距",
-                                          "遗留问题化解任重道远",
-                                          "安全生产管理还有弱项"]
+                                          "遗留问题化解任重道远", "安全生产管理还有弱项"]
     assert sorted(outline.basis) == ["市住建局2023年上半年工作总结", "某市住建局2022年文明创建工作总结"]
     assert all(n.source == "市住建局2023年上半年工作总结" for n in outline.flat())
     assert "2篇往年材料" in outline.notes[0]

@@ -494,8 +494,7 @@ def test_a_session_hash_serves_only_its_own_user(served: Served) -> None:
     assert r.status_code == 401 and "重新登录" in r.json()["detail"]
     for call in (lambda: httpx.post(base + "cancel", json=body, cookies=b.cookies, timeout=60),
                  lambda: httpx.get(base + "queue/data", params={"session_hash": a.session_hash},
-                                   cookies=b.cookies,
-                                   timeout=60),
+                                   cookies=b.cookies, timeout=60),
                  lambda: httpx.get(base + f"heartbeat/{a.session_hash}", cookies=b.cookies, timeout=60)):
         r = call()
         assert r.status_code == 403 and "属于另一位用户" in r.json()["detail"]
@@ -697,8 +696,7 @@ def test_api_keys_never_logged_shown_or_saved(
         monkeypatch.setenv("DRAFTING_EMBED_API_KEY", EMBED_KEY)
         caplog.set_level(logging.DEBUG)
         for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "langchain", "chromadb",
-                     "drafting",
-                     "gradio"):
+                     "drafting", "gradio"):
             logging.getLogger(name).setLevel(logging.DEBUG)
         settings = get_settings(
             store=tmp_path / "store", data_dir=tmp_path / "data", engine="openai", llm_base_url=stub.base_url,

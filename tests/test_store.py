@@ -230,8 +230,7 @@ def test_a_long_lived_store_picks_up_documents_added_by_another_process(settings
     extra.mkdir()
     shutil.copy(min(PUBLIC.glob("*.txt")), extra / "one.txt")
     subprocess.run([sys.executable, "-m", "drafting.cli", "ingest", str(extra)], check=True,
-                   capture_output=True,
-                   env={**os.environ, "DRAFTING_STORE": str(settings.store)})
+                   capture_output=True, env={**os.environ, "DRAFTING_STORE": str(settings.store)})
     assert app_store.keyword().fingerprint == before  # stale until refreshed
     app_store.refresh()
     assert app_store.keyword().fingerprint == fingerprint(app_store.collection.get(include=[])["ids"])

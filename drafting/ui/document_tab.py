@@ -119,14 +119,12 @@ class DocumentTab:
                         elem_classes="panel-title")
             with gr.Row(equal_height=True):
                 self.doc_type = gr.Dropdown(list(DOC_TYPES), value=DOC_TYPES[0], label="文种", scale=1,
-                                            min_width=120,
-                                            elem_id="doc-type")
+                                            min_width=120, elem_id="doc-type")
                 self.title = gr.Textbox(label="标题", placeholder="例：市住建局2024年工作总结", scale=3,
                                         elem_id="doc-title")
                 self.issuer = gr.Textbox(office, label="落款单位", scale=2, elem_id="doc-issuer")
                 self.date = gr.Textbox(label="成文日期", placeholder="例：2024年12月20日", scale=1,
-                                       min_width=140,
-                                       elem_id="doc-date")
+                                       min_width=140, elem_id="doc-date")
             with gr.Row(equal_height=True):
                 self.start_btn = gr.Button("提出提纲并新建", variant="primary", scale=1, elem_id="doc-start")
                 self.save_meta_btn = gr.Button("保存标题、落款和日期", scale=1, elem_id="doc-save-meta")
@@ -147,11 +145,9 @@ class DocumentTab:
                     self.remove_btn = gr.Button("删除", variant="stop", min_width=60, elem_id="doc-remove")
                 with gr.Row(equal_height=True):
                     self.new_text = gr.Textbox(label="新标题", placeholder="例：聚焦城市更新，做实民生实事",
-                                               scale=3,
-                                               elem_id="doc-new-text")
+                                               scale=3, elem_id="doc-new-text")
                     self.new_level = gr.Radio([("一级（一、）", 1), ("二级（（一））", 2)], value=2,
-                                              label="级别", scale=2,
-                                              elem_id="doc-new-level")
+                                              label="级别", scale=2, elem_id="doc-new-level")
                 with gr.Row():
                     self.add_btn = gr.Button("添加到所选项之后", elem_id="doc-add")
                     self.rename_btn = gr.Button("把所选项改为新标题", elem_id="doc-rename")
@@ -161,10 +157,8 @@ class DocumentTab:
                 self.bullets = gr.Textbox(label="要点（每行一条，含本期数字）", lines=5, max_lines=12,
                                           elem_id="doc-bullets")
                 self.figures = gr.Dataframe(headers=FIGURE_HEADERS, value=[["", "", "", ""]], datatype="str",
-                                            type="array",
-                                            row_count=1, column_count=4, interactive=True,
-                                            label="数字表（可选）",
-                                            elem_id="doc-figures")
+                                            type="array", row_count=1, column_count=4, interactive=True,
+                                            label="数字表（可选）", elem_id="doc-figures")
                 with gr.Row():
                     self.draft_btn = gr.Button("起草此节", variant="primary", elem_id="doc-draft")
                     self.continue_btn = gr.Button("到起草页继续修改", elem_id="doc-continue")
@@ -192,8 +186,7 @@ class DocumentTab:
         self.start_btn.click(self.start, [self.doc_type, self.title, self.issuer, self.date],
                              [*self.doc_outputs, self.docs], show_progress="minimal", api_name="doc_start")
         self.open_btn.click(self.open, [self.docs], [*self.doc_outputs, self.doc_type, self.title,
-                                                     self.issuer,
-                                                     self.date], show_progress="minimal")
+                                                     self.issuer, self.date], show_progress="minimal")
         self.save_meta_btn.click(self.save_meta, [self.doc_id, self.title, self.issuer, self.date, self.node],
                                  [*self.doc_outputs, self.docs], **hidden)
         for button, fn in ((self.up_btn, self.move_up), (self.down_btn, self.move_down),
@@ -208,8 +201,7 @@ class DocumentTab:
         self.draft_btn.click(self.draft_node, [self.doc_id, self.node, self.bullets, self.figures,
                                                draft.engine],
                              [*self.doc_outputs, self.node_heading, self.node_status],
-                             show_progress="minimal",
-                             api_name="doc_draft")
+                             show_progress="minimal", api_name="doc_draft")
         self.continue_btn.click(self.continue_in_draft, [self.doc_id, self.node], [*draft.outputs, tabs],
                                 show_progress="minimal")
         self.refresh_btn.click(self.refresh, [self.doc_id, self.node], self.doc_outputs,
@@ -232,8 +224,7 @@ class DocumentTab:
         # short: 对仗, not why
         patterns = {k: re.sub(r"（[^（）]*）", "", v) for k, v in doc.patterns().items()}
         rows = [[("　　" if s.node.level == 2 else "") + s.heading, patterns.get(s.node.session, ""),
-                 s.status,
-                 s.words or ""] for s in view.states]
+                 s.status, s.words or ""] for s in view.states]
         choices = [(h, n.session) for n, h in doc.numbered()]
         sessions = {c[1] for c in choices}
         value = selected if selected in sessions else None
@@ -391,8 +382,7 @@ class DocumentTab:
         history.save(user, session=node, kind="draft", heading=heading, text=result.text,
                      engine=result.engine,
                      inputs=request_json(req), citations=[c.to_json() for c in result.citations],
-                     checks=checks,
-                     parent=parent)
+                     checks=checks, parent=parent)
         doc.save(history, user)  # the document's last change
         view = document_view(history, user, doc)
         out = self._render(user, doc, node, notes=f"已起草“{esc(heading)}”，并保存为这一项的新版本。",

@@ -125,8 +125,7 @@ in history."""
     def wire(self, state: Any) -> None:
         self.pick.focus(self.choices, [state], self.pick, show_progress="hidden")
         self.btn.click(self.mark, [self.pick, self.reason, state], [self.status, self.reason],
-                       show_progress="hidden",
-                       api_name="mark_basis")
+                       show_progress="hidden", api_name="mark_basis")
 
     @staticmethod
     def findings(state: dict[str, Any] | None) -> list[dict[str, Any]]:
