@@ -45,8 +45,10 @@ def main() -> None:
     per_case_ms = (time.perf_counter() - t) * 1000 / len(cases)
     hits = sum(sum(1 for f in g if f in c["flags"]) for g, c in zip(got, cases, strict=True))
     extra = sum(sum(1 for f in g if f not in c["flags"]) for g, c in zip(got, cases, strict=True))
-    print(table([[len(rules), len(cases), sum(1 for c in cases if c["flags"]), expected, hits, extra, f"{per_case_ms:.2f}"]],
-                ["rules", "case sentences", "colloquial", "expected flags", "found", "unexpected", "ms/sentence"]))
+    print(table([[len(rules), len(cases), sum(1 for c in cases if c["flags"]), expected, hits, extra,
+                  f"{per_case_ms:.2f}"]],
+                ["rules", "case sentences", "colloquial", "expected flags", "found", "unexpected",
+                 "ms/sentence"]))
     print()
     rows = []
     by_rule: Counter[str] = Counter()
@@ -63,7 +65,8 @@ def main() -> None:
         rows.append([name, len(sents), flagged, f"{flagged / len(sents):.2%}"])
     print(table(rows, ["corpus", "sentences", "flagged (false flags)", "share"]))
     print()
-    print(table([[w, n, example.get(w, "")] for w, n in by_rule.most_common()], ["flagged words", "n", "example"]))
+    print(table([[w, n, example.get(w, "")] for w, n in by_rule.most_common()],
+                ["flagged words", "n", "example"]))
 
 
 if __name__ == "__main__":

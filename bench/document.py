@@ -52,7 +52,8 @@ def main() -> None:
         outline = propose(store, settings, doc_type, "2024年" + doc_type)
         seconds = best(lambda t=doc_type: propose(store, settings, t, "2024年" + t), args.runs)
         print(f"| {doc_type} | {len(outline.basis)} | {seconds:.3f} |")
-    print("\n| drafted sections | versions per section | document view (s) | per section (ms) |\n| ---: | ---: | ---: | ---: |")
+    print("\n| drafted sections | versions per section | document view (s) | per section (ms) |\n| ---: | "
+          "---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as tmp:
         history = History(Path(tmp) / "h.sqlite3")
         for n in (5, 20, 50):
@@ -60,7 +61,8 @@ def main() -> None:
             doc = Document("工作总结", "2024年工作总结", nodes=nodes)
             for i, node in enumerate(doc.nodes):
                 text = TEXT.format(n=1000 + i, m=100 + i) * 3
-                req = DraftRequest(heading=node.text, bullets=[f"新开工保障性住房{1000 + i}套", f"完成老旧小区改造{100 + i}个"])
+                req = DraftRequest(heading=node.text, bullets=[f"新开工保障性住房{1000 + i}套",
+                                                               f"完成老旧小区改造{100 + i}个"])
                 for _v in range(3):
                     history.save("bench", session=node.session, kind="draft", heading=node.text, text=text,
                                  engine="offline", inputs=request_json(req), checks={"status": "ok"})

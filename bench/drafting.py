@@ -41,7 +41,8 @@ def open_store(path: Path) -> Any:
     if store.count() == 0:
         t = time.perf_counter()
         report = ingest([PUBLIC, SEEDS], settings, store=store)
-        print(f"built store {path}: {report.added} documents, {report.chunks} chunks, {time.perf_counter() - t:.1f} s")
+        print(f"built store {path}: {report.added} documents, {report.chunks} chunks, "
+              f"{time.perf_counter() - t:.1f} s")
     return settings, store
 
 
@@ -83,18 +84,23 @@ def bench_eval(settings: Any, store: Any, engine: str, limit: int | None) -> Any
         ["wins vs comma baseline", f"{m['wins']}/{n} ({m['win_rate']:.1%})",
          f"{sum(c.baseline_rougeL > c.comma_rougeL for c in report.cases)}/{n}", "-",
          f"{sum((c.no_retrieval_rougeL or 0) > c.comma_rougeL for c in report.cases)}/{n}"],
-        ["figure_recall (mean / min)", f"{m['figure_recall']:.3f} / {m['figure_recall_min']:.3f}", "1.000", "1.000", "-"],
-        ["unverified_per_draft (mean / max)", f"{m['unverified_per_draft']:.3f} / {m['unverified_max']}", "0", "0", "-"],
+        ["figure_recall (mean / min)", f"{m['figure_recall']:.3f} / {m['figure_recall_min']:.3f}", "1.000",
+         "1.000", "-"],
+        ["unverified_per_draft (mean / max)", f"{m['unverified_per_draft']:.3f} / {m['unverified_max']}", "0",
+         "0", "-"],
         ["guard_agrees", f"{m['guard_agrees']:.3f}", "-", "-", "-"],
         ["needs_review rate", f"{m['needs_review_rate']:.3f}", "-", "-", "-"],
-        ["drafts with a 必查 guard finding", f"{m['guard_finding_rate']:.3f} ({m['guard_findings']} findings)", "-", "-", "-"],
+        ["drafts with a 必查 guard finding",
+         f"{m['guard_finding_rate']:.3f} ({m['guard_findings']} findings)", "-", "-", "-"],
         ["malformed drafts", f"{m['malformed']}", "-", "-", "-"],
-        [f"same_series_cite ({m['same_series_cases']} cases, linked only)", f"{m['same_series_cite']:.3f}", "-", "-", "-"],
+        [f"same_series_cite ({m['same_series_cases']} cases, linked only)", f"{m['same_series_cite']:.3f}",
+         "-", "-", "-"],
         ["latency_s_median", f"{m['latency_s_median']:.3f}", "-", "-", "-"],
     ]
     print(f"\n`drafting eval` on {CASES.name}: {n} cases, engine {report.engine}, "
           f"{m['scored']} scored, {m['failed']} failed (failures count as zeros), {wall:.1f} s")
-    print(table(rows, ["metric", report.engine, "bullets joined ；", "bullets joined ，", f"{report.engine}, retrieval off"]))
+    print(table(rows, ["metric", report.engine, "bullets joined ；", "bullets joined ，",
+                       f"{report.engine}, retrieval off"]))
     total = sum(m["provenance"].values())
     print("character provenance of the drafts' bodies: " + ", ".join(
         f"{k} {v} ({v / total:.1%})" for k, v in sorted(m["provenance"].items(), key=lambda kv: -kv[1])))
@@ -120,7 +126,8 @@ def _taoxie_scores(out: Any, bullets: list[str]) -> dict[str, Any]:
         "old_unmarked": sum(v not in allowed for v in have) + body.count("*") + body.count("＊"),
         "writer_placed": len(allowed & set(have)) / len(allowed) if allowed else 1.0,
         # in an old slot, not in the sentences added after the section (此外，…)
-        "in_slot": len(allowed & {v for _s, _e, v in digit_runs(body.rsplit("此外，", 1)[0])}) / len(allowed) if allowed else 1.0,
+        "in_slot": len(allowed & {v for _s, _e, v in digit_runs(body.rsplit("此外，", 1)[0])}) / len(allowed)
+        if allowed else 1.0,
         "gaps": body.count("【待补充】"),
         "inherited": len(out.inherited),
         "hard": sum(f.severity == "必查" for f in out.figures.findings()),
@@ -150,7 +157,8 @@ def bench_taoxie(settings: Any, store: Any) -> None:
             prev = [d for d in series if me is not None and d.year < me.year]
             if me is None or not prev:
                 continue
-            req = DraftRequest(heading=c["heading"], bullets=c["bullets"], doc_type=me.doc_type, past=prev[-1].doc_id)
+            req = DraftRequest(heading=c["heading"], bullets=c["bullets"], doc_type=me.doc_type,
+                               past=prev[-1].doc_id)
             out = draft(req, settings, engine=OfflineEngine(), store=store, exclude_doc_ids=[own])
             score = _taoxie_scores(out, c["bullets"])
             score.update(id=c["id"], year=me.year, from_year=prev[-1].year,
@@ -160,7 +168,8 @@ def bench_taoxie(settings: Any, store: Any) -> None:
         per += sc
         n = len(sc) or 1
         rows.append([region, len(sc), sum(x["old_unmarked"] for x in sc),
-                     f"{sum(x['writer_placed'] for x in sc) / n:.3f} ({sum(x['in_slot'] for x in sc) / n:.1%} in a slot)",
+                     f"{sum(x['writer_placed'] for x in sc) / n:.3f} "
+                     f"({sum(x['in_slot'] for x in sc) / n:.1%} in a slot)",
                      f"{sum(x['gaps'] for x in sc) / n:.1f}",
                      f"{sum(x['inherited'] for x in sc) / n:.1f}", sum(x["hard"] > 0 for x in sc),
                      f"{sum(x['template_share'] for x in sc) / n:.1%}",
@@ -179,7 +188,8 @@ def bench_taoxie(settings: Any, store: Any) -> None:
                 continue
             clauses = [cl for cl in re.split(r"[，。；]", text) if extract_masks(cl)]
             numbers = iter(range(11, 999))
-            bullets = [re.sub(r"[*＊][*＊.．]*", lambda _m, it=numbers: str(next(it)), cl).strip() for cl in clauses]
+            bullets = [re.sub(r"[*＊][*＊.．]*", lambda _m, it=numbers: str(next(it)), cl).strip()
+                       for cl in clauses]
             req = DraftRequest(heading=path[-1], bullets=bullets, past=f"{d.doc_id}:{path[-1]}")
             out = draft(req, settings, engine=OfflineEngine(), store=store)
             s_ = _taoxie_scores(out, bullets)
@@ -188,16 +198,21 @@ def bench_taoxie(settings: Any, store: Any) -> None:
             seed_scores.append(s_)
     n = len(seed_scores) or 1
     rows.append(["seeds (masks, own figures)", len(seed_scores), sum(x["old_unmarked"] for x in seed_scores),
-                 f"{sum(x['writer_placed'] for x in seed_scores) / n:.3f} ({sum(x['in_slot'] for x in seed_scores) / n:.1%} in a slot)",
+                 f"{sum(x['writer_placed'] for x in seed_scores) / n:.3f} "
+                 f"({sum(x['in_slot'] for x in seed_scores) / n:.1%} in a slot)",
                  f"{sum(x['gaps'] for x in seed_scores) / n:.1f}",
-                 f"{sum(x['inherited'] for x in seed_scores) / n:.1f}", sum(x["hard"] > 0 for x in seed_scores),
+                 f"{sum(x['inherited'] for x in seed_scores) / n:.1f}",
+                 sum(x["hard"] > 0 for x in seed_scores),
                  f"{sum(x['template_share'] for x in seed_scores) / n:.1%}",
                  f"every clause intact in {sum(x['exact'] for x in seed_scores)}/{len(seed_scores)}"])
-    print("\n套写: year N from year N-1 (year N left out of the store); seeds refilled with their own figures")
+    print("\n套写: year N from year N-1 (year N left out of the store); seeds refilled with their own "
+          "figures")
     print(table(rows, ["series", "cases", "old figures unmarked", "writer figures placed", "【待补充】/draft",
-                       "inherited claims/draft", "drafts with 必查", "template share", "ROUGE-L 套写 / comma"]))
+                       "inherited claims/draft", "drafts with 必查", "template share",
+                       "ROUGE-L 套写 / comma"]))
     out_path = ROOT / "bench" / "out" / "taoxie.json"
-    out_path.write_text(json.dumps({"series": per, "seeds": seed_scores}, ensure_ascii=False, indent=1), encoding="utf-8")
+    out_path.write_text(json.dumps({"series": per, "seeds": seed_scores}, ensure_ascii=False, indent=1),
+                        encoding="utf-8")
 
 
 def main() -> None:

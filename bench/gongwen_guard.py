@@ -54,7 +54,8 @@ _NUMBER = re.compile(
 )
 _DOCUMENT = re.compile(r"《[^》\r\n]{2,80}》")
 _UNIT = re.compile(
-    "[" + _HAN + "]{2,24}(?:委员会|人民政府|办公室|工作组|领导小组|管理局|分局|厅|局|处|科|中心|公司|集团|学院|学校)"
+    "[" + _HAN + "]{2,24}(?:委员会|人民政府|办公室|工作组|领导小组|管理局|分局|厅|局|处|科|中心|公司|集团|"
+        "学院|学校)"
 )
 _PREFIX = "{{公文:"
 _DEFINITION = "<!-- gongwen-reference "
@@ -84,7 +85,8 @@ def extract_facts(
 ) -> set[tuple[str, str]]:
     """gongwen's ``extract_facts``: the set of (kind, value).  ``vocabulary``: (``unit``|``person``, name)."""
     out: set[tuple[str, str]] = {("document", f"公文引用:{i}") for i in _occurrences(text)}
-    text = "".join(line for line in text.splitlines(keepends=True) if not line.strip().startswith(_DEFINITION))
+    text = "".join(line for line in text.splitlines(keepends=True)
+                   if not line.strip().startswith(_DEFINITION))
     for category, canonical in vocabulary or []:
         canonical = canonical.strip()
         if canonical and canonical in text:

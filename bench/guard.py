@@ -50,16 +50,18 @@ BLOCKING = "必查"
 
 NUM = r"[0-9]+(?:\.[0-9]+)?"
 _UNITS = (
-    "万人次", "人次", "万人", "人", "亿元", "万元", "元", "万户", "户", "万套", "套", "个百分点", "%", "万平方米", "平方米", "公顷",
-    "万亩", "亩", "公里", "千米", "米", "万吨", "吨", "家", "项", "个", "座", "处", "件", "栋", "幢", "条", "辆", "台", "所",
-    "次", "场", "批", "类", "名", "支", "张", "种", "片", "宗", "块", "间",
+    "万人次", "人次", "万人", "人", "亿元", "万元", "元", "万户", "户", "万套", "套", "个百分点", "%",
+    "万平方米", "平方米", "公顷", "万亩", "亩", "公里", "千米", "米", "万吨", "吨", "家", "项", "个", "座",
+    "处", "件", "栋", "幢", "条", "辆", "台", "所", "次", "场", "批", "类", "名", "支", "张", "种", "片",
+    "宗", "块", "间",
 )  # fmt: skip
 UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 FIG_RE = re.compile(rf"(?<![0-9.])(?P<num>{NUM})(?P<unit>{UNIT_RE})")
 CN_RE_CHARS = "一二两三四五六七八九十百千万"
 _MEASURE = (
-    "个", "项", "家", "条", "批", "次", "年", "成", "类", "座", "所", "处", "件", "名", "支", "套", "户", "栋", "幢", "大",
-    "张", "种", "部", "轮", "片", "场", "天", "周", "倍", "方面", "万", "千", "百", "支", "台", "辆", "篇", "份",
+    "个", "项", "家", "条", "批", "次", "年", "成", "类", "座", "所", "处", "件", "名", "支", "套", "户",
+    "栋", "幢", "大", "张", "种", "部", "轮", "片", "场", "天", "周", "倍", "方面", "万", "千", "百", "支",
+    "台", "辆", "篇", "份",
 )  # fmt: skip
 MEASURE_RE = "|".join(re.escape(u) for u in sorted(set(_MEASURE), key=len, reverse=True))
 CN_QTY_RE = re.compile(rf"(?<![第{CN_RE_CHARS}])(?P<num>[{CN_RE_CHARS}]+?)(?P<unit>{MEASURE_RE})")
@@ -158,20 +160,23 @@ def _is_date(text: str, start: int, end: int) -> bool:
     """A number that is a year, month or day or part of a document number, not a quantity."""
     after = text[end : end + 1]
     before = text[max(0, start - 1) : start]
-    return after in ("年", "月", "日", "号", "〕", "]", "］", "-", "—", "时") or before in ("〔", "[", "［", "-")
+    return (after in ("年", "月", "日", "号", "〕", "]", "］", "-", "—", "时")
+        or before in ("〔", "[", "［", "-"))
 
 
 def _label(text: str, start: int, end: int) -> bool:
     """附件4, 第3条, 5G, PM2.5, 国道318: a label or code, not a quantity."""
     before, after = text[max(0, start - 2) : start], text[end : end + 1]
-    return before.endswith(("附件", "附表", "第", "国道", "省道")) or bool(re.match(r"[A-Za-z]", after + " ")) or bool(
+    return before.endswith(("附件", "附表", "第", "国道", "省道")) or bool(
+        re.match(r"[A-Za-z]", after + " ")) or bool(
         re.search(r"[A-Za-z]$", before)
     )
 
 
 def _lead_marker(c: Case, start: int) -> bool:
     """``2.`` / ``3、`` opening a bullet: a list marker."""
-    return any(s == start for s, _e in c.spans) and re.match(r"[0-9]+[.、．]", c.reference[start:]) is not None
+    return (any(s == start for s, _e in c.spans)
+        and re.match(r"[0-9]+[.、．]", c.reference[start:]) is not None)
 
 
 # --- digit ---------------------------------------------------------------------------------
@@ -182,7 +187,8 @@ def plant_digit(c: Case, rng: random.Random) -> Iterator[Plant]:
         num = m.group()
         places = [i for i, ch in enumerate(num) if ch.isdigit()]
         i = rng.choice(places)
-        choices = [d for d in "0123456789" if d != num[i] and not (d == "0" and i == 0 and len(num) > 1 and num[1] != ".")]
+        choices = [d for d in "0123456789" if d != num[i]
+                   and not (d == "0" and i == 0 and len(num) > 1 and num[1] != ".")]
         new = num[:i] + rng.choice(choices) + num[i + 1 :]
         yield Plant("digit", c.replace(m.start(), m.end(), new), f"{num}→{new}")
 
@@ -241,7 +247,8 @@ def plant_invented(c: Case, rng: random.Random) -> Iterator[Plant]:
 
 
 # --- scale ---------------------------------------------------------------------------------
-_SCALE = {"万元": "亿元", "亿元": "万元", "万人": "人", "万平方米": "平方米", "万户": "户", "万套": "套", "万亩": "亩", "万吨": "吨"}
+_SCALE = {"万元": "亿元", "亿元": "万元", "万人": "人", "万平方米": "平方米", "万户": "户", "万套": "套",
+          "万亩": "亩", "万吨": "吨"}
 
 
 def plant_scale(c: Case, rng: random.Random) -> Iterator[Plant]:
@@ -290,7 +297,8 @@ def plant_cn_quantity(c: Case, rng: random.Random) -> Iterator[Plant]:
     for m in c.finditer(CN_QTY_RE):
         numeral, unit = m.group("num"), m.group("unit")
         n = cn_small(numeral)
-        if n is None or numeral in ("一", "二") or _in_set_phrase(text, *m.span()) or _in_quote(text, m.start()):
+        if n is None or numeral in ("一", "二") or _in_set_phrase(text,
+                                                                  *m.span()) or _in_quote(text, m.start()):
             continue
         if unit in ("万", "千", "百"):
             continue  # 三万余人: a magnitude, not a measure word
@@ -445,13 +453,16 @@ def plant_qualifier(c: Case, rng: random.Random) -> Iterator[Plant]:
             ("超过", "不少于", "不低于", "不超过", "逾", "近", "约", "超", "达", "至", "到")
         ):
             continue
-        if text[m.end() : m.end() + 2] in ("以上", "左右", "以内", "以下") or text[m.end() : m.end() + 1] in "余多":
+        if (text[m.end() : m.end() + 2] in ("以上", "左右", "以内", "以下")
+                or text[m.end() : m.end() + 1] in "余多"):
             continue
         if m.group("unit") == "%":
-            added.append(Plant("qualifier", c.replace(m.end(), m.end(), "左右"), f"{m.group()}→{m.group()}左右"))
+            added.append(Plant("qualifier", c.replace(m.end(), m.end(), "左右"),
+                               f"{m.group()}→{m.group()}左右"))
         else:
             word = rng.choice(("约", "近"))
-            added.append(Plant("qualifier", c.replace(m.start(), m.start(), word), f"{m.group()}→{word}{m.group()}"))
+            added.append(Plant("qualifier", c.replace(m.start(), m.start(), word),
+                               f"{m.group()}→{word}{m.group()}"))
     rng.shuffle(added)
     yield from added
 
@@ -463,7 +474,8 @@ _PERIOD_SWAP = {
     "下半年": "上半年", "全年": "上半年",
 }  # fmt: skip
 _PERIOD_RE = re.compile("|".join(sorted(_PERIOD_SWAP, key=len, reverse=True)))
-_TIME_WORD_RE = re.compile(r"[0-9]+年|[0-9]+月|季度|半年|全年|年底|年内|今年|去年|上年|本年|当年|年度|以来|期间|月底|日前")
+_TIME_WORD_RE = re.compile(r"[0-9]+年|[0-9]+月|季度|半年|全年|年底|年内|今年|去年|上年|本年|当年|年度|以来|"
+                           r"期间|月底|日前")
 
 
 def plant_period(c: Case, rng: random.Random) -> Iterator[Plant]:
@@ -712,16 +724,20 @@ def print_report(out: dict[str, Any]) -> None:
     for cls in PLANTERS:
         a, b, d = p["classes"][cls], gw["classes"][cls], gwp["classes"][cls]
         rows.append([cls, a["n"], a["caught"], a["blocking"], rate(a["caught"], a["n"]),
-                     b["caught"], rate(b["caught"], b["n"]), d["caught"], rate(d["caught"], d["n"])])  # fmt: skip
-        tot.update({"n": a["n"], "pc": a["caught"], "pb": a["blocking"], "gc": b["caught"], "dc": d["caught"]})
+                     b["caught"], rate(b["caught"], b["n"]), d["caught"],
+                     rate(d["caught"], d["n"])])  # fmt: skip
+        tot.update({"n": a["n"], "pc": a["caught"], "pb": a["blocking"], "gc": b["caught"],
+                    "dc": d["caught"]})
     rows.append(["all", tot["n"], tot["pc"], tot["pb"], rate(tot["pc"], tot["n"]), tot["gc"],
                  rate(tot["gc"], tot["n"]), tot["dc"], rate(tot["dc"], tot["n"])])  # fmt: skip
     print(table(rows, ["class", "n", "project caught", "project 必查", "project rate", "gongwen caught",
                        "gongwen rate", "gongwen precise caught", "gongwen precise rate"]))  # fmt: skip
     print("\nFalse alarms on the clean passages (a clean passage with ≥1 finding):")
     for name, g in (("project", p), ("gongwen", gw), ("gongwen precise", gwp)):
-        print(f"  {name}: any severity {g['false_alarm_any']}/{n_cases} ({rate(g['false_alarm_any'], n_cases)}), "
-              f"必查 {g['false_alarm_blocking']}/{n_cases} ({rate(g['false_alarm_blocking'], n_cases)})")  # fmt: skip
+        print(f"  {name}: any severity {g['false_alarm_any']}/{n_cases} "
+              f"({rate(g['false_alarm_any'], n_cases)}), "
+              f"必查 {g['false_alarm_blocking']}/{n_cases} "
+              f"({rate(g['false_alarm_blocking'], n_cases)})")  # fmt: skip
     for name, g in (("project", p), ("gongwen", gw)):
         print(f"\nTop finding reasons on clean passages, {name}: "
               + ("; ".join(f"{k} ×{v}" for k, v in g["top_clean_reasons"]) or "(none)"))  # fmt: skip
@@ -730,9 +746,12 @@ def print_report(out: dict[str, Any]) -> None:
             print(f"  {v:3d}  {k}")
         if not g["top_clean_findings"]:
             print("  (none)")
-    print(f"\ncn_percent: {out['cn_percent_clean_pairs']} clean pairs built by spelling one bullet percentage "
-          "(a multiple of 10, 25%, 33.3%, 50%, or 增长/提高100%) as 三成 / 百分之三十 / 一半 / 三分之一 / 四分之一 / "
-          "翻一番 in BOTH the bullet and the passage; the plant changes it in the passage only, and is compared "
+    print(f"\ncn_percent: {out['cn_percent_clean_pairs']} clean pairs built by spelling one bullet "
+          "percentage "
+          "(a multiple of 10, 25%, 33.3%, 50%, or 增长/提高100%) as 三成 / 百分之三十 / 一半 / 三分之一 / "
+          "四分之一 / "
+          "翻一番 in BOTH the bullet and the passage; the plant changes it in the passage only, and is "
+          "compared "
           "with that rewritten pair.  Rewritten pairs that themselves gave a new finding: "
           + ", ".join(f"{g} {out['guards'][g]['cn_percent_clean_pairs_with_new_finding']}" for g in GUARDS))
     pair = out["gongwen_pair"]

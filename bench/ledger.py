@@ -1,4 +1,5 @@
-"""Planted-error benchmark for the figure ledger and the policy-citation check; results go in docs/benchmarks.md.
+"""Planted-error benchmark for the figure ledger and the policy-citation check; results go in \
+docs/benchmarks.md.
 
     python bench/ledger.py                  # ledger plants, citation plants, lookup time
     python bench/ledger.py --ingest 2       # also ingest side by side, ledger off / on, 2 rounds each
@@ -81,7 +82,8 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:  # noqa: 
     for f in ledger.facts:
         if f.issuer in SERIES:
             by_doc_year.setdefault((f.issuer, f.year), {}).setdefault(f.indicator, []).append(f)
-    res: dict[str, Any] = {"stale": [0, 0], "inconsistent": [0, 0], "clean_stale": [0, 0], "clean_inconsistent": [0, 0],
+    res: dict[str, Any] = {"stale": [0, 0], "inconsistent": [0, 0], "clean_stale": [0, 0],
+                           "clean_inconsistent": [0, 0],
                            "times_ms": [], "misses": [], "alarms": []}
     rng = random.Random(SEED)
     for _cid, chunk in sorted(chunks.items()):
@@ -92,7 +94,8 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:  # noqa: 
             continue
         # clean, both ways
         t = time.perf_counter()
-        out_s = check_ledger(ledger, text, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id], min_digits=MIN_DIGITS)
+        out_s = check_ledger(ledger, text, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id],
+                             min_digits=MIN_DIGITS)
         res["times_ms"].append((time.perf_counter() - t) * 1000)
         out_i = check_ledger(ledger, text, year=year, issuer=issuer)
         for name, out in (("clean_stale", out_s), ("clean_inconsistent", out_i)):
@@ -124,7 +127,8 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:  # noqa: 
             if abs(f.value / here - scale) > 1e-6 * scale:
                 continue  # 万 in one, 亿 in the other: not the same written form
             planted = text[: span[0]] + num + text[span[1] :]
-            out = check_ledger(ledger, planted, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id], min_digits=MIN_DIGITS)
+            out = check_ledger(ledger, planted, year=year, issuer=issuer, exclude_doc_ids=[chunk.doc_id],
+                               min_digits=MIN_DIGITS)
             hit = any(o.kind == "stale" and o.start == span[0] for o in out)
             res["stale"][1] += 1
             res["stale"][0] += hit
@@ -144,8 +148,8 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:  # noqa: 
             res["inconsistent"][0] += hit
             if not hit:
                 n_values = len({round(g.value, 9) for g in same.get(f.indicator, [])})
-                res["misses"].append(("inconsistent", "ambiguous" if n_values > 1 else "", chunk.title, f.indicator,
-                                      raw, new, ""))
+                res["misses"].append(("inconsistent", "ambiguous" if n_values > 1 else "", chunk.title,
+                                      f.indicator, raw, new, ""))
     from collections import Counter
 
     res["miss_reasons"] = dict(Counter(f"{m[0]}:{m[1] or 'other'}" for m in res["misses"]))
@@ -177,7 +181,8 @@ def citation_bench(store: CorpusStore) -> dict[str, Any]:
         cited = title[title.index("关于"):] if "关于" in title else title
         chunks = [c for c, _e in store.get_chunks(
             [i for i, _t, meta in store._iter_rows(["metadatas"], where={"doc_id": d.doc_id})]).values()]
-        sentences = [s for c in chunks for s in re.split(r"[。；\n]", c.text) if 12 <= len(s) <= 40 and "“" not in s]
+        sentences = [s for c in chunks for s in re.split(r"[。；\n]", c.text) if 12 <= len(s) <= 40
+                     and "“" not in s]
         quote = rng.choice(sentences) if sentences else ""
 
         def run(t: str, no: str, q: str) -> list[Any]:
@@ -189,14 +194,16 @@ def citation_bench(store: CorpusStore) -> dict[str, Any]:
         plants = {
             "title_drop": (cited[:i] + cited[i + 1 :], docno, quote, "title"),
             "title_add": (cited[:i] + "进一步" + cited[i:], docno, quote, "title"),
-            "docno": (cited, re.sub(r"(\d+)号$", lambda mm: f"{int(mm.group(1)) + 3}号", docno), quote, "docno"),
+            "docno": (cited, re.sub(r"(\d+)号$", lambda mm: f"{int(mm.group(1)) + 3}号", docno), quote,
+                      "docno"),
             "brackets": (cited, docno.replace("〔", "[").replace("〕", "]"), quote, "brackets"),
             "quote": (cited, docno, quote[:4] + "全面" + quote[6:], "quote"),
         }
         for name, (t, no, q, kind) in plants.items():
             counts[name][1] += 1
             counts[name][0] += any(f.kind == kind for f in run(t, no, q))
-    for t in ("关于推进本市绿色生态城区建设指导意见的通知", "上海市绿色建筑创建行动实施方案", "关于做好既有建筑玻璃幕墙专项排查整治工作的通知"):
+    for t in ("关于推进本市绿色生态城区建设指导意见的通知", "上海市绿色建筑创建行动实施方案",
+              "关于做好既有建筑玻璃幕墙专项排查整治工作的通知"):
         counts["absent"][1] += 1
         counts["absent"][0] += any(f.kind == "absent" for f in check_citations(store, f"根据《{t}》要求。"))
     return counts
@@ -205,7 +212,8 @@ def citation_bench(store: CorpusStore) -> dict[str, Any]:
 def ingest_side_by_side(rounds: int) -> dict[str, Any]:
     """Ingest public + seeds into fresh stores, ledger off and on interleaved: wall seconds, CPU seconds
     of this process and its (joined) worker, and the ledger's own stages from the ingest report."""
-    out: dict[str, Any] = {"off": [], "on": [], "off_cpu": [], "on_cpu": [], "ledger_facts_s": [], "ledger_sync_s": []}
+    out: dict[str, Any] = {"off": [], "on": [], "off_cpu": [], "on_cpu": [], "ledger_facts_s": [],
+                           "ledger_sync_s": []}
     for _ in range(rounds):
         for mode in ("off", "on"):
             tmp = Path(tempfile.mkdtemp(prefix="ledger-bench-"))
@@ -216,8 +224,8 @@ def ingest_side_by_side(rounds: int) -> dict[str, Any]:
                 report = ingest([PUBLIC, SEEDS], settings)
                 out[mode].append(round(time.perf_counter() - t, 2))
                 c1 = os.times()
-                cpu = (c1.user - c0.user) + (c1.system - c0.system) + (c1.children_user - c0.children_user) + (
-                    c1.children_system - c0.children_system)
+                cpu = (c1.user - c0.user) + (c1.system - c0.system) + (
+                    c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
                 out[f"{mode}_cpu"].append(round(cpu, 2))
                 if mode == "on":
                     out["ledger_facts_s"].append(round(report.timings.get("ledger facts", 0.0), 2))
@@ -244,7 +252,8 @@ def whole_checks_ms(store: CorpusStore, n: int = 100) -> dict[str, float]:
         t = time.perf_counter()
         corpus_checks(store, store.settings, c.text, year=c.year, issuer=c.issuer)
         times.append((time.perf_counter() - t) * 1000)
-    return {"median": round(statistics.median(times), 2), "p95": round(sorted(times)[int(len(times) * 0.95)], 2),
+    return {"median": round(statistics.median(times), 2),
+            "p95": round(sorted(times)[int(len(times) * 0.95)], 2),
             "max": round(max(times), 2), "passages": len(times)}
 
 
@@ -275,8 +284,10 @@ def main() -> None:
     times = res.pop("times_ms")
     summary = {
         "stale_caught": res["stale"], "inconsistent_caught": res["inconsistent"],
-        "false_alarms_stale_mode": res["clean_stale"], "false_alarms_inconsistent_mode": res["clean_inconsistent"],
-        "lookup_ms_median": round(statistics.median(times), 2), "lookup_ms_p95": round(sorted(times)[int(len(times) * 0.95)], 2),
+        "false_alarms_stale_mode": res["clean_stale"],
+        "false_alarms_inconsistent_mode": res["clean_inconsistent"],
+        "lookup_ms_median": round(statistics.median(times), 2),
+        "lookup_ms_p95": round(sorted(times)[int(len(times) * 0.95)], 2),
         "miss_reasons": res["miss_reasons"], "ledger_facts": len(store.ledger()),
         "whole_corpus_checks_ms": whole_checks_ms(store), "masked_values_in_ledger": seeds_facts,
         "citations": cites,

@@ -3,7 +3,8 @@
     python bench/load.py                                  # 20 writers, 60 s, offline engine
     python bench/load.py --engine openai                  # against the scripted OpenAI-compatible stub
     python bench/load.py --compare 1,4,8 --seconds 45     # the same load at three queue settings
-    python bench/load.py --scenario paste --writers 10    # one writer pastes the largest text, the others edit
+    python bench/load.py --scenario paste --writers 10    # one writer pastes the largest text, \
+the others edit
 
 The app runs as a subprocess (``python bench/load.py _serve``) on a free 127.0.0.1 port, with a temp
 store (corpus/ ingested first), a temp data dir and a users file of N writers, so every save lands in
@@ -43,10 +44,13 @@ SAVED_RE = re.compile(r"已自动保存为版本\s*(\d+)")
 PASTE_UNIT = "（二）扎实推进城市更新。老旧小区改造完成120个，惠及居民3.2万户，新增公共停车泊位1.2万个。\n"
 FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
 CASES = [
-    ("（三）城市更新", ["老旧小区改造完成120个，惠及居民3.2万户", "新增公共停车泊位1.2万个", "完成城市道路提升改造18条"]),
-    ("（一）建筑市场监管", ["开展建筑工地扬尘专项整治", "检查在建项目236个，下发整改通知书41份", "查处违法违规行为12起"]),
+    ("（三）城市更新", ["老旧小区改造完成120个，惠及居民3.2万户", "新增公共停车泊位1.2万个",
+                        "完成城市道路提升改造18条"]),
+    ("（一）建筑市场监管", ["开展建筑工地扬尘专项整治", "检查在建项目236个，下发整改通知书41份",
+                            "查处违法违规行为12起"]),
     ("（二）住房保障", ["筹集保障性租赁住房3500套", "发放住房租赁补贴1.6万户", "棚户区改造开工2100套"]),
-    ("（四）精神文明建设", ["开展志愿服务活动46场，参与干部职工800人次", "评选文明处室5个", "推进移风易俗宣传"]),
+    ("（四）精神文明建设", ["开展志愿服务活动46场，参与干部职工800人次", "评选文明处室5个",
+                            "推进移风易俗宣传"]),
 ]
 INSTRUCTIONS = ["压缩到300字", "改成一是二是三是"]
 STUB_TEXT = (
@@ -116,7 +120,8 @@ def start_app(root: Path, n_users: int, *, concurrency: int | None = None, llm_b
                DRAFTING_USERS_FILE=str(users_file), DRAFTING_PORT=str(port), DRAFTING_HOST="127.0.0.1",
                GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     if llm_base_url:
-        env.update(DRAFTING_LLM_BASE_URL=llm_base_url, DRAFTING_LLM_MODEL="stub-model", DRAFTING_LLM_API_KEY="sk-load")
+        env.update(DRAFTING_LLM_BASE_URL=llm_base_url, DRAFTING_LLM_MODEL="stub-model",
+                   DRAFTING_LLM_API_KEY="sk-load")
     cmd = [sys.executable, str(Path(__file__).resolve()), "_serve"]
     if concurrency is not None:
         cmd += ["--concurrency", str(concurrency)]
@@ -127,7 +132,8 @@ def start_app(root: Path, n_users: int, *, concurrency: int | None = None, llm_b
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"app exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            raise RuntimeError(f"app exited with {proc.returncode}:"
+                               f"\n{log.read_text(errors='replace')[-3000:]}")
         try:
             with urllib.request.urlopen(app.url, timeout=5) as r:  # loopback only
                 if r.status == 200:
@@ -136,7 +142,8 @@ def start_app(root: Path, n_users: int, *, concurrency: int | None = None, llm_b
             pass
         time.sleep(0.5)
     app.stop()
-    raise RuntimeError(f"app did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+    raise RuntimeError(f"app did not answer within {timeout:.0f} s:"
+                       f"\n{log.read_text(errors='replace')[-3000:]}")
 
 
 def serve(concurrency: int | None) -> int:
@@ -200,7 +207,8 @@ class Writer:
         try:
             value, version = fn()
         except Exception as exc:  # noqa: BLE001 - every failure is a recorded error, the run goes on
-            self.ops.append(Op(self.user, kind, t, time.perf_counter() - t, False, f"{type(exc).__name__}: {exc}"[:300]))
+            self.ops.append(Op(self.user, kind, t, time.perf_counter() - t, False,
+                               f"{type(exc).__name__}: {exc}"[:300]))
             return None
         self.ops.append(Op(self.user, kind, t, time.perf_counter() - t, True, version=version))
         return value
@@ -210,7 +218,8 @@ class Writer:
         table = {"headers": FIGURE_HEADERS, "data": [["", "", "", ""]], "metadata": None}
 
         def run() -> tuple[Any, int]:
-            out = self.client.predict(heading, "\n".join(bullets), table, "工作总结", 400, self.engine, api_name="/draft")
+            out = self.client.predict(heading, "\n".join(bullets), table, "工作总结", 400, self.engine,
+                                      api_name="/draft")
             return out, _saved_version(out[5], out[1])
 
         return self._timed("draft", run)
@@ -236,10 +245,13 @@ class Writer:
 
     def export(self, n: int, text: str) -> Any:
         def run() -> tuple[Any, None]:
-            self.client.predict(api_name="/history")  # the 历史 tab lists the sections (here: the current draft)
-            path, status = self.client.predict(["current"], f"负载测试{self.user}第{n}稿", "市住房和城乡建设局",
+            # the 历史 tab lists the sections (here: the current draft)
+            self.client.predict(api_name="/history")
+            path, status = self.client.predict(["current"], f"负载测试{self.user}第{n}稿",
+                                               "市住房和城乡建设局",
                                                "2024年7月10日", text, api_name="/export_docx")
-            if not path or not Path(path).is_file() or Path(path).stat().st_size == 0 or "已导出" not in str(status):
+            if (not path or not Path(path).is_file() or Path(path).stat().st_size == 0
+                    or "已导出" not in str(status)):
                 raise AssertionError(f"export gave no file: {path!r} {status!r}")
             return path, None
 
@@ -282,7 +294,8 @@ class Writer:
         heading, bullets = CASES[len(self.user) % len(CASES)]
         n = 0
         while time.monotonic() < deadline:
-            text = f"{heading}\n" + "；".join(bullets) + f"。\n第{n}次修改：进一步压实责任，推动各项任务落地见效。"
+            text = (f"{heading}\n" + "；".join(bullets)
+                + f"。\n第{n}次修改：进一步压实责任，推动各项任务落地见效。")
             if self.save(text) is not None and n % 3 == 2:
                 self.check(text)
             n += 1
@@ -302,7 +315,8 @@ class Writer:
         if "export" in ops:
             self.export(n, text)
 
-    def run(self, *, deadline: float | None = None, iterations: int | None = None, ops: Sequence[str] = OPS) -> None:
+    def run(self, *, deadline: float | None = None, iterations: int | None = None,
+            ops: Sequence[str] = OPS) -> None:
         n = 0
         while (iterations is None or n < iterations) and (deadline is None or time.monotonic() < deadline):
             self.session(n, ops)
@@ -348,16 +362,19 @@ class Result:
 
     def all_saved(self) -> bool:
         exp = self.expected()
-        return not self.missing and all(self.saved.get(w, 0) == exp.get(w, 0) for w in set(exp) | set(self.saved))
+        return not self.missing and all(self.saved.get(w, 0) == exp.get(w, 0)
+                                        for w in set(exp) | set(self.saved))
 
     def to_json(self) -> dict[str, Any]:
         exp = self.expected()
         return {
             "engine": self.engine, "concurrency": self.concurrency, "writers": self.writers,
-            "wall_s": round(self.wall, 2), "app_cpu_s": round(self.app_cpu, 1), "bench_cpu_s": round(self.bench_cpu, 1),
+            "wall_s": round(self.wall, 2), "app_cpu_s": round(self.app_cpu, 1),
+            "bench_cpu_s": round(self.bench_cpu, 1),
             "load_avg_start": self.load_start,
             "ops": {k: summary([o for o in self.ops if o.kind == k], self.wall) for k in ("login", *OPS)},
-            "total": summary([o for o in self.ops if o.kind != "login"], self.wall), "errors": [o.error for o in self.errors()][:20],
+            "total": summary([o for o in self.ops if o.kind != "login"], self.wall),
+            "errors": [o.error for o in self.errors()][:20],
             "saved": sum(self.saved.values()), "expected": sum(exp.values()), "missing": self.missing[:20],
             "all_saved": self.all_saved(), "exports_on_disk": self.exports_on_disk,
         }
@@ -373,14 +390,16 @@ def pct(values: Sequence[float], p: float) -> float:
 def summary(ops: Sequence[Op], wall: float | None = None) -> dict[str, Any]:
     lat = [o.seconds for o in ops if o.ok]
     out = {"n": len(ops), "ok": len(lat), "errors": len(ops) - len(lat),
-           "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
+           "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
+           "max": max(lat, default=float("nan")),
            "mean": statistics.fmean(lat) if lat else float("nan")}
     if wall:
         out["per_s"] = len(lat) / wall
     return out
 
 
-def count_saved(data_dir: Path, users: Sequence[str], ops: Sequence[Op]) -> tuple[dict[str, int], list[tuple[str, int]]]:
+def count_saved(data_dir: Path, users: Sequence[str],
+                ops: Sequence[Op]) -> tuple[dict[str, int], list[tuple[str, int]]]:
     """Rows per writer in the history DB, and reported versions that are not there (for that writer)."""
     from drafting.history import History
     from drafting.settings import get_settings
@@ -395,7 +414,8 @@ def count_saved(data_dir: Path, users: Sequence[str], ops: Sequence[Op]) -> tupl
 def run_load(*, engine: str, writers: int, seconds: float | None = None, iterations: int | None = None,
              concurrency: int | None = None, ops: Sequence[str] = OPS, root: Path | None = None,
              stub_reply: Any = None) -> Result:
-    """Start the app, run ``writers`` writers for ``seconds`` (or ``iterations`` sessions each), count saves."""
+    """Start the app, run ``writers`` writers for ``seconds`` (or ``iterations`` sessions each), \
+count saves."""
     own_root = root is None
     root = Path(tempfile.mkdtemp(prefix="drafting-load-")) if root is None else root
     stub = None
@@ -407,7 +427,8 @@ def run_load(*, engine: str, writers: int, seconds: float | None = None, iterati
         stub.default = stub_reply or Reply(text=STUB_TEXT, chunk_chars=8, delay=0.02)
         stub.start()
     try:
-        app, creds = start_app(root, writers, concurrency=concurrency, llm_base_url=stub.base_url if stub else None)
+        app, creds = start_app(root, writers, concurrency=concurrency,
+                               llm_base_url=stub.base_url if stub else None)
         try:
             pool = [Writer(u, p, engine) for u, p in creds]
             threads = [threading.Thread(target=w.connect, args=(app.url, root / "downloads")) for w in pool]
@@ -420,7 +441,8 @@ def run_load(*, engine: str, writers: int, seconds: float | None = None, iterati
             cpu0, own0, load0 = app.cpu_seconds(), _own_cpu(), os.getloadavg()[0]
             t0 = time.monotonic()
             deadline = t0 + seconds if seconds else None
-            threads = [threading.Thread(target=w.run, kwargs={"deadline": deadline, "iterations": iterations, "ops": ops},
+            threads = [threading.Thread(target=w.run, kwargs={"deadline": deadline, "iterations": iterations,
+                                                              "ops": ops},
                                         name=w.user) for w in pool]
             for t in threads:
                 t.start()
@@ -434,8 +456,10 @@ def run_load(*, engine: str, writers: int, seconds: float | None = None, iterati
             app.stop()
         all_ops = logins + [op for w in pool for op in w.ops if op.kind != "login"]
         saved, missing = count_saved(app.data_dir, [u for u, _ in creds], all_ops)
-        exports = sum(1 for _ in (app.data_dir / "exports").rglob("*.docx")) if (app.data_dir / "exports").is_dir() else 0
-        return Result(engine, concurrency, writers, wall, all_ops, saved, missing, app_cpu, exports, own_cpu, load0)
+        exports = (sum(1 for _ in (app.data_dir / "exports").rglob("*.docx"))
+            if (app.data_dir / "exports").is_dir() else 0)
+        return Result(engine, concurrency, writers, wall, all_ops, saved, missing, app_cpu, exports, own_cpu,
+                      load0)
     finally:
         if stub is not None:
             stub.stop()
@@ -480,9 +504,12 @@ def run_paste(*, writers: int, seconds: float, limit: int, root: Path | None = N
         lost = [(w.user, vid) for w in pool for vid, text in w.saved_texts.items()
                 if (v := history.get(w.user, vid)) is None or v.text != text]
         ops = [o for w in pool for o in w.ops if o.kind != "login"]
-        out: dict[str, Any] = {"writers": len(pool), "wall_s": round(wall, 1), "app_cores": round(app_cpu / wall, 2),
-                               "limit_chars": limit, "lost_saves": len(lost) + sum(not o.ok for o in ops if "save" in o.kind),
-                               "reported_missing_or_changed": lost[:10], "errors": [o.error for o in ops if not o.ok][:10]}
+        out: dict[str, Any] = {"writers": len(pool), "wall_s": round(wall, 1),
+                               "app_cores": round(app_cpu / wall, 2),
+                               "limit_chars": limit,
+                               "lost_saves": len(lost) + sum(not o.ok for o in ops if "save" in o.kind),
+                               "reported_missing_or_changed": lost[:10],
+                               "errors": [o.error for o in ops if not o.ok][:10]}
         for kind in ("save", "check", "paste save", "paste check"):
             out[kind] = summary([o for o in ops if o.kind == kind], wall)
         return out
@@ -492,36 +519,45 @@ def run_paste(*, writers: int, seconds: float, limit: int, root: Path | None = N
 
 
 def paste_table(r: dict[str, Any]) -> str:
-    lines = [(f"{r['writers']} writers ({r['writers'] - 1} editing, 1 pasting {r['limit_chars']} characters), "
+    lines = [(f"{r['writers']} writers ({r['writers'] - 1} editing, 1 pasting {r['limit_chars']} characters)"
+              ", "
               f"{r['wall_s']} s, app {r['app_cores']} cores; lost saves: {r['lost_saves']}"),
-             "| who | step | ok / n | p50 s | p95 s | p99 s | max s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| who | step | ok / n | p50 s | p95 s | p99 s | max s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for kind in ("save", "check", "paste save", "paste check"):
         s = r[kind]
         who = "the paster" if kind.startswith("paste") else "the others"
         step = kind.replace("paste ", "")
-        lines.append(f"| {who} | {step} | {s['ok']} / {s['n']} | {s['p50']:.2f} | {s['p95']:.2f} | {s['p99']:.2f} | "
+        lines.append(f"| {who} | {step} | {s['ok']} / {s['n']} | {s['p50']:.2f} | {s['p95']:.2f} | "
+                     f"{s['p99']:.2f} | "
                      f"{s.get('max', float('nan')):.2f} |")
     return "\n".join(lines)
 
 
 def table(results: Sequence[Result]) -> str:
-    lines = ["| engine | queue limit | op | ok / n | ops/s | p50 s | p95 s | p99 s | errors | saved / expected |",
+    lines = ["| engine | queue limit | op | ok / n | ops/s | p50 s | p95 s | p99 s | errors | saved / "
+             "expected |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         exp = sum(r.expected().values())
-        saved = f"{sum(r.saved.values())} / {exp}" + ("" if r.all_saved() else f" ✗ ({len(r.missing)} missing)")
+        saved = (f"{sum(r.saved.values())} / {exp}"
+            + ("" if r.all_saved() else f" ✗ ({len(r.missing)} missing)"))
         limit = "default" if r.concurrency is None else str(r.concurrency)
         for kind in ("login", *OPS, "all"):
-            ops = [o for o in r.ops if o.kind != "login"] if kind == "all" else [o for o in r.ops if o.kind == kind]
+            ops = ([o for o in r.ops if o.kind != "login"] if kind == "all"
+                else [o for o in r.ops if o.kind == kind])
             s = summary(ops, r.wall)
-            lines.append(f"| {r.engine} | {limit} | {kind} | {s['ok']} / {s['n']} | {s['per_s']:.2f} | {s['p50']:.2f} "
-                         f"| {s['p95']:.2f} | {s['p99']:.2f} | {s['errors']} | {saved if kind == 'all' else ''} |")
+            lines.append(f"| {r.engine} | {limit} | {kind} | {s['ok']} / {s['n']} | {s['per_s']:.2f} | "
+                         f"{s['p50']:.2f} "
+                         f"| {s['p95']:.2f} | {s['p99']:.2f} | {s['errors']} | "
+                         f"{saved if kind == 'all' else ''} |")
     return "\n".join(lines)
 
 
 def report(r: Result) -> str:
     sessions = sum(1 for o in r.ops if o.kind == "draft" and o.ok)
-    head = (f"{r.engine}, queue limit {r.concurrency or 'default'}: {r.writers} writers, {r.wall:.1f} s wall, "
+    head = (f"{r.engine}, queue limit {r.concurrency or 'default'}: {r.writers} writers, {r.wall:.1f} s "
+            "wall, "
             f"{sessions} drafts, app CPU {r.app_cpu:.1f} s ({r.app_cpu / r.wall:.2f} cores), bench CPU "
             f"{r.bench_cpu:.1f} s ({r.bench_cpu / r.wall:.2f} cores), load avg at start {r.load_start:.1f}, "
             f"{r.exports_on_disk} .docx on disk, all saved: {r.all_saved()}")
@@ -537,11 +573,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--engine", choices=["offline", "openai"], default="offline")
     ap.add_argument("--writers", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=60.0)
-    ap.add_argument("--concurrency", type=int, default=None, help="queue default_concurrency_limit (default: the app's)")
-    ap.add_argument("--compare", default="", help="comma-separated limits to run one after another, e.g. 1,4,8")
+    ap.add_argument("--concurrency", type=int, default=None,
+                    help="queue default_concurrency_limit (default: the app's)")
+    ap.add_argument("--compare", default="",
+                    help="comma-separated limits to run one after another, e.g. 1,4,8")
     ap.add_argument("--json", default="", help="write the results here as JSON")
     ap.add_argument("--scenario", choices=["mixed", "paste"], default="mixed",
-                    help="mixed: draft/refine/polish/export loops; paste: one writer at the editor limit, the others editing")
+                    help="mixed: draft/refine/polish/export loops; paste: one writer at the editor limit, "
+                        "the others editing")
     args = ap.parse_args(argv)
     if args.mode == "_serve":
         return serve(args.concurrency)
@@ -549,7 +588,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from drafting.settings import get_settings
 
         limit = get_settings().max_editor_chars
-        print(f"running paste: {args.writers} writers, {args.seconds:.0f} s, editor limit {limit}…", flush=True)
+        print(f"running paste: {args.writers} writers, {args.seconds:.0f} s, editor limit {limit}…",
+              flush=True)
         r = run_paste(writers=args.writers, seconds=args.seconds, limit=limit)
         print(paste_table(r))
         for e in r["errors"][:5]:
@@ -561,7 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     limits: list[int | None] = [int(x) for x in args.compare.split(",") if x.strip()] or [args.concurrency]
     results = []
     for limit in limits:
-        print(f"running {args.engine}, queue limit {limit or 'default'}, {args.writers} writers, {args.seconds:.0f} s…",
+        print(f"running {args.engine}, queue limit {limit or 'default'}, {args.writers} writers, "
+              f"{args.seconds:.0f} s…",
               flush=True)
         r = run_load(engine=args.engine, writers=args.writers, seconds=args.seconds, concurrency=limit)
         print(report(r), flush=True)
@@ -570,7 +611,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(results))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1), "utf-8")
+        Path(args.json).write_text(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1),
+                                   "utf-8")
     ok = all(not r.errors() and r.all_saved() for r in results)
     return 0 if ok else 1
 

@@ -46,9 +46,10 @@ except ImportError:  # pragma: no cover
 
 NUMERAL = "零〇○一二两三四五六七八九十百千万亿"
 MEASURE = (
-    "个", "项", "家", "条", "批", "次", "年", "成", "类", "座", "所", "处", "件", "名", "支", "套", "户", "栋", "幢",
-    "大", "张", "种", "部", "轮", "片", "场", "天", "周", "倍", "方面", "台", "辆", "篇", "份", "人", "位", "元",
-    "亩", "吨", "公里", "米", "平方米", "间", "层", "级", "期", "季度", "月", "日", "届", "番", "遍", "步", "点",
+    "个", "项", "家", "条", "批", "次", "年", "成", "类", "座", "所", "处", "件", "名", "支", "套", "户",
+    "栋", "幢", "大", "张", "种", "部", "轮", "片", "场", "天", "周", "倍", "方面", "台", "辆", "篇", "份",
+    "人", "位", "元", "亩", "吨", "公里", "米", "平方米", "间", "层", "级", "期", "季度", "月", "日", "届",
+    "番", "遍", "步", "点",
 )  # fmt: skip
 _MEASURE_RE = "|".join(sorted(MEASURE, key=len, reverse=True))
 QUANTITY_RE = re.compile(
@@ -158,9 +159,11 @@ def transform_forms(quantities: Counter[str]) -> list[tuple[str, str]]:
     return out
 
 
-PERIODS = ["上半年", "1-10月", "9月底前", "到2027年", "前三季度", "一季度", "全年", "今年以来", "2023年11月6日",
+PERIODS = ["上半年", "1-10月", "9月底前", "到2027年", "前三季度", "一季度", "全年", "今年以来",
+           "2023年11月6日",
            "“十四五”期间", "2025年底前"]  # fmt: skip
-AMOUNTS = ["3.2亿元", "10万元", "1,234元", "三千万元", "约3亿元", "12亿美元", "1.2万个", "5020万人次", "增长5%", "3.2亿"]
+AMOUNTS = ["3.2亿元", "10万元", "1,234元", "三千万元", "约3亿元", "12亿美元", "1.2万个", "5020万人次",
+           "增长5%", "3.2亿"]
 
 
 def _timed(fn: Any, arg: str, reps: int = 50) -> tuple[Any, float]:
@@ -218,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         "files": len(corpus_files()),
         "quantity_strings_distinct": len(quantities),
         "quantity_occurrences": sum(quantities.values()),
-        "installed": {"cn2an": cn2an is not None, "jionlp": jionlp is not None, "rapidfuzz": fuzz is not None},
+        "installed": {"cn2an": cn2an is not None, "jionlp": jionlp is not None,
+                      "rapidfuzz": fuzz is not None},
     }
     if cn2an is not None:
         out["cn2an"] = compare_cn2an(numerals, context)
@@ -237,11 +241,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: NOT INSTALLED in this interpreter ({sys.executable}): its part is skipped")
     if "cn2an" in out:
         c = out["cn2an"]
-        print(f"\ncn2an.cn2an(s, 'smart') vs drafting.numerals.cn_to_int on {c['distinct']} distinct numerals "
+        print(f"\ncn2an.cn2an(s, 'smart') vs drafting.numerals.cn_to_int on {c['distinct']} distinct "
+              "numerals "
               f"({c['occurrences']} occurrences): agree on {c['agree_distinct']} distinct "
-              f"({c['agree_occurrences']} occurrences; of these both reject {c['agree_both_reject_distinct']} distinct, "
+              f"({c['agree_occurrences']} occurrences; of these both reject "
+              f"{c['agree_both_reject_distinct']} distinct, "
               f"{c['agree_both_reject_occurrences']} occurrences); {len(c['disagreements'])} disagree.  "
-              f"Cost per call: cn2an {c['cn2an_us_per_call']} µs, cn_to_int {c['cn_to_int_us_per_call']} µs")  # fmt: skip
+              f"Cost per call: cn2an {c['cn2an_us_per_call']} µs, "
+              f"cn_to_int {c['cn_to_int_us_per_call']} µs")  # fmt: skip
         rows = [[d["numeral"], d["count"], d["cn2an"], d["cn_to_int"], d["context"], d["verdict"]]
                 for d in c["disagreements"]]  # fmt: skip
         if rows:

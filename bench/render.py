@@ -23,7 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PARA = ("今年以来，我局扎实推进老旧小区改造完成120个，惠及居民3.2万户，新增公共停车泊位1.2万个，同比增长8.5%，"
+PARA = ("今年以来，我局扎实推进老旧小区改造完成120个，惠及居民3.2万户，新增公共停车泊位1.2万个，"
+        "同比增长8.5%，"
         "投资3.2亿元。坚持以人民为中心的发展思想，深入推进城市更新。\n")
 BULLETS = "老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个"
 
@@ -66,7 +67,8 @@ def main() -> int:
     modules = [("now", render)] + ([(args.old, old_render(args.old))] if args.old else [])
     sizes = [(f"{kb} KB", text_of(int(kb) * 1000)) for kb in args.sizes.split(",")]
     sizes.append((f"editor limit ({limit} chars)", (PARA * (limit // len(PARA) + 1))[:limit]))
-    head = "| text | chars | figures marked |" + "".join(f" annotated {n} s | checks {n} s |" for n, _m in modules)
+    head = ("| text | chars | figures marked |"
+        + "".join(f" annotated {n} s | checks {n} s |" for n, _m in modules))
     print(head)
     print("|" + "---|" * (3 + 2 * len(modules)))
     for label, text in sizes:

@@ -89,7 +89,8 @@ def offline_drafts(case_list: list[dict[str, Any]]) -> dict[str, str]:
     if store.count() == 0:
         t = time.perf_counter()
         report = ingest([PUBLIC, SEEDS], settings, store=store)
-        print(f"built store {STORE}: {report.added} documents in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        print(f"built store {STORE}: {report.added} documents in {time.perf_counter() - t:.1f} s",
+              file=sys.stderr)
     by_name, _issuer = own_doc_ids(store)
     engine = get_engine(settings, "offline")
     out: dict[str, str] = {}
@@ -97,7 +98,8 @@ def offline_drafts(case_list: list[dict[str, Any]]) -> dict[str, str]:
         own = by_name.get(str(case.get("doc", "")))
         req = DraftRequest(heading=str(case["heading"]), bullets=[str(b) for b in case["bullets"]])
         try:
-            out[case["id"]] = draft(req, settings, engine=engine, store=store, exclude_doc_ids=[own] if own else []).text
+            out[case["id"]] = draft(req, settings, engine=engine, store=store,
+                                    exclude_doc_ids=[own] if own else []).text
         except DraftingError as exc:
             print(f"{case['id']}: {exc.help_message}", file=sys.stderr)
     return out
@@ -115,7 +117,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-offline", action="store_true")
     ap.add_argument("--show", type=int, default=0)
-    ap.add_argument("--whole", action="store_true", help="one profile of the whole corpus, as the app learns it")
+    ap.add_argument("--whole", action="store_true",
+                    help="one profile of the whole corpus, as the app learns it")
     args = ap.parse_args()
 
     from drafting.evaluate import baseline_text
@@ -129,7 +132,8 @@ def main() -> None:
         profiles = {0: whole, 1: whole}
     else:
         profiles = {
-            k: build_profile(prefer_bureau([c for c in chunks if fold_of(c.source) != k]), fingerprint=f"fold{k}")
+            k: build_profile(prefer_bureau([c for c in chunks if fold_of(c.source) != k]),
+                             fingerprint=f"fold{k}")
             for k in (0, 1)
         }
     case_list = cases()
@@ -165,8 +169,10 @@ def main() -> None:
     for name, xs in scores.items():
         over = sum(x >= THRESHOLD_REAL for x in xs) / len(xs)
         under = sum(x < THRESHOLD_LIST for x in xs) / len(xs)
-        rows.append([name, len(xs), pct(xs, 0.25), pct(xs, 0.5), pct(xs, 0.75), min(xs), f"{over:.0%}", f"{under:.0%}"])
-    print(table(rows, ["group", "n", "q1", "median", "q3", "min", f"≥{THRESHOLD_REAL:.0f}", f"<{THRESHOLD_LIST:.0f}"]))
+        rows.append([name, len(xs), pct(xs, 0.25), pct(xs, 0.5), pct(xs, 0.75), min(xs), f"{over:.0%}",
+                     f"{under:.0%}"])
+    print(table(rows, ["group", "n", "q1", "median", "q3", "min", f"≥{THRESHOLD_REAL:.0f}",
+                       f"<{THRESHOLD_LIST:.0f}"]))
     real = [x for n, xs in scores.items() if n.startswith("real") for x in xs]
     lists = [x for n, xs in scores.items() if n.startswith("list") for x in xs]
     print()

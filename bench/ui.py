@@ -44,9 +44,10 @@ WAIT_MS = 120_000  # Playwright's own timeout: generous on a shared 2-core machi
 MACHINE = ("Machine: 2 cores shared with other engineers' work (builds, tests, benchmarks) during this run; "
            "every time and RSS figure is an upper bound.")
 BULLETS = "老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个\n开展建筑工地扬尘专项整治"
-TOPICS = ["城市更新", "住房保障", "建筑市场监管", "房地产市场", "物业管理", "城市建设", "村镇建设", "安全生产",
-          "燃气管理", "建筑节能"]
-STUB_TEXT = ("一、城市更新\n坚持问题导向，扎实推进老旧小区改造，全年完成120个，惠及居民3.2万户，群众获得感持续增强。"
+TOPICS = ["城市更新", "住房保障", "建筑市场监管", "房地产市场", "物业管理", "城市建设", "村镇建设",
+          "安全生产", "燃气管理", "建筑节能"]
+STUB_TEXT = ("一、城市更新\n坚持问题导向，扎实推进老旧小区改造，全年完成120个，惠及居民3.2万户，"
+             "群众获得感持续增强。"
              "聚焦停车难问题，新增公共停车泊位1.2万个。深入开展建筑工地扬尘专项整治，压实参建各方责任，"
              "城市环境质量明显改善。下一步，我们将继续加大工作力度，推动城市更新工作取得新成效。")
 STUB_CHUNK_CHARS = 4
@@ -164,7 +165,8 @@ def box(page: Any, elem_id: str) -> Any:
 
 def wait_text(page: Any, elem_id: str, needle: str) -> None:
     page.wait_for_function(
-        "([id, needle]) => (document.getElementById(id)?.innerText || '').includes(needle)", arg=[elem_id, needle]
+        "([id, needle]) => (document.getElementById(id)?.innerText || '').includes(needle)",
+        arg=[elem_id, needle]
     )
 
 
@@ -190,7 +192,8 @@ def bench_start(work: Path, store: Path, browser: Browser, runs: int) -> None:
             context.close()
             app.stop()
         rows.append([http, button, loaded, rss])
-        print(f"  start run {n + 1}: HTTP 200 {http:.2f} s, button {button:.2f} s, engine status {loaded:.2f} s, "
+        print(f"  start run {n + 1}: HTTP 200 {http:.2f} s, button {button:.2f} s, engine status "
+              f"{loaded:.2f} s, "
               f"RSS {rss:.0f} MiB", flush=True)
     med = [statistics.median(r[i] for r in rows) for i in range(4)]
     lo = [min(r[i] for r in rows) for i in range(4)]
@@ -209,7 +212,8 @@ ARM = """heading => {
   const chat = document.getElementById('draft-chat');
   const status = document.getElementById('draft-status');
   const before = status.textContent;
-  const onClick = e => { if (e.target.closest('#draft-generate') && t.click === null) t.click = performance.now(); };
+  const onClick = e => { if (e.target.closest('#draft-generate') && t.click === null) t.click = \
+performance.now(); };
   document.addEventListener('click', onClick, {capture: true});
   const check = () => {
     const user = chat.querySelector('[data-testid=user]');
@@ -221,7 +225,8 @@ ARM = """heading => {
     const now = status.textContent;
     if (t.first !== null && now !== before && now.includes('已自动保存为版本')) t.done = performance.now();
     if (now !== before && now.includes('出错')) t.error = now;
-    if (t.done !== null || t.error !== null) { obs.disconnect(); document.removeEventListener('click', onClick, true); }
+    if (t.done !== null || t.error !== null) { obs.disconnect(); document.removeEventListener('click', \
+onClick, true); }
   };
   const obs = new MutationObserver(check);
   obs.observe(document.body, {subtree: true, childList: true, characterData: true});
@@ -277,7 +282,8 @@ def bench_drafts(work: Path, store: Path, browser: Browser, drafts: int) -> list
             rss, hwm = rss_mb(app.proc.pid)
             rss_rows.append([f"app, after {drafts} {engine} drafts", f"{rss:.0f}", f"{hwm:.0f}"])
         if stub.replies:
-            raise SystemExit("the openai drafts did not all reach the stub: the timings above are not of openai")
+            raise SystemExit("the openai drafts did not all reach the stub: the timings above are not of "
+                             "openai")
         for engine, (first, done) in results.items():
             label = engine if engine == "offline" else (
                 f"openai (stub, {STUB_CHUNK_CHARS} chars/delta, {STUB_DELAY * 1000:.0f} ms apart)")
@@ -287,7 +293,8 @@ def bench_drafts(work: Path, store: Path, browser: Browser, drafts: int) -> list
         context.close()
         app.stop()
         stub.stop()
-    print(f"\n2. Click 生成初稿 → first draft text in the chat, {drafts} drafts per engine, one app process (ms)")
+    print(f"\n2. Click 生成初稿 → first draft text in the chat, {drafts} drafts per engine, one app process "
+          "(ms)")
     print(table(rows, ["engine / span", "n", "p50", "p95", "max", "1st draft"]), flush=True)
     if drafts < 20:
         print(f"   With {drafts} samples p95 is the slowest draft (nearest rank).")
@@ -342,7 +349,8 @@ def bench_ingest(work: Path, store: Path, factor: int) -> list[list[Any]]:
     corpus = work / f"synthetic{factor}"
     t = time.perf_counter()
     make_synthetic(corpus, factor)
-    print(f"synthetic corpus {factor}x: {len(list(corpus.iterdir()))} files in {time.perf_counter() - t:.0f} s "
+    print(f"synthetic corpus {factor}x: {len(list(corpus.iterdir()))} files in "
+          f"{time.perf_counter() - t:.0f} s "
           "(not timed)", flush=True)
     own = work / "ingest-store"
     shutil.copytree(store, own)
@@ -352,7 +360,8 @@ def bench_ingest(work: Path, store: Path, factor: int) -> list[list[Any]]:
     proc = subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, env=env)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
     if proc.returncode or line is None:
-        raise SystemExit(f"in-process ingest failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"in-process ingest failed ({proc.returncode}):"
+                         f"\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     r = json.loads(line[len("RESULT "):])
     print(f"  upload handler: {r['files']} files in {r['seconds']:.0f} s → {r['docs']} documents, "
           f"{r['chunks']} chunks; {r['line']}", flush=True)
@@ -369,7 +378,8 @@ def bench_ingest(work: Path, store: Path, factor: int) -> list[list[Any]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", nargs="?", default="all", choices=["all", "start", "drafts", "ingest", "_ingest"])
-    ap.add_argument("--factor", type=int, default=10, help="synthetic corpus size for the ingest RSS (default 10)")
+    ap.add_argument("--factor", type=int, default=10,
+                    help="synthetic corpus size for the ingest RSS (default 10)")
     ap.add_argument("--runs", type=int, default=5, help="cold starts (default 5)")
     ap.add_argument("--drafts", type=int, default=10, help="drafts per engine (default 10)")
     ap.add_argument("--store", type=Path)

@@ -1,6 +1,7 @@
 """Policy citations checked against the original in the store, on every check.
 
-公文 cite policies all the time: 「根据《关于开展2024年本市海绵城市建设工作的函》（沪建综规〔2024〕61号）要求，
+公文 cite policies all the time: \
+「根据《关于开展2024年本市海绵城市建设工作的函》（沪建综规〔2024〕61号）要求，
 “……”」.  For each title in 《》 that names a policy document (通知, 意见, 办法, 规划, 方案, 函 …), the 文号
 that follows it and the text quoted in “” in the same sentence (the lexer, :func:`extract_citations`,
 finds titles and 文号):
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["CitationFinding", "PolicyDoc", "check_citations", "find_citations", "policy_docs"]
 
 _SUFFIXES = (
-    "法", "条例", "规定", "办法", "细则", "意见", "通知", "决定", "决议", "规划", "纲要", "方案", "计划", "标准",
-    "准则", "规范", "指引", "指南", "措施", "批复", "公告", "通告", "要点", "规则", "章程", "制度", "清单", "函",
+    "法", "条例", "规定", "办法", "细则", "意见", "通知", "决定", "决议", "规划", "纲要", "方案", "计划",
+    "标准", "准则", "规范", "指引", "指南", "措施", "批复", "公告", "通告", "要点", "规则", "章程", "制度",
+    "清单", "函",
 )  # fmt: skip
 _QUOTE = re.compile(r"“([^”\n]{4,200})”")
 _SENTENCE_END = "。！？；\n"
@@ -114,7 +116,8 @@ def policy_docs(store: CorpusStore) -> list[PolicyDoc]:
 
 
 def _full_text(store: CorpusStore, doc_id: str) -> str:
-    rows = sorted(store._iter_rows(["documents", "metadatas"], where={"doc_id": doc_id}), key=lambda r: int(r[2].get("position", 0)))
+    rows = sorted(store._iter_rows(["documents", "metadatas"], where={"doc_id": doc_id}),
+                  key=lambda r: int(r[2].get("position", 0)))
     return "\n".join(r[1] or "" for r in rows)
 
 
@@ -202,12 +205,15 @@ def check_citations(store: CorpusStore | None, text: str) -> list[CitationFindin
     out: list[CitationFinding] = []
     for c in cited:
         exact = [(d, f) for d in docs for f in d.forms if _title_match(c.title, f) is True]
-        near = [(d, f) for d in docs for f in d.forms if _title_match(c.title, f) is False] if not exact else []
+        near = ([(d, f) for d in docs for f in d.forms if _title_match(c.title, f) is False] if not exact
+            else [])
         if c.docno is not None:
             raw, s, e = c.docno
             if "〔" not in raw or "〕" not in raw:
                 fixed = _fix_brackets(raw)
-                out.append(CitationFinding("brackets", f"文号“{raw}”的年份应使用六角括号〔〕（GB/T 9704），应写作“{fixed}”。",
+                out.append(CitationFinding("brackets",
+                                           f"文号“{raw}”的年份应使用六角括号〔〕（GB/T 9704），"
+                                           f"应写作“{fixed}”。",
                                            raw, s, e, suggestion=fixed))
         if not exact and not near:
             out.append(CitationFinding(
@@ -241,7 +247,8 @@ def check_citations(store: CorpusStore | None, text: str) -> list[CitationFindin
                 if _norm(q) in norm_original:
                     continue
                 passage = _closest(original, q)
-                msg = f"引号里的“{q}”在《{doc.title}》原文中找不到原话" + (f"，最接近的原文是：“{passage}”" if passage else "") + "。"
+                msg = (f"引号里的“{q}”在《{doc.title}》原文中找不到原话"
+                    + (f"，最接近的原文是：“{passage}”" if passage else "") + "。")
                 out.append(CitationFinding("quote", msg, q, s, e, source_title=doc.title, passage=passage))
     out.sort(key=lambda f: f.start)
     return out

@@ -9,7 +9,8 @@ note's colon removed); what the engine adds is only
 * **a lead-in placed** – a bullet that only sets the frame (``到2025年``, ``根据《…》要求``,
   ``围绕…目标任务``) opens the sentence it governs instead of standing as an item;
 * **a comparison** – a last-year bullet (``上年棚改2845套``) beside this year's figure for the same
-  indicator (``棚改3200套``) becomes ``棚改3200套，比上年增加355套、增长12.5%（上年为2845套）``; the difference and the
+  indicator (``棚改3200套``) becomes ``棚改3200套，比上年增加355套、增长12.5%（上年为2845套）``; the \
+difference and the
   rate are *computed*, only when both values have the same unit and magnitude, marked so in the
   provenance, and recomputed by the fact guard (its 推算核对 names the two figures);
 * **order** – a breakdown (``其中…``) after its total, an effect without figures (``群众获得感明显增强``)
@@ -39,7 +40,8 @@ ENUM = "一二三四五六七八九十"
 GAP = "【待补充】"
 PLAN_TYPES = ("计划", "要点", "方案", "规划", "安排", "打算")
 
-_LIST_MARK = re.compile(r"^\s*(?:[-•·*＊]\s*|[一二三四五六七八九十]+是\s*|第[一二三四五六七八九十]+[，、]\s*)+")
+_LIST_MARK = re.compile(r"^\s*(?:[-•·*＊]\s*|[一二三四五六七八九十]+是\s*|第[一二三四五六七八九十]+[，、"
+                        r"]\s*)+")
 _NOTE_COLON = re.compile(r"^(?P<thing>[^，。；：:\d]{2,14})[：:]\s*(?=\S)")
 _SPACE_IN = re.compile(r"(?<=[\u4e00-\u9fff\d%％）)”])[ \u3000\t]+(?=[\u4e00-\u9fff\d（(“])")
 _LEAD_IN = re.compile(
@@ -50,7 +52,8 @@ _LEAD_IN = re.compile(
     r"|(?:过去的?)?[一二三四五六七八九十两]+年(?:来|以来|间)?|过去的?[一二三四五六七八九十两]+年)$"
 )
 _LAST_YEAR = re.compile(r"^(?:上年|去年|上一年|上年同期|去年同期)(?:全年)?(?P<rest>.+)$")
-_NEW_SUBJECT = ("全年", "全市", "全区", "全县", "全省", "今年", "预计", "过去", "五年", "十年", "同时", "此外")
+_NEW_SUBJECT = ("全年", "全市", "全区", "全县", "全省", "今年", "预计", "过去", "五年", "十年", "同时",
+                "此外")
 _BREAKDOWN = re.compile(r"^(?:其中|分别|包括)")
 _EFFECT = re.compile(
     r"(?:获得感|幸福感|安全感|满意度|满意率)|(?:明显|显著|不断|持续|进一步)(?:增强|提升|提高|改善|好转)|面貌焕然一新|成效(?:明显|显著)"
@@ -63,8 +66,10 @@ _CONTINUES = re.compile(
     r"^(?:同比|环比|比上年|较上年|比去年|较去年|比同期|较同期|比(?!重|例)|较|增长|下降|增幅|提高|降低|减少|增加(?!值)"
     r"|其中|占|是上年|为(?!民|群众|企业)|分别|年均|已|并|均|超过|连续|位居|居全|首次|创历史|且|惠及|带动|完成率|同口径)"
 )
-_MARKED = re.compile(r"^(?:\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、(?![二三]产业))")
-_HEADING_NO = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、](?!\d)|[（(]\d+[)）])")
+_MARKED = re.compile(r"^(?:\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、"
+                     r"(?![二三]产业))")
+_HEADING_NO = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、"
+                         r"](?!\d)|[（(]\d+[)）])")
 _PREDICATE = re.compile(
     r"得到|取得|保持|加快|持续|不断|进一步|显著|明显|成效|稳步|加强|提升|推进|实现|完成|增长|迈出|开创|加大|深化"
     r"|扎实|全面|有效|大力|积极|坚持|突出|强化|优化|改善|提高|巩固|发展|迈上|再上|有序|回顾|总结|情况"
@@ -124,7 +129,8 @@ def comparison(this_raw: str, last_raw: str) -> tuple[str, str, str] | None:
     (ts, te, _v), (ls, le, _lv) = runs[0], lruns[0]
     num, lnum = fold_digits(t.raw[ts:te]), fold_digits(la.raw[ls:le])
     tv, lv = Decimal(num), Decimal(lnum)
-    if tv == 0 or lv == 0 or t.value / float(tv) != la.value / float(lv):  # a zero, or 万 vs none: not computed
+    # a zero, or 万 vs none: not computed
+    if tv == 0 or lv == 0 or t.value / float(tv) != la.value / float(lv):
         return None
     suffix = t.raw[te:]
     if "%" in suffix or "％" in suffix or not suffix:
@@ -179,7 +185,8 @@ def _pairs_last_year(notes: list[str]) -> dict[int, tuple[int, tuple[str, str, s
                 continue
             score = similarity(ind, ind_last)
             cmp = comparison(raw, raw_last)
-            same = bool(ind) and bool(ind_last) and (ind in ind_last or ind_last in ind)  # not 农业 vs 第三产业增加值
+            # not 农业 vs 第三产业增加值
+            same = bool(ind) and bool(ind_last) and (ind in ind_last or ind_last in ind)
             if cmp and same and score >= 0.6 and (best is None or score > best[0]):
                 best = (score, j, cmp)
         if best:
@@ -246,11 +253,12 @@ def body_from_notes(notes: list[str], task: DraftTask) -> tuple[list[Piece], lis
         lead = []
         for li, (j, (verb, diff, rate)) in pairs.items():
             if j == i:
-                # 比上年增加355套、增长12.5%（上年为2845套）: the difference and the rate are computed from the
-                # writer's two figures (the fact guard recomputes both and says so in its 推算核对)
+                # 比上年增加355套、增长12.5%（上年为2845套）: the difference and the rate are computed from
+                # the writer's two figures (the fact guard recomputes both and says so in its 推算核对)
                 ps += [Piece("，比上年" + verb, "connective"), Piece(diff, "computed"),
                        Piece("、" + rate[:2], "connective"), Piece(rate[2:], "computed"),
-                       Piece("（上年为", "connective"), Piece(_indicator(notes[li])[1], "bullet"), Piece("）", "connective")]
+                       Piece("（上年为", "connective"), Piece(_indicator(notes[li])[1], "bullet"),
+                       Piece("）", "connective")]
         # a last-year value with no match, or a continuation (增长…, 其中…): a clause of the item before
         joins = bool(_LAST_YEAR.match(n)) or (not had_lead and bool(_CONTINUES.match(n)))
         if items and joins and not _MARKED.match(items[-1].text):
@@ -265,7 +273,8 @@ def body_from_notes(notes: list[str], task: DraftTask) -> tuple[list[Piece], lis
 
 
 def _parallel(items: list[_Item]) -> bool:
-    return 3 <= len(items) <= 7 and all(_VERB_START.match(it.pieces[0].text) and it.pieces[0].source == "bullet" for it in items) \
+    return 3 <= len(items) <= 7 and all(_VERB_START.match(it.pieces[0].text)
+                                        and it.pieces[0].source == "bullet" for it in items) \
         and not any(_MARKED.match(it.text) for it in items)
 
 
@@ -277,7 +286,8 @@ def layout(items: list[_Item], task: DraftTask) -> list[Piece]:
     if enumerate_items:
         topic = work_topic(task.heading)
         if topic and any(t in task.doc_type for t in PLAN_TYPES):
-            out += [Piece("围绕", "connective"), Piece(topic, "bullet"), Piece("，重点抓好以下工作：", "connective")]
+            out += [Piece("围绕", "connective"), Piece(topic, "bullet"),
+                    Piece("，重点抓好以下工作：", "connective")]
         for n, it in enumerate(items):
             out += [Piece(f"{ENUM[n]}是", "connective"), *it.pieces, Piece("。", "connective")]
         return out
@@ -288,9 +298,10 @@ def layout(items: list[_Item], task: DraftTask) -> list[Piece]:
     target = max(20, task.sentence_chars)
     length = 0
     for n, it in enumerate(items):
-        fresh = it.pieces[0].source == "bullet" and it.pieces[0].text.startswith(_NEW_SUBJECT) or len(it.pieces) > 1 \
-            and it.pieces[1].text == "，" and is_lead_in(it.pieces[0].text)
-        if n and (_MARKED.match(it.text) or (fresh and length >= target) or length + len(it.text) > 3 * target):
+        fresh = it.pieces[0].source == "bullet" and it.pieces[0].text.startswith(_NEW_SUBJECT) \
+            or len(it.pieces) > 1 and it.pieces[1].text == "，" and is_lead_in(it.pieces[0].text)
+        if n and (_MARKED.match(it.text) or (fresh and length >= target)
+                  or length + len(it.text) > 3 * target):
             out.append(Piece("。", "connective"))
             length = 0
         elif n:
@@ -308,14 +319,16 @@ def summary_sentence(task: DraftTask) -> list[Piece]:
     phrases = task.phrases
     if not topic or "总结" not in task.doc_type or phrases is None:
         return []
-    opener = phrases.first(("一年来", "今年以来", "近年来") if "上半年" not in task.doc_type else ("上半年", "今年以来"),
+    opener = phrases.first(("一年来", "今年以来", "近年来") if "上半年" not in task.doc_type
+                           else ("上半年", "今年以来"),
                            task.exclude_doc_ids)
     formula = phrases.first(FORMULA_CANDIDATES, task.exclude_doc_ids)
     if not formula:
         return []
     work = "" if topic.endswith("工作") else "工作"
     lead = [Piece(opener, "phrase"), Piece("，", "connective")] if opener else []
-    return [*lead, Piece(topic, "bullet"), Piece(work, "connective"), Piece(formula, "phrase"), Piece("。", "connective")]
+    return [*lead, Piece(topic, "bullet"), Piece(work, "connective"), Piece(formula, "phrase"),
+            Piece("。", "connective")]
 
 
 def finish(task: DraftTask, body: list[Piece], extra_notes: Sequence[str] = ()) -> Composition:
@@ -347,7 +360,9 @@ def finish(task: DraftTask, body: list[Piece], extra_notes: Sequence[str] = ()) 
     if own or computed_s:
         notes.append(
             "工具添加的字：" + ("本局常用语（出现在3篇以上材料中）“" + "”“".join(own) + "”" if own else "")
-            + ("；" if own and computed_s else "") + ("由您的数字推算的“" + "”“".join(computed_s) + "”" if computed_s else "")
-            + "。其余文字都来自您的要点" + ("和套写的往年段落" if any(p.source == "template" for p in body) else "") + "。"
+            + ("；" if own and computed_s else "")
+            + ("由您的数字推算的“" + "”“".join(computed_s) + "”" if computed_s else "")
+            + "。其余文字都来自您的要点"
+            + ("和套写的往年段落" if any(p.source == "template" for p in body) else "") + "。"
         )
     return Composition(text, body, [], notes)

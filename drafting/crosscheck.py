@@ -168,7 +168,8 @@ def _totals(parts: list[Part], facts: list[list[Fact]], parents: list[int | None
             out.append(CrossFinding(
                 "total",
                 f"{_name(p.heading)}的总述写“{total.indicator}”{total.figure.raw}，下文各节写的是{listed}"
-                f"（合计{_fmt(whole, total.figure.unit)}），两者对不上。请核实总述的数字，或补上下文漏写的部分。",
+                f"（合计{_fmt(whole, total.figure.unit)}），两者对不上。请核实总述的数字，"
+                "或补上下文漏写的部分。",
                 [p.heading, *(parts[j].heading for j, _b in found)]))
     return out
 
@@ -195,7 +196,8 @@ def _numbering(parts: list[Part]) -> list[CrossFinding]:
             if n and n != expected:
                 out.append(CrossFinding(
                     "numbering",
-                    f"标题序号不连续：“{marker}{head}”（在{_name(p.heading)}）应为“{number(level, expected)}”。"
+                    f"标题序号不连续：“{marker}{head}”（在{_name(p.heading)}）"
+                    f"应为“{number(level, expected)}”。"
                     "请改正这一处的序号。",
                     [p.heading]))
             counters[level] = n or expected

@@ -56,7 +56,8 @@ def _clean_heading(text: str) -> str:
     if not core or not has_words(core):
         raise InputError("提纲标题是空的或只有标点。请写明这一部分写什么，例如“城市更新”。")
     if len(core) > MAX_HEADING_CHARS:
-        raise InputError(f"提纲标题有{len(core)}字，超过{MAX_HEADING_CHARS}字。标题写一句话即可，正文放到要点里。")
+        raise InputError(f"提纲标题有{len(core)}字，超过{MAX_HEADING_CHARS}字。标题写一句话即可，"
+                         "正文放到要点里。")
     return core
 
 
@@ -108,7 +109,8 @@ class Document:
 
     # ---- numbering --------------------------------------------------------------------------
     def numbered(self) -> list[tuple[Node, str]]:
-        """Every node with its heading, numbered by position: 一、 … and （一） … restarting under each 一、."""
+        """Every node with its heading, numbered by position: 一、 … and （一） … restarting \
+under each 一、."""
         out = []
         first = second = 0
         for n in self.nodes:
@@ -139,7 +141,8 @@ class Document:
         return out
 
     def heading_of(self, session: str) -> str:
-        """The numbered heading of the node ``session`` (:class:`InputError` when it is not in the outline)."""
+        """The numbered heading of the node ``session`` (:class:`InputError` when it is not in the \
+outline)."""
         self._index(session)
         return next(h for n, h in self.numbered() if n.session == session)
 
@@ -167,7 +170,8 @@ class Document:
         return i, end
 
     def add(self, level: int, text: str, after: str | None = None) -> Node:
-        """A new node after the node ``after`` (a level-1 node goes after that node's children), or at the end."""
+        """A new node after the node ``after`` (a level-1 node goes after that node's children), or \
+at the end."""
         if level not in (1, 2):
             raise InputError("提纲只有两级：一级标题（一、）和二级标题（（一））。")
         if len(self.nodes) >= MAX_NODES:
@@ -207,7 +211,8 @@ class Document:
             j = i + delta
             if not (0 <= j < len(self.nodes)) or self.nodes[j].level != 2:
                 where = "第一项" if delta < 0 else "最后一项"
-                raise InputError(f"“{node.text}”已是本部分的{where}。要移到别的一级标题下，请删除后在那里添加。")
+                raise InputError(f"“{node.text}”已是本部分的{where}。要移到别的一级标题下，"
+                                 "请删除后在那里添加。")
             self.nodes[i], self.nodes[j] = self.nodes[j], self.nodes[i]
             return
         heads = [k for k, n in enumerate(self.nodes) if n.level == 1]
@@ -306,7 +311,8 @@ def word_count(text: str) -> int:
 def _problems(history: History, user: str, session: str, v: Version) -> tuple[list[str], list[str]]:
     req = request_from_json(v.inputs)
     versions = history.versions(user, limit=1_000_000, session=session)
-    sources = [*req.sources(), *session_sources(versions), *confirmation_sources(history.confirmations(user, session))]
+    sources = [*req.sources(), *session_sources(versions),
+               *confirmation_sources(history.confirmations(user, session))]
     result = review(v.text, sources, req.pairs())
     g = result.figures
     figures = []
@@ -314,7 +320,8 @@ def _problems(history: History, user: str, session: str, v: Version) -> tuple[li
         figures.append("漏写数字：" + "、".join(f.raw for f in g.missing))
     figures += [f.message for f in g.unverified]
     figures += [f"推算有误：{d.explanation}" for d in g.derived if not d.ok]
-    terms = [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”" for t in result.terms if t.severity == "必错"]
+    terms = [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”" for t in result.terms
+             if t.severity == "必错"]
     return figures, terms
 
 

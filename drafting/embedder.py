@@ -162,4 +162,5 @@ class EndpointEmbedding(EmbeddingFunction[Documents]):
     def build_from_config(config: dict[str, Any]) -> EndpointEmbedding:
         import os
 
-        return EndpointEmbedding(config["base_url"], config["model"], os.environ.get("DRAFTING_EMBED_API_KEY"))
+        return EndpointEmbedding(config["base_url"], config["model"],
+                                 os.environ.get("DRAFTING_EMBED_API_KEY"))

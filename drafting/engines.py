@@ -110,7 +110,8 @@ def make_engine(
     chosen = (name or settings.engine_name()).strip().lower()
     if chosen == "offline":
         if offline_factory is None:
-            raise ConfigError("offline 引擎未接入（程序内部未提供离线拟稿模块）。请改用 openai 或 local 引擎。")
+            raise ConfigError("offline 引擎未接入（程序内部未提供离线拟稿模块）。请改用 openai 或 local "
+                              "引擎。")
         return offline_factory()
     if chosen == "openai":
         if not settings.llm_base_url:
@@ -124,15 +125,18 @@ def make_engine(
         gguf = settings.llm_gguf
         if gguf is None:
             raise EngineUnavailableError(
-                "使用 local 引擎需要设置 DRAFTING_LLM_GGUF，指向本机的 GGUF 模型文件；也可以改用 offline 引擎。"
+                "使用 local 引擎需要设置 DRAFTING_LLM_GGUF，指向本机的 GGUF 模型文件；也可以改用 offline "
+                "引擎。"
             )
         if not Path(gguf).expanduser().is_file():
             raise EngineUnavailableError(
-                f"找不到本地模型文件 {Path(gguf).name}。请检查 DRAFTING_LLM_GGUF 所指的路径是否正确、文件是否已拷贝到本机；"
+                f"找不到本地模型文件 {Path(gguf).name}。请检查 DRAFTING_LLM_GGUF 所指的路径是否正确、"
+                "文件是否已拷贝到本机；"
                 "也可以改用 offline 引擎。"
             )
         return LocalEngine(settings)
-    raise ConfigError(f"未知的引擎“{chosen}”。请把 DRAFTING_ENGINE（或 --engine）设为 offline、openai 或 local 之一。")
+    raise ConfigError(f"未知的引擎“{chosen}”。请把 DRAFTING_ENGINE（或 --engine）设为 offline、openai 或 "
+                      "local 之一。")
 
 
 def _limit(max_tokens: int | None, settings: Settings) -> int:
@@ -169,7 +173,8 @@ _CUT_HELP = (
     "然后重试；也可以改用 offline 引擎。"
 )
 _GARBAGE_HELP = (
-    "模型服务返回的内容无法解析，可能不是兼容 OpenAI 的接口。请确认 DRAFTING_LLM_BASE_URL 指向兼容 OpenAI 的地址"
+    "模型服务返回的内容无法解析，可能不是兼容 OpenAI 的接口。请确认 DRAFTING_LLM_BASE_URL 指向兼容 OpenAI "
+    "的地址"
     "（通常以 /v1 结尾），并查看模型服务的日志；也可以改用 offline 引擎。"
 )
 
@@ -214,17 +219,24 @@ class OpenAIEngine:
 
     def health(self) -> tuple[bool, str]:
         url = _safe_url(self.base_url)
-        headers = {"Authorization": f"Bearer {self.settings.llm_api_key}"} if self.settings.llm_api_key else {}
+        headers = ({"Authorization": f"Bearer {self.settings.llm_api_key}"} if self.settings.llm_api_key
+            else {})
         base = httpx.URL(self.base_url)
         models = base.copy_with(path=base.path.rstrip("/") + "/models")
         try:
-            response = httpx.get(models, headers=headers, timeout=httpx.Timeout(self.settings.llm_connect_timeout))
+            response = httpx.get(models, headers=headers,
+                                 timeout=httpx.Timeout(self.settings.llm_connect_timeout))
         except httpx.TimeoutException:
-            return False, f"模型服务 {url} 在 {self.settings.llm_connect_timeout:g} 秒内没有响应。请确认服务已启动且没有卡住。"
+            return False, (
+                f"模型服务 {url} 在 {self.settings.llm_connect_timeout:g} 秒内没有响应。"
+                "请确认服务已启动且没有卡住。"
+            )
         except httpx.HTTPError:
-            return False, f"连接不上模型服务 {url}。请确认服务已启动，并检查 DRAFTING_LLM_BASE_URL 的地址和端口。"
+            return False, (f"连接不上模型服务 {url}。请确认服务已启动，"
+                           "并检查 DRAFTING_LLM_BASE_URL 的地址和端口。")
         if response.status_code in (401, 403):
-            return False, f"模型服务 {url} 拒绝访问（HTTP {response.status_code}）。请检查 DRAFTING_LLM_API_KEY。"
+            return False, (f"模型服务 {url} 拒绝访问（HTTP {response.status_code}）。"
+                           "请检查 DRAFTING_LLM_API_KEY。")
         if response.status_code != 200:
             return False, (
                 f"模型服务 {url} 有响应，但 /models 返回 HTTP {response.status_code}。"
@@ -238,7 +250,8 @@ class OpenAIEngine:
         lc_messages = _to_langchain(messages)
         limit = _limit(max_tokens, self.settings)
         received: list[str] = []
-        retryable = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError, httpx.TransportError)
+        retryable = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError,
+                     httpx.TransportError)
         attempt = 0
         while True:
             try:
@@ -291,7 +304,8 @@ class OpenAIEngine:
             return EngineError(_CUT_HELP, detail=detail, partial=partial)
         if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
             return EngineUnavailableError(
-                f"连接不上起草模型服务 {url}。{after}请确认模型服务已启动，并检查 DRAFTING_LLM_BASE_URL 的地址和端口；"
+                f"连接不上起草模型服务 {url}。{after}请确认模型服务已启动，并检查 DRAFTING_LLM_BASE_URL "
+                "的地址和端口；"
                 "也可以先改用 offline 引擎（界面上选“offline 离线组稿”，命令行加 --engine offline）。",
                 detail=detail, partial=partial,
             )
@@ -302,17 +316,20 @@ class OpenAIEngine:
             )
         if isinstance(exc, openai.InternalServerError):
             return EngineUnavailableError(
-                f"模型服务内部出错（HTTP {exc.status_code}），{after}请查看模型服务的日志，稍后再试，或改用 offline 引擎。",
+                f"模型服务内部出错（HTTP {exc.status_code}），{after}请查看模型服务的日志，稍后再试，或改用 "
+                "offline 引擎。",
                 detail=detail, partial=partial,
             )
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
             return EngineError(
-                f"模型服务拒绝了访问（HTTP {exc.status_code}）。请检查 DRAFTING_LLM_API_KEY 是否正确、是否有权使用该模型。",
+                f"模型服务拒绝了访问（HTTP {exc.status_code}）。请检查 DRAFTING_LLM_API_KEY 是否正确、"
+                "是否有权使用该模型。",
                 detail=detail, partial=partial,
             )
         if isinstance(exc, openai.NotFoundError):
             return EngineError(
-                f"模型服务找不到所请求的模型或接口（HTTP 404）。请检查 DRAFTING_LLM_MODEL（当前为 {self.model}），"
+                "模型服务找不到所请求的模型或接口（HTTP 404）。请检查 DRAFTING_LLM_MODEL（当前为 "
+                f"{self.model}），"
                 "以及 DRAFTING_LLM_BASE_URL 是否以 /v1 结尾。",
                 detail=detail, partial=partial,
             )
@@ -324,7 +341,8 @@ class OpenAIEngine:
             )
         if isinstance(exc, openai.APIStatusError):
             return EngineError(
-                f"模型服务返回了错误（HTTP {exc.status_code}）。请查看模型服务的日志后重试，或改用 offline 引擎。",
+                f"模型服务返回了错误（HTTP {exc.status_code}）。请查看模型服务的日志后重试，或改用 offline "
+                "引擎。",
                 detail=detail, partial=partial,
             )
         if isinstance(exc, openai.APIError):
@@ -411,7 +429,8 @@ class LocalEngine:
 
     def __init__(self, settings: Settings) -> None:
         if settings.llm_gguf is None:
-            raise EngineUnavailableError("使用 local 引擎需要设置 DRAFTING_LLM_GGUF，指向本机的 GGUF 模型文件。")
+            raise EngineUnavailableError("使用 local 引擎需要设置 DRAFTING_LLM_GGUF，指向本机的 GGUF "
+                                         "模型文件。")
         self.settings = settings
         self.path = Path(settings.llm_gguf).expanduser()
         self.n_ctx = settings.llm_context_tokens
@@ -441,12 +460,14 @@ class LocalEngine:
     def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]:
         if not self.path.is_file():
             raise EngineUnavailableError(
-                f"找不到本地模型文件 {self.path.name}。请检查 DRAFTING_LLM_GGUF 所指的路径，或改用 offline 引擎。"
+                f"找不到本地模型文件 {self.path.name}。请检查 DRAFTING_LLM_GGUF 所指的路径，或改用 offline "
+                "引擎。"
             )
         llama, busy = _load_llama(self.path, self.n_ctx)
         if not busy.acquire(timeout=self.settings.llm_read_timeout):
             raise EngineTimeoutError(
-                "本地模型正在为另一个请求生成，等待超时。请等上一篇生成完再试，或调大 DRAFTING_LLM_READ_TIMEOUT。"
+                "本地模型正在为另一个请求生成，等待超时。请等上一篇生成完再试，或调大 "
+                "DRAFTING_LLM_READ_TIMEOUT。"
             )
         received: list[str] = []
         try:
@@ -481,7 +502,8 @@ class LocalEngine:
                 detail=type(exc).__name__, partial=partial,
             )
         return EngineError(
-            f"本地模型 {self.path.name} 运行出错，已生成的部分已保留。请重试，或检查 DRAFTING_LLM_GGUF 所指的模型文件，"
+            f"本地模型 {self.path.name} 运行出错，已生成的部分已保留。请重试，或检查 DRAFTING_LLM_GGUF "
+            "所指的模型文件，"
             "也可以改用 offline 引擎。",
             detail=type(exc).__name__, partial=partial,
         )

@@ -20,7 +20,8 @@ with code 2; the UI turns it into ``gr.Error``.  Anything else is a bug and prop
     ├── EngineError            – the drafting model failed; ``partial`` keeps any text already streamed
     │   ├── EngineUnavailableError – endpoint down / GGUF missing
     │   └── EngineTimeoutError     – the endpoint stopped sending
-    ├── HistoryError           – the draft history (SQLite under DRAFTING_DATA_DIR) cannot be opened or written
+    ├── HistoryError           – the draft history (SQLite under DRAFTING_DATA_DIR) cannot be \
+opened or written
     └── ExportError            – a .docx / .md export cannot be written
         └── ExportNeedsConfirmation – a section still needs review; ``problems`` lists them
 """
@@ -69,7 +70,10 @@ class StoreError(DraftingError):
 
 
 class StoreUnavailableError(StoreError):
-    help_message = "连接不上 Chroma 服务。请确认 DRAFTING_CHROMA_URL 所指的 `chroma run` 已启动，或取消该变量改用本地库。"
+    help_message = (
+        "连接不上 Chroma 服务。请确认 DRAFTING_CHROMA_URL 所指的 `chroma run` 已启动，"
+        "或取消该变量改用本地库。"
+    )
 
 
 class EmptyCorpusError(DraftingError):
@@ -81,7 +85,10 @@ class DocumentNotFoundError(DraftingError):
 
 
 class EmbeddingError(DraftingError):
-    help_message = "向量化服务调用失败。请检查 DRAFTING_EMBED_BASE_URL 与 DRAFTING_EMBED_MODEL，或取消它们改用内置向量化。"
+    help_message = (
+        "向量化服务调用失败。请检查 DRAFTING_EMBED_BASE_URL 与 DRAFTING_EMBED_MODEL，"
+        "或取消它们改用内置向量化。"
+    )
 
 
 class InputError(DraftingError):
@@ -91,7 +98,8 @@ class InputError(DraftingError):
 class EngineError(DraftingError):
     help_message = "起草模型出错。已生成的部分已保留，可稍后重试，或改用 offline 引擎。"
 
-    def __init__(self, help_message: str | None = None, *, detail: str | None = None, partial: str = "") -> None:
+    def __init__(self, help_message: str | None = None, *, detail: str | None = None,
+                 partial: str = "") -> None:
         super().__init__(help_message, detail=detail)
         self.partial = partial
 
@@ -104,7 +112,10 @@ class EngineUnavailableError(EngineError):
 
 
 class EngineTimeoutError(EngineError):
-    help_message = "模型服务长时间没有响应，已停止等待。已生成的部分已保留；请稍后重试，或调大 DRAFTING_LLM_READ_TIMEOUT。"
+    help_message = (
+        "模型服务长时间没有响应，已停止等待。已生成的部分已保留；请稍后重试，或调大 "
+        "DRAFTING_LLM_READ_TIMEOUT。"
+    )
 
 
 class HistoryError(DraftingError):
@@ -115,7 +126,10 @@ class HistoryError(DraftingError):
 
 
 class ExportError(DraftingError):
-    help_message = "导出文件无法写入。请检查保存位置是否存在、可写，磁盘是否已满，以及同名文件是否正在 Word/WPS 中打开。"
+    help_message = (
+        "导出文件无法写入。请检查保存位置是否存在、可写，磁盘是否已满，以及同名文件是否正在 Word/WPS "
+        "中打开。"
+    )
 
 
 class ExportNeedsConfirmation(ExportError):

@@ -52,7 +52,8 @@ from drafting.quantities import digit_runs
 BASELINE_JOIN = "；"
 COMMA_JOIN = "，"
 PLAN_TYPES = ("计划", "要点", "方案", "规划", "安排", "打算")
-_HEADING_NO = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、](?!\d)|[（(]\d+[)）])\s*")
+_HEADING_NO = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、"
+                         r"](?!\d)|[（(]\d+[)）])\s*")
 MALFORMED: dict[str, re.Pattern[str]] = {
     "lead_in_item": re.compile(
         r"[一二三四五六七八九十]是(?:(?:到|至|截至)?(?:19|20)\d{2}年(?:底|末)?|(?:根据|按照|依据)[^，。；]{0,40}要求"
@@ -60,9 +61,12 @@ MALFORMED: dict[str, re.Pattern[str]] = {
     ),
     # 加快推进推行…: two work verbs in a row (加快推进, 推进实施 are set phrases, not doubles)
     "doubled_verb": re.compile(r"(?:推进|推动|开展|落实)(?:推进|推行|推动|开展)"),
-    "stray_space": re.compile(r"[\u4e00-\u9fff，。；、：（）“”%％\d][ \u3000\t]+[\u4e00-\u9fff，。；、：（）“”\d]"),
-    "last_year_item": re.compile(r"(?:^|[。；：]|[一二三四五六七八九十]是)(?:上年|去年)[^，。；比较]{0,14}\d"),
-    "doubled_heading_no": re.compile(r"^(?:[一二三四五六七八九十]+、){2}(?![二三]产业)|^（[一二三四五六七八九十]+）（"),
+    "stray_space": re.compile(r"[\u4e00-\u9fff，。；、：（）“”%％\d][ \u3000\t]+[\u4e00-\u9fff，。；、：（）"
+                              r"“”\d]"),
+    "last_year_item": re.compile(r"(?:^|[。；：]|[一二三四五六七八九十]是)(?:上年|去年)[^，。；比较]{0,"
+                                 r"14}\d"),
+    "doubled_heading_no": re.compile(r"^(?:[一二三四五六七八九十]+、){2}(?![二三]产业)|"
+                                     r"^（[一二三四五六七八九十]+）（"),
     "empty_item": re.compile(r"[一二三四五六七八九十]是[。；]|：。"),
     "doubled_punct": re.compile(r"[，。；、：]{2}"),
 }
@@ -117,7 +121,8 @@ def guard_agrees(draft: str, provided: str, extras: Sequence[tuple[int, int, str
     if not extras:
         return True
     flagged = [
-        (f.start, f.end) for f in check_figures(draft, provided).unverified if f.start is not None and f.end is not None
+        (f.start, f.end) for f in check_figures(draft, provided).unverified if f.start is not None
+        and f.end is not None
     ]
     return all(any(s < fe and fs < e for fs, fe in flagged) for s, e, _v in extras)
 
@@ -186,7 +191,8 @@ def malformed(text: str, doc_type: str = "工作总结") -> list[str]:
 def load_cases(path: Path) -> list[dict[str, Any]]:
     """Cases from a JSONL file; each needs ``id``, ``heading``, ``bullets`` and ``reference``."""
     if not path.is_file():
-        raise InputError(f"找不到评测文件：{path}。请给出 JSONL 文件路径，如 ../shared/eval/dev-cases.jsonl。")
+        raise InputError(f"找不到评测文件：{path}。请给出 JSONL 文件路径，如 "
+                         "../shared/eval/dev-cases.jsonl。")
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -197,7 +203,8 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
                 raise ValueError("missing bullets/reference")
         except (ValueError, AttributeError) as exc:
             raise InputError(
-                f"评测文件第{n}行格式不对：每行应是一个 JSON 对象，含 id、heading、bullets（列表）、reference。"
+                f"评测文件第{n}行格式不对：每行应是一个 JSON 对象，含 id、heading、bullets（列表）、"
+                "reference。"
                 "请修正后重试。",
                 detail=str(exc),
             ) from exc
@@ -279,7 +286,8 @@ class EvalReport:
             "win_rate": _mean([float(c.rougeL > c.comma_rougeL) for c in allc]),
             "wins": sum(c.rougeL > c.comma_rougeL for c in allc),
             "needs_review_rate": _mean([float(c.status != "ok") for c in allc]),
-            "guard_finding_rate": _mean([float(c.guard_findings > 0) for c in s] + [1.0] * (len(allc) - len(s))),
+            "guard_finding_rate": _mean([float(c.guard_findings > 0) for c in s] + [1.0]
+                                        * (len(allc) - len(s))),
             "guard_findings": sum(c.guard_findings for c in s),
             "malformed": sum(bool(c.malformed) for c in s),
             "provenance": prov,
@@ -300,7 +308,8 @@ class EvalReport:
             "comma_rougeL": _mean([c.comma_rougeL for c in allc]),
             "semicolon_win_rate": _mean([float(c.baseline_rougeL > c.comma_rougeL) for c in allc]),
             "no_retrieval_rougeL": _mean([c.no_retrieval_rougeL or 0.0 for c in off]) if off else None,
-            "no_retrieval_win_rate": _mean([float((c.no_retrieval_rougeL or 0.0) > c.comma_rougeL) for c in off]) if off else None,
+            "no_retrieval_win_rate": _mean([float((c.no_retrieval_rougeL or 0.0) > c.comma_rougeL)
+                                            for c in off]) if off else None,
             "figure_recall": 1.0,
             "unverified_per_draft": 0.0,
         }
@@ -319,14 +328,17 @@ class EvalReport:
         off = "—" if b["no_retrieval_rougeL"] is None else f"{b['no_retrieval_rougeL']:.3f}"
         off_win = "—" if b["no_retrieval_win_rate"] is None else f"{b['no_retrieval_win_rate']:.3f}"
         rows = [
-            ("数字召回率 figure_recall（目标 1.0）", f"{m['figure_recall']:.3f}（最低 {m['figure_recall_min']:.3f}）"),
-            ("每稿无出处数字 unverified_per_draft（目标 0）", f"{m['unverified_per_draft']:.3f}（最多 {m['unverified_max']}）"),
+            ("数字召回率 figure_recall（目标 1.0）",
+             f"{m['figure_recall']:.3f}（最低 {m['figure_recall_min']:.3f}）"),
+            ("每稿无出处数字 unverified_per_draft（目标 0）",
+             f"{m['unverified_per_draft']:.3f}（最多 {m['unverified_max']}）"),
             ("核对器一致率 guard_agrees", f"{m['guard_agrees']:.3f}"),
             ("ROUGE-L（字）", f"{m['rougeL']:.3f}"),
             ("  基线：要点用“；”连接", f"{b['rougeL']:.3f}"),
             ("  基线：要点用“，”连接", f"{b['comma_rougeL']:.3f}"),
             ("  基线：本引擎关闭检索", off),
-            ("胜过“，”基线的用例比例（目标 ≥0.6）", f"{m['win_rate']:.3f}（{m['wins']}/{len(self.cases)}；关闭检索 {off_win}）"),
+            ("胜过“，”基线的用例比例（目标 ≥0.6）",
+             f"{m['win_rate']:.3f}（{m['wins']}/{len(self.cases)}；关闭检索 {off_win}）"),
             ("需复核稿件比例 needs_review", f"{m['needs_review_rate']:.3f}"),
             ("有核对问题（必查）的稿件比例", f"{m['guard_finding_rate']:.3f}（共 {m['guard_findings']} 处）"),
             ("格式有毛病的稿件数 malformed（目标 0）", f"{m['malformed']}"),
@@ -335,20 +347,25 @@ class EvalReport:
         ]
         share = m["provenance_share"]
         if share:
-            rows.append(("正文字数来源", "，".join(f"{k} {v:.1%}" for k, v in sorted(share.items(), key=lambda kv: -kv[1]))))
+            rows.append(("正文字数来源",
+                         "，".join(f"{k} {v:.1%}" for k, v in sorted(share.items(), key=lambda kv: -kv[1]))))
         w0 = max(_width(r[0]) for r in rows)
-        lines = [f"评测：{len(self.cases)} 例，已评分 {m['scored']} 例，失败 {m['failed']} 例（失败按 0 分计入平均）。引擎：{self.engine}"]
+        lines = [f"评测：{len(self.cases)} 例，已评分 {m['scored']} 例，失败 {m['failed']} 例（失败按 0 "
+                 f"分计入平均）。引擎：{self.engine}"]
         lines.append(f"{_pad('指标', w0)}  {self.engine}")
         lines += [f"{_pad(a, w0)}  {x}" for a, x in rows]
         bad = [c.id for c in self.scored() if c.figure_recall < 1.0 or c.extra_numbers]
         if bad:
-            lines.append(f"数字未达标的用例（{len(bad)}）：" + "、".join(bad[:20]) + ("……" if len(bad) > 20 else ""))
+            lines.append(f"数字未达标的用例（{len(bad)}）：" + "、".join(bad[:20])
+                         + ("……" if len(bad) > 20 else ""))
         ugly = [f"{c.id}（{'、'.join(c.malformed)}）" for c in self.scored() if c.malformed]
         if ugly:
-            lines.append(f"格式有毛病的用例（{len(ugly)}）：" + "；".join(ugly[:10]) + ("……" if len(ugly) > 10 else ""))
+            lines.append(f"格式有毛病的用例（{len(ugly)}）：" + "；".join(ugly[:10])
+                         + ("……" if len(ugly) > 10 else ""))
         failed = [c for c in self.cases if c.error]
         if failed:
-            lines.append(f"起草失败的用例（{len(failed)}）：" + "；".join(f"{c.id}：{c.error}" for c in failed[:5]))
+            lines.append(f"起草失败的用例（{len(failed)}）："
+                         + "；".join(f"{c.id}：{c.error}" for c in failed[:5]))
         return "\n".join(lines)
 
 
@@ -408,7 +425,10 @@ def run_eval(
         if progress:
             progress(n + 1, len(cases))
         if case.get("doc") and own is None:
-            res.error = f"本用例的原文档“{case.get('doc')}”不在语料库中，无法把它排除在检索之外，不予评分。请先导入该文档。"
+            res.error = (
+                f"本用例的原文档“{case.get('doc')}”不在语料库中，无法把它排除在检索之外，不予评分。"
+                "请先导入该文档。"
+            )
             continue
         req = DraftRequest(heading=str(case.get("heading", "")), bullets=bullets,
                            doc_type=doc_types.get(own or "", "") or "工作总结")
@@ -434,7 +454,8 @@ def run_eval(
             res.provenance["unaccounted"] = unaccounted
         res.rougeL = rouge_l(body, reference)
         res.cited_doc_ids = [c.doc_id for c in out.citations if c.paragraphs]
-        res.same_series_cite = res.same_series_eligible and any(issuer.get(d) == region for d in res.cited_doc_ids)
+        res.same_series_cite = (res.same_series_eligible
+            and any(issuer.get(d) == region for d in res.cited_doc_ids))
         if ablation:
             try:
                 off = draft(req, settings, engine=engine, store=store, exclude_doc_ids=[own] if own else [],

@@ -44,8 +44,8 @@ from .errors import ExportError, ExportNeedsConfirmation
 from .headings import heading_level
 from .numerals import cn_digits_to_int, cn_to_int
 
-__all__ = ["Section", "build_docx", "normalize_date", "open_problems", "safe_filename", "signature_indents", "to_docx", "to_markdown",
-           "write_markdown"]
+__all__ = ["Section", "build_docx", "normalize_date", "open_problems", "safe_filename", "signature_indents",
+           "to_docx", "to_markdown", "write_markdown"]
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -105,8 +105,10 @@ def _require_confirmation(sections: list[Section], confirm: bool) -> None:
 # shared text handling
 
 
-_CN_DATE_RE = re.compile(r"^([〇○零Ｏ一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日$")
-_NUM_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*(?:年|[-/.．])\s*(\d{1,2})\s*(?:月|[-/.．])\s*(\d{1,2})\s*日?$")
+_CN_DATE_RE = re.compile(r"^([〇○零Ｏ一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})"
+                         r"月([一二三四五六七八九十]{1,3})日$")
+_NUM_DATE_RE = re.compile(r"^((?:19|20)\d{2})\s*(?:年|[-/.．])\s*(\d{1,2})\s*(?:月|[-/.．])\s*(\d{1,2})"
+                          r"\s*日?$")
 
 
 def _cn_small(s: str) -> int:
@@ -297,7 +299,8 @@ def _add_page_number(p: Paragraph) -> None:
 def _setup_footers(doc: DocxDocument) -> None:
     sec = doc.sections[0]
     char = PAGE_NUMBER_PT * 20
-    for footer, align in ((sec.footer, WD_ALIGN_PARAGRAPH.RIGHT), (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
+    for footer, align in ((sec.footer, WD_ALIGN_PARAGRAPH.RIGHT),
+                          (sec.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT)):
         footer.is_linked_to_previous = False
         p = footer.paragraphs[0]
         p.alignment = align

@@ -29,7 +29,8 @@ _SENTENCE_STOP = "。；;！？!?\n"
 _QUAL_BEFORE = {
     "超过": "MORE", "超出": "MORE", "突破": "MORE", "逾": "MORE", "超": "MORE", "过": "MORE", "高于": "MORE",
     "不少于": "MORE", "不低于": "MORE", "至少": "MORE",
-    "不足": "LESS", "不到": "LESS", "低于": "LESS", "少于": "LESS", "不超过": "LESS", "未满": "LESS", "最多": "LESS",
+    "不足": "LESS", "不到": "LESS", "低于": "LESS", "少于": "LESS", "不超过": "LESS", "未满": "LESS",
+    "最多": "LESS",
     "约": "ABOUT", "大约": "ABOUT", "大概": "ABOUT", "左右": "ABOUT",
     "近": "NEAR", "将近": "NEAR", "接近": "NEAR", "近乎": "NEAR",
 }  # fmt: skip
@@ -38,7 +39,8 @@ _QUAL_AFTER = {
     "左右": "ABOUT", "上下": "ABOUT",
     "以内": "LESS", "以下": "LESS",
 }  # fmt: skip
-_QUAL_CLAUSE = {"力争": "TARGET", "争取": "TARGET", "预计": "TARGET", "计划": "TARGET", "目标": "TARGET", "累计": "CUMUL"}
+_QUAL_CLAUSE = {"力争": "TARGET", "争取": "TARGET", "预计": "TARGET", "计划": "TARGET", "目标": "TARGET",
+                "累计": "CUMUL"}
 _QB = sorted(_QUAL_BEFORE, key=len, reverse=True)
 _QA = sorted(_QUAL_AFTER, key=len, reverse=True)
 
@@ -67,7 +69,8 @@ _TRAIL = (
     "新增", "约为", "不少于", "不足", "达", "超", "约", "近", "逾", "共", "计", "为", "是", "有", "至", "到",
     "了", "的", "由", "从", "比", "较", "占", "本期", "今年", "本年", "当年", "上年", "去年", "同比", "已",
 )  # fmt: skip
-_LEAD = ("其中", "完成", "实现", "共完成", "累计完成", "全年", "全市", "全县", "全区", "全省", "累计", "共", "已", "并", "和", "及", "同时", "另外", "此外")
+_LEAD = ("其中", "完成", "实现", "共完成", "累计完成", "全年", "全市", "全县", "全区", "全省", "累计", "共",
+         "已", "并", "和", "及", "同时", "另外", "此外")
 # characters that say nothing about what is counted
 _FILLER = set("的了和与及在对为是等年月日全市省县区共已并其中将把被个这那各此")
 
@@ -95,7 +98,8 @@ def _clause_start(text: str, pos: int, stops: str = _CLAUSE_STOP) -> int:
 def indicator_words(run: str) -> str:
     """The words of ``run`` that name what is counted: verbs, qualifiers and periods stripped."""
     thing = _BASE_RE.sub("", run)
-    thing = re.sub(r"(?:19|20)[0-9]{2}年|[0-9]{1,2}(?:-[0-9]{1,2})?月(?:[0-9]{1,2}日)?|力争|争取|预计|计划|累计|截至|截止|到|至", "", thing)
+    thing = re.sub(r"(?:19|20)[0-9]{2}年|[0-9]{1,2}(?:-[0-9]{1,2})?月(?:[0-9]{1,2}日)?|力争|争取|预计|计划|"
+                   r"累计|截至|截止|到|至", "", thing)
     thing = _PERIOD_RE.sub("", thing)
     thing = re.sub(r"[0-9０-９.%％*]+", "", thing)
     thing = thing.strip(" \u3000、“”\"'（）()【】")
@@ -117,7 +121,8 @@ def indicator_words(run: str) -> str:
 
 
 def _content(s: str) -> str:
-    return "".join(ch for ch in s if ch not in _FILLER and "\u4e00" <= ch <= "\u9fff" or ch.isalpha() and ch not in _FILLER)
+    return "".join(ch for ch in s if ch not in _FILLER and "\u4e00" <= ch <= "\u9fff"
+                   or ch.isalpha() and ch not in _FILLER)
 
 
 def informative(indicator: str) -> bool:
@@ -202,10 +207,12 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
             seg = seg.rsplit("、", 1)[1]
         indicator = indicator_words(seg)
         inherited = False
-        if not informative(indicator) and out and out[-1].figure.start is not None and out[-1].figure.start >= sentence_lo:
+        if (not informative(indicator) and out and out[-1].figure.start is not None
+                and out[-1].figure.start >= sentence_lo):
             crosses_line = "\n" in text[out[-1].figure.start : f.start]
             # a note continues the line before only when it says how that figure changed (同比增长74.5%)
-            if not crosses_line or _DIR_RE.search(seg) or _BASE_RE.search(seg) or "分别" in seg or "占" in seg:
+            if (not crosses_line or _DIR_RE.search(seg) or _BASE_RE.search(seg) or "分别" in seg
+                    or "占" in seg):
                 indicator, inherited = out[-1].indicator, True
         quals, qwords = _qualifiers(text, f, clause_lo)
         direction = _direction(text, f, clause_lo)
@@ -222,7 +229,7 @@ def facts_of(text: str, figures: Sequence[Figure], *, notes: bool = False) -> li
         for pm in _PERIOD_RE.finditer(_BASE_RE.sub(lambda m: "＃" * len(m.group()), prefix)):
             period_word = pm.group()
         out.append(
-            Fact(f, indicator, frozenset(quals), qwords, direction, base, _PERIODS.get(period_word, ""), period_word,
-                 inherited, text.count("\n", 0, f.start))
+            Fact(f, indicator, frozenset(quals), qwords, direction, base, _PERIODS.get(period_word, ""),
+                 period_word, inherited, text.count("\n", 0, f.start))
         )
     return out

@@ -72,7 +72,8 @@ __all__ = [
 class Source:
     """One place the writer gave facts: a bullet, a figure-table row, the heading, an edit, a confirmation.
 
-    ``label`` is what the checks panel shows as the fact's origin: 要点3, 数字表第1行, 标题, 你的修改, 你的确认.
+    ``label`` is what the checks panel shows as the fact's origin: 要点3, 数字表第1行, \
+标题, 你的修改, 你的确认.
     """
 
     label: str
@@ -265,7 +266,8 @@ def _pairs_from_text(text: str, figs: list[Figure]) -> list[_Pair]:
             _THIS_BETWEEN_RE.match(between) and (m := _LAST_BEFORE_RE.search(before))
         ):
             # 由A提高到B / 上年A，今年B: the second figure is this period
-            pairs.append(_Pair(indicator_words(text[max(0, f1.start - 40) : f1.start - len(before) + m.start()]) or f1.thing, f2.value, f1.value, unit))
+            pairs.append(_Pair(indicator_words(text[max(0, f1.start - 40) : f1.start - len(before)
+                                                    + m.start()]) or f1.thing, f2.value, f1.value, unit))
     return pairs
 
 
@@ -283,7 +285,8 @@ def _round_half_up(v: float, places: int) -> Decimal:
 
 
 def _find_pair(
-    draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp: bool, changes: frozenset[int | None] = frozenset()
+    draft: str, figs: list[Figure], pairs: list[_Pair], pos: int, pp: bool,
+    changes: frozenset[int | None] = frozenset()
 ) -> tuple[_Pair, Figure | None] | None:
     """The pair whose indicator or this-period value sits right before the rate at ``pos``.
 
@@ -339,7 +342,8 @@ def _derived_checks(
         return checks, ok_starts, used
     norm = draft.translate(_FULLWIDTH)
     rate_facts = {f.figure.start: f for f in dfacts if f.figure.start is not None}
-    changes = frozenset(s for s, f in rate_facts.items() if f.base and f.direction and f.figure.unit not in ("%", "个百分点"))
+    changes = frozenset(s for s, f in rate_facts.items() if f.base and f.direction
+                        and f.figure.unit not in ("%", "个百分点"))
     for m in _RATE_RE.finditer(norm):
         if "均" in norm[max(0, m.start() - 3) : m.start("verb")]:
             continue  # 年均增长: a compound rate, not (this-last)/last
@@ -349,7 +353,8 @@ def _derived_checks(
             continue
         pair, own = found
         fact = rate_facts.get(m.start("num"))
-        if fact is not None and informative(fact.indicator) and not fact.inherited and similarity(fact.indicator, pair.indicator) < 0.3:
+        if (fact is not None and informative(fact.indicator) and not fact.inherited
+                and similarity(fact.indicator, pair.indicator) < 0.3):
             continue  # PM2.5下降12% after 优良天数…: the rate is about something else
         this = own.value if own is not None else pair.this
         num = m.group("num")
@@ -365,7 +370,8 @@ def _derived_checks(
             if pair.last == 0:
                 continue
             computed = (this - pair.last) / pair.last * 100
-            arithmetic = f"（{_fmt(this)}-{_fmt(pair.last)}）/{_fmt(pair.last)}={computed:.{max(places, 1)}f}%"
+            arithmetic = (f"（{_fmt(this)}-{_fmt(pair.last)}）/{_fmt(pair.last)}"
+                          f"={computed:.{max(places, 1)}f}%")
             suffix = "%"
         if not math.isfinite(computed):
             continue  # inf/nan values (a figure such as 1e308 or "nan"): nothing to check against
@@ -453,9 +459,12 @@ class GuardReport:
 
     def findings(self) -> list[Finding]:
         out = [Finding("missing", f.reason, f.raw, f.message, None, None, f.severity) for f in self.missing]
-        out += [Finding("unverified", f.reason, f.raw, f.message, f.start, f.end, f.severity) for f in self.unverified]
-        out += [Finding("derived", "rate", d.statement, d.explanation, d.start, d.end) for d in self.derived if not d.ok]
-        out += [Finding("unverified", f.reason, f.raw, f.message, f.start, f.end, "提示") for f in self.to_verify]
+        out += [Finding("unverified", f.reason, f.raw, f.message, f.start, f.end, f.severity)
+                for f in self.unverified]
+        out += [Finding("derived", "rate", d.statement, d.explanation, d.start, d.end) for d in self.derived
+                if not d.ok]
+        out += [Finding("unverified", f.reason, f.raw, f.message, f.start, f.end, "提示")
+                for f in self.to_verify]
         return out
 
     def to_json(self) -> dict:
@@ -473,16 +482,19 @@ def _flag(f: Figure, reason: str, message: str, *, missing: bool = False) -> Fla
                 value=f.value, unit=f.unit, thing=f.thing, source=f.source)  # fmt: skip
 
 
-def _mflag(m: Mention | DateMention, reason: str, message: str, severity: str = "必查", *, missing: bool = False) -> Flag:
+def _mflag(m: Mention | DateMention, reason: str, message: str, severity: str = "必查", *,
+           missing: bool = False) -> Flag:
     kind = m.kind if isinstance(m, Mention) else "date"
-    return Flag(m.raw, None if missing else m.start, None if missing else m.end, reason, message, severity, kind,
+    return Flag(m.raw, None if missing else m.start, None if missing else m.end, reason, message, severity,
+                kind,
                 source=m.source)  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------
 # comparing facts
 
-_QUAL_ZH = {"MORE": "以上/超过", "LESS": "不足/以内", "ABOUT": "左右/约", "NEAR": "近", "TARGET": "力争/预计", "CUMUL": "累计"}
+_QUAL_ZH = {"MORE": "以上/超过", "LESS": "不足/以内", "ABOUT": "左右/约", "NEAR": "近", "TARGET": "力争/预计",
+            "CUMUL": "累计"}
 _PERIOD_LAST = "上年"
 _SAME_INDICATOR = 0.6  # similarity at which another writer figure's indicator "is" this one
 _MARGIN = 0.2
@@ -493,7 +505,8 @@ def strict_same(d: Figure, g: Figure) -> bool:
     but a writer's bare number (a slogan's 4 in “8+4”) does not vouch for 4个百分点 or 15英寸."""
     if not _close(d.value, g.value):
         return False
-    if (d.high is None) != (g.high is None) or (d.high is not None and g.high is not None and not _close(d.high, g.high)):
+    if (d.high is None) != (g.high is None) or (
+            d.high is not None and g.high is not None and not _close(d.high, g.high)):
         return False
     return d.unit == g.unit or not d.unit
 
@@ -537,7 +550,8 @@ def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) 
         need = _SAME_INDICATOR if g_inf else 0.9
         if best_sim >= need and best_sim > own + _MARGIN:
             return "indicator", (
-                f"“{d.figure.raw}”在要点中是“{g.indicator if g_inf else g.figure.raw}”的数字{_src(g.figure)}，"
+                f"“{d.figure.raw}”在要点中是“{g.indicator if g_inf else g.figure.raw}”"
+                f"的数字{_src(g.figure)}，"
                 f"这里写在“{d.indicator}”后面；要点里“{rival.indicator}”是{rival.figure.raw}{_src(rival.figure)}。"
                 "请核对是否张冠李戴。"
             )
@@ -556,17 +570,22 @@ def _compare_fact(d: Fact, g: Fact, gfacts: Sequence[Fact], provided_text: str) 
             f"方向反了：要点中“{g.figure.raw}”是{said[g.direction]}{_src(g.figure)}，稿中写成了{said[d.direction]}。"
         )
     if d.base and g.base and d.base != g.base:
-        return "base", f"比较基期变了：要点是与{g.base}比{_src(g.figure)}，稿中“{d.figure.raw}”是与{d.base}比。"
+        return "base", (f"比较基期变了：要点是与{g.base}比{_src(g.figure)}，"
+                        f"稿中“{d.figure.raw}”是与{d.base}比。")
     if d.period != g.period:
         if d.period and g.period:
-            return "period", f"时段变了：要点中“{g.figure.raw}”是{g.period_word}{_src(g.figure)}，稿中写成{d.period_word}。"
+            return "period", (
+                f"时段变了：要点中“{g.figure.raw}”是{g.period_word}{_src(g.figure)}，"
+                f"稿中写成{d.period_word}。"
+            )
         if g.period == _PERIOD_LAST and not _is_last(d):
             return "period", (
                 f"“{g.figure.raw}”在要点中是上年的数字{_src(g.figure)}，稿中没写“上年”，读起来像今年的成绩。"
             )
         # the report's own year (全年, 今年) is what a section is about unless the writer said otherwise
         if d.period and d.period != "本年" and d.period_word not in provided_text:
-            return "period", f"时段“{d.period_word}”要点中没有：“{d.figure.raw}”在要点中未注明时段{_src(g.figure)}。"
+            return "period", (f"时段“{d.period_word}”要点中没有："
+                              f"“{d.figure.raw}”在要点中未注明时段{_src(g.figure)}。")
     return None
 
 
@@ -581,13 +600,15 @@ def _value_message(d: Fact, gfacts: Sequence[Fact]) -> tuple[str, str]:
     return "not_given", f"无出处：“{d.figure.raw}”要点和数字表里都没有，请核实或删去。"
 
 
-def _difference_checks(draft: str, dfacts: list[Fact], pairs: list[_Pair], skip: set[int]) -> list[DerivedCheck]:
+def _difference_checks(draft: str, dfacts: list[Fact], pairs: list[_Pair],
+                       skip: set[int]) -> list[DerivedCheck]:
     """``比上年增加355套`` recomputed: a change stated against last year, with the unit of a known pair,
     is this − last of that pair (the one whose indicator fits best), in the stated direction."""
     out: list[DerivedCheck] = []
     for d in dfacts:
         f = d.figure
-        if f.start is None or f.end is None or f.start in skip or not d.base or d.direction not in ("up", "down"):
+        if (f.start is None or f.end is None or f.start in skip or not d.base
+                or d.direction not in ("up", "down")):
             continue
         fits = [p for p in pairs if p.unit == f.unit and f.unit not in ("%", "个百分点", "")]
         if not fits:
@@ -603,13 +624,15 @@ def _difference_checks(draft: str, dfacts: list[Fact], pairs: list[_Pair], skip:
         arithmetic = f"{_fmt(pair.this)}-{_fmt(pair.last)}={_fmt(change)}{f.unit}"
         basis = f"（{pair.said or f'本期{_fmt(pair.this)}，上期{_fmt(pair.last)}'}）"
         explanation = (f"{pair.indicator}：{arithmetic}，与“{f.raw}”一致{basis}" if ok
-                       else f"{pair.indicator}：{arithmetic}，应为“{right}”，文中写作“{f.raw}”{basis}")  # fmt: skip
+                       else f"{pair.indicator}：{arithmetic}，应为“{right}”，"
+                            f"文中写作“{f.raw}”{basis}")  # fmt: skip
         out.append(DerivedCheck(draft[f.start : f.end], stated, change, ok, f.start, f.end, explanation))
     return out
 
 
 def _check_figure_facts(
-    dfacts: list[Fact], gfacts: list[Fact], pair_figs: list[Figure], skip: set[int], provided_text: str, draft: str
+    dfacts: list[Fact], gfacts: list[Fact], pair_figs: list[Figure], skip: set[int], provided_text: str,
+    draft: str
 ) -> list[Flag]:
     flags: list[Flag] = []
     uses: dict[int, list[tuple[float, Fact]]] = {}
@@ -651,7 +674,8 @@ def _check_figure_facts(
                 continue
             flags.append(
                 _flag(d.figure, "reused", (
-                    f"“{d.figure.raw}”要点中只给了{given}次，是“{g.indicator or g.figure.raw}”的数字{_src(g.figure)}；"
+                    f"“{d.figure.raw}”要点中只给了{given}次，"
+                    f"是“{g.indicator or g.figure.raw}”的数字{_src(g.figure)}；"
                     f"这里又用在“{d.indicator}”上。请核对这个数字。"
                 ))
             )
@@ -670,11 +694,13 @@ def _distinct_things(indicators: list[str]) -> int:
 
 def _order_flags(draft: str, dfacts: list[Fact], gfacts: list[Fact], flagged: set[int | None]) -> list[Flag]:
     """Two of the writer's figures of one note, listed side by side in the draft in the other order:
-    ``分别完成37820元、28104元`` → ``28104元、37820元``, ``从1.6万元提高到2.4万元`` → ``从2.4万元提高到1.6万元``."""
+    ``分别完成37820元、28104元`` → ``28104元、37820元``, ``从1.6万元提高到2.4万元`` → \
+``从2.4万元提高到1.6万元``."""
     out: list[Flag] = []
     for a, b in itertools.pairwise(dfacts):
         fa, fb = a.figure, b.figure
-        if fa.end is None or fb.start is None or fa.start in flagged or fb.start in flagged or fa.unit != fb.unit:
+        if (fa.end is None or fb.start is None or fa.start in flagged or fb.start in flagged
+                or fa.unit != fb.unit):
             continue
         if strict_same(fa, fb):
             continue
@@ -699,7 +725,8 @@ def _order_flags(draft: str, dfacts: list[Fact], gfacts: list[Fact], flagged: se
     return out
 
 
-def _check_dates(draft: str, given: list[DateMention], allowed_years: set[int]) -> tuple[list[Flag], list[Flag]]:
+def _check_dates(draft: str, given: list[DateMention],
+                 allowed_years: set[int]) -> tuple[list[Flag], list[Flag]]:
     years = {d.year for d in given if d.year is not None} | allowed_years
     pairs = {(d.month, d.day) for d in given}
     flags: list[Flag] = []
@@ -711,7 +738,8 @@ def _check_dates(draft: str, given: list[DateMention], allowed_years: set[int]) 
         )
         if bad_year or bad_md:
             said = "、".join(sorted({g.raw for g in given})) or "没有日期"
-            flags.append(_mflag(d, "date", f"日期“{d.raw}”要点中没有（要点里：{said}）。请核对年份、月份和日期。"))
+            flags.append(_mflag(d, "date",
+                                f"日期“{d.raw}”要点中没有（要点里：{said}）。请核对年份、月份和日期。"))
     left = list(stated)
     missing = []
     for g in given:  # each draft date accounts for one of the writer's (2019年 … 2019年: twice)
@@ -719,7 +747,8 @@ def _check_dates(draft: str, given: list[DateMention], allowed_years: set[int]) 
         if hit is not None:
             left.remove(hit)
         elif not any(g.raw in x.raw for x in given if x is not g):
-            missing.append(_mflag(g, "date", f"要点中的日期“{g.raw}”{_src(g)}稿中没有写：如不需要可忽略。", "提示", missing=True))
+            missing.append(_mflag(g, "date", f"要点中的日期“{g.raw}”{_src(g)}稿中没有写：如不需要可忽略。",
+                                  "提示", missing=True))
     return flags, missing
 
 
@@ -744,7 +773,8 @@ def _check_mentions(  # noqa: C901  one flat pass, a branch per mention kind (ra
     granks, dranks = given(extract_ranks(provided_text)), extract_ranks(draft)
     for d in dranks:
         ds, dv = _rank_parts(d.key)
-        fits = [g for g in granks if _rank_parts(g.key)[1] == dv and (not ds or not _rank_parts(g.key)[0] or _rank_parts(g.key)[0] == ds)]
+        fits = [g for g in granks if _rank_parts(g.key)[1] == dv
+                and (not ds or not _rank_parts(g.key)[0] or _rank_parts(g.key)[0] == ds)]
         if fits:
             continue
         rivals = [g for g in granks if not ds or _rank_parts(g.key)[0] in ("", ds)]
@@ -758,10 +788,12 @@ def _check_mentions(  # noqa: C901  one flat pass, a branch per mention kind (ra
     left = list(dranks)  # each draft ranking accounts for one of the writer's (the same one twice: 第4 … 第4)
     for g in granks:
         gs, gv = _rank_parts(g.key)
-        hit = next((d for d in left if _rank_parts(d.key)[1] == gv and _rank_parts(d.key)[0] in ("", gs)), None)
+        hit = next((d for d in left if _rank_parts(d.key)[1] == gv and _rank_parts(d.key)[0] in ("", gs)),
+                   None)
         hit = hit or next((d for d in left if _rank_parts(d.key)[1] == gv and not gs), None)
         if hit is None:
-            missing.append(_mflag(g, "rank", f"要点中的排名“{g.raw}”{_src(g)}稿中没有写或写错了。", missing=True))
+            missing.append(_mflag(g, "rank", f"要点中的排名“{g.raw}”{_src(g)}稿中没有写或写错了。",
+                                  missing=True))
         else:
             left.remove(hit)
 
@@ -779,7 +811,8 @@ def _check_mentions(  # noqa: C901  one flat pass, a branch per mention kind (ra
         if have_s[g.key] > 0:
             have_s[g.key] -= 1
         else:
-            missing.append(_mflag(g, "session", f"要点中的“{g.raw}”{_src(g)}稿中没有写或写错了。", missing=True))
+            missing.append(_mflag(g, "session", f"要点中的“{g.raw}”{_src(g)}稿中没有写或写错了。",
+                                  missing=True))
 
     gclaims = {c.key for c in extract_claims(provided_text)}
     for c in extract_claims(draft):
@@ -827,7 +860,10 @@ def _pairs_from_facts(gfacts: list[Fact]) -> list[_Pair]:
             continue
         sign = 1 if f.direction == "up" else -1
         last = prev.figure.value - sign * f.figure.value
-        said = f"本期{prev.figure.raw}{_src(prev.figure)}，比上年{'增加' if sign > 0 else '减少'}{f.figure.raw}，上期即{_fmt(last)}{f.figure.unit}"
+        said = (
+            f"本期{prev.figure.raw}{_src(prev.figure)}，"
+            f"比上年{'增加' if sign > 0 else '减少'}{f.figure.raw}，上期即{_fmt(last)}{f.figure.unit}"
+        )
         pairs.append(_Pair(prev.indicator, prev.figure.value, last, f.figure.unit, said))
     return pairs
 
@@ -866,7 +902,8 @@ def check_figures(
     all_pairs = _pairs_from_text(provided_text, given) + _pairs_from_facts(gfacts)
     for indicator, this, last, unit in pairs or []:
         mult, base = split_unit(unit or "")
-        all_pairs.append(_Pair(indicator, float(this) * mult, float(last) * mult, base, f"数字表：本期{_fmt(this)}、上期{_fmt(last)}{unit}"))
+        all_pairs.append(_Pair(indicator, float(this) * mult, float(last) * mult, base,
+                               f"数字表：本期{_fmt(this)}、上期{_fmt(last)}{unit}"))
     pair_figs = [p.figure(v) for p in all_pairs for v in (p.this, p.last)]
 
     draft = draft or ""
@@ -881,7 +918,8 @@ def check_figures(
         # row giving one fact twice are one
         need = _distinct_things([g.indicator for g in gfacts if _key(g.figure) == _key(f)])
         have = sum(1 for d in figs if strict_same(d, f))
-        if have and any(strict_same(d, f) and draft[max(0, (d.start or 0) - 1) : d.start] in ("各", "均") for d in figs):
+        if have and any(strict_same(d, f)
+                        and draft[max(0, (d.start or 0) - 1) : d.start] in ("各", "均") for d in figs):
             have = need  # 国家级工厂和省级工厂各6家: one figure for several things
         if have >= need or (have == 0 and any(same_value(f, c) for c in consumed)):
             continue

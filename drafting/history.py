@@ -245,7 +245,8 @@ class History:
     def _insert(conn: sqlite3.Connection, user: str, values: dict[str, Any]) -> int:
         parent = values["parent"]
         if parent is not None:
-            owner = conn.execute("SELECT 1 FROM versions WHERE id = ? AND user = ?", (parent, user)).fetchone()
+            owner = conn.execute("SELECT 1 FROM versions WHERE id = ? AND user = ?",
+                                 (parent, user)).fetchone()
             if owner is None:
                 raise ValueError(f"parent version {parent} does not belong to this user")
         cur = conn.execute(
@@ -328,8 +329,8 @@ class History:
             cur = conn.execute(
                 "UPDATE versions SET kind = ?, text = ?, engine = ?, inputs = ?, citations = ?, checks = ? "
                 "WHERE id = ? AND user = ?",
-                (kind, text, engine, _dumps(inputs or {}), _dumps(list(citations or [])), _dumps(checks or {}),
-                 int(version_id), user),
+                (kind, text, engine, _dumps(inputs or {}), _dumps(list(citations or [])),
+                 _dumps(checks or {}), int(version_id), user),
             )
             return cur.rowcount == 1
 
@@ -353,7 +354,8 @@ class History:
             conn.execute(
                 "INSERT INTO ledger_marks (user, pair, reason, finding, created) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (user, pair) DO UPDATE SET reason = excluded.reason, created = excluded.created",
-                (user, pair, reason[:200], _dumps(finding or {}), datetime.now().isoformat(timespec="seconds")),
+                (user, pair, reason[:200], _dumps(finding or {}),
+                 datetime.now().isoformat(timespec="seconds")),
             )
 
     def basis_marks(self, user: str) -> dict[str, str]:
@@ -392,7 +394,8 @@ class History:
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT v.session, v.heading, s.n, v.created FROM versions v JOIN ("
-                "  SELECT session, COUNT(*) AS n, MAX(id) AS last FROM versions WHERE user = ? GROUP BY session"
+                "  SELECT session, COUNT(*) AS n, MAX(id) AS last FROM versions WHERE user = ? GROUP BY "
+                "session"
                 ") s ON v.id = s.last WHERE v.user = ? ORDER BY v.id DESC",
                 (user, user),
             ).fetchall()
@@ -410,11 +413,13 @@ class History:
             ).fetchone()
             if row is None:
                 raise KeyError(version_id)
-            values = {k: row[k] for k in ("session", "heading", "text", "engine", "inputs", "citations", "checks")}
+            values = {k: row[k] for k in ("session", "heading", "text", "engine", "inputs", "citations",
+                                          "checks")}
             values.update(kind="restore", parent=row["id"])
             return self._insert(conn, user, values)
 
-    def confirm(self, user: str, *, session: str, figure: str, context: str = "", version: int | None = None) -> int:
+    def confirm(self, user: str, *, session: str, figure: str, context: str = "",
+                version: int | None = None) -> int:
         """Record that ``user`` vouches for ``figure`` in ``session``; return the row id."""
         _need_user(user)
         if not figure.strip():
@@ -425,8 +430,10 @@ class History:
             ).fetchone() is None:
                 raise ValueError(f"version {version} does not belong to this user")
             cur = conn.execute(
-                "INSERT INTO confirmations (user, session, figure, context, version, created) VALUES (?, ?, ?, ?, ?, ?)",
-                (user, session, figure, context, version, datetime.now().astimezone().isoformat(timespec="seconds")),
+                "INSERT INTO confirmations (user, session, figure, context, version, created) VALUES (?, ?, "
+                "?, ?, ?, ?)",
+                (user, session, figure, context, version,
+                 datetime.now().astimezone().isoformat(timespec="seconds")),
             )
             assert cur.lastrowid is not None
             return cur.lastrowid
@@ -440,7 +447,8 @@ class History:
                 " WHERE user = ? AND session = ? ORDER BY id",
                 (user, session),
             ).fetchall()
-        return [Confirmation(r["id"], r["session"], r["figure"], r["context"], r["version"], r["created"]) for r in rows]
+        return [Confirmation(r["id"], r["session"], r["figure"], r["context"], r["version"], r["created"])
+                for r in rows]
 
     # ---- documents ------------------------------------------------------------------------
     def save_document(self, user: str, *, doc_type: str, title: str, issuer: str, date: str,
@@ -468,12 +476,13 @@ class History:
         """The user's document, or ``None`` when it does not exist or is someone else's."""
         _need_user(user)
         with self._connect() as conn:
-            r = conn.execute("SELECT id, doc_type, title, issuer, date, outline, created, updated FROM documents"
+            r = conn.execute("SELECT id, doc_type, title, issuer, date, outline, created, updated FROM "
+                             "documents"
                              " WHERE id = ? AND user = ?", (int(doc_id), user)).fetchone()
         if r is None:
             return None
-        return StoredDocument(r["id"], r["doc_type"], r["title"], r["issuer"], r["date"], json.loads(r["outline"]),
-                              r["created"], r["updated"])
+        return StoredDocument(r["id"], r["doc_type"], r["title"], r["issuer"], r["date"],
+                              json.loads(r["outline"]), r["created"], r["updated"])
 
     def documents(self, user: str) -> list[tuple[int, str, str, str]]:
         """``(id, title, doc_type, last saved)`` of the user's documents, newest first."""

@@ -61,8 +61,8 @@ ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("下一步", ("下一步", "下半年", "明年", "打算", "工作计划", "工作思路", "工作安排", "重点工作")),
     ("总体要求", ("总体要求", "指导思想", "工作目标", "基本原则", "目标任务")),
     ("保障", ("保障措施", "组织领导", "工作要求", "组织保障")),
-    ("成效", ("工作开展情况", "主要工作", "工作成效", "工作回顾", "主要做法", "取得成效", "基本情况", "工作情况",
-              "主要成效", "工作进展")),
+    ("成效", ("工作开展情况", "主要工作", "工作成效", "工作回顾", "主要做法", "取得成效", "基本情况",
+              "工作情况", "主要成效", "工作进展")),
 )
 TOPIC = "主体"
 
@@ -109,7 +109,8 @@ class Outline:
         return {"doc_type": self.doc_type, "title": self.title, "basis": self.basis, "notes": self.notes,
                 "nodes": [n.to_json() for n in self.nodes],
                 "past": [{"title": d.title, "doc_type": d.doc_type, "year": d.year,
-                          "headings": [{"text": h, "children": kids} for h, kids in d.tree]} for d in self.past]}
+                          "headings": [{"text": h, "children": kids} for h, kids in d.tree]}
+                          for d in self.past]}
 
     def render(self) -> str:
         """The outline as text: title, notes, numbered headings with pattern and source."""
@@ -129,7 +130,8 @@ class Outline:
 
 
 def _about(n: OutlineNode, common: str) -> str:
-    """`（pattern；取自《…》）`, the source only when it is not the outline's backbone (named in the notes)."""
+    """`（pattern；取自《…》）`, the source only when it is not the outline's backbone (named in \
+the notes)."""
     parts = [p for p in (n.pattern, f"取自《{n.source}》" if n.source and n.source != common else "") if p]
     return f"  （{'；'.join(parts)}）" if parts else ""
 
@@ -245,7 +247,8 @@ def _tree(chunks: list[tuple[int, list[str], str]]) -> list[tuple[str, list[str]
 
 
 def _of_type(stored: str, store_types: tuple[str, ...]) -> bool:
-    """A stored doc_type (detected, or a manifest's free text such as 年度实施计划/行动方案/工作方案) is one of
+    """A stored doc_type (detected, or a manifest's free text such as \
+年度实施计划/行动方案/工作方案) is one of
     ``store_types`` when it names one of them."""
     return any(t in stored for t in store_types)
 
@@ -263,15 +266,16 @@ def past_documents(store: CorpusStore, store_types: tuple[str, ...],
     rows: dict[str, list[tuple[int, list[str], str]]] = {}
     meta: dict[str, dict[str, Any]] = {}
     for _id, text, m in store._iter_rows(["metadatas", "documents"], where={"doc_id": {"$in": ids}}):
-        rows.setdefault(m["doc_id"], []).append((int(m.get("position", 0)), json.loads(m.get("heading_path", "[]")),
-                                                 text or ""))
+        rows.setdefault(m["doc_id"], []).append((int(m.get("position", 0)),
+                                                 json.loads(m.get("heading_path", "[]")), text or ""))
         meta[m["doc_id"]] = m
     out = []
     for doc_id, chunks in rows.items():
         m = meta[doc_id]
         tree = _tree(chunks)
         if tree:
-            out.append(PastDoc(doc_id, str(m.get("title", "")), int(m.get("year", 0)), str(m.get("doc_type", "")), tree))
+            out.append(PastDoc(doc_id, str(m.get("title", "")), int(m.get("year", 0)),
+                               str(m.get("doc_type", "")), tree))
     return sorted(out, key=lambda d: (-d.year, d.title))
 
 

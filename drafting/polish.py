@@ -232,7 +232,8 @@ def rule_suggestions(text: str) -> list[Suggestion]:
             )
         )
     for c in colloquial_findings(text, taken=[(s.start, s.end) for s in out]):
-        out.append(Suggestion("rule", c.start, c.end, c.found, c.suggest, f"文风：{c.reason}", {"basis": "公文用语习惯"}))
+        out.append(Suggestion("rule", c.start, c.end, c.found, c.suggest, f"文风：{c.reason}",
+                              {"basis": "公文用语习惯"}))
     out.sort(key=lambda s: s.start)
     return [_guarded(s) for s in out]
 
@@ -267,7 +268,8 @@ def corpus_phrasing(sentence: str, hits: Sequence[Hit], start: int = 0) -> Sugge
 
     Candidates are the hits' sentences with a bigram Dice ≥ :data:`MIN_SIMILARITY` and a length
     within :data:`LENGTH_RATIO` of the writer's.  Those with the fewest flags (figure changes,
-    【待补充】 gaps, 规范提法) win, then the most similar.  A candidate whose own wording breaks a 必错 rule is never offered.
+    【待补充】 gaps, 规范提法) win, then the most similar.  A candidate whose own wording breaks a 必错 rule \
+is never offered.
     """
     best: tuple[tuple[int, float], Suggestion] | None = None
     n = max(1, _cjk_len(sentence))
@@ -280,7 +282,8 @@ def corpus_phrasing(sentence: str, hits: Sequence[Hit], start: int = 0) -> Sugge
             if score < MIN_SIMILARITY:
                 continue
             text = _fit_ends(adapt_figures(cand, sentence), sentence)
-            if text == sentence or any(t.severity == "必错" for t in check_terms(text)) or not keeps_figures(sentence, text):
+            if (text == sentence or any(t.severity == "必错" for t in check_terms(text))
+                    or not keeps_figures(sentence, text)):
                 continue
             c = hit.chunk
             source = {
@@ -365,7 +368,8 @@ def llm_suggestions(
 
 
 # ---- the pipeline -------------------------------------------------------------------------------
-def check_length(text: str, limit: int = MAX_POLISH_CHARS, advice: str = "请分段润色，每次不超过{limit}字。") -> None:
+def check_length(text: str, limit: int = MAX_POLISH_CHARS,
+                 advice: str = "请分段润色，每次不超过{limit}字。") -> None:
     """The size limit of a polish request (the CLI and the UI word the empty case each their own way);
     the 起草 editor passes its own ``limit`` and ``advice``."""
     if len(text) > limit:
@@ -408,7 +412,8 @@ def polish(
     hits_by_sentence: list[tuple[int, int, list[Hit]]] = []
     if store.count() == 0:
         notes.append(
-            "语料库为空，没有往年材料可供参考，只给出规范提法和文风建议。请先运行 drafting ingest 导入往年总结、汇报。"
+            "语料库为空，没有往年材料可供参考，只给出规范提法和文风建议。请先运行 drafting ingest "
+            "导入往年总结、汇报。"
         )
     else:
         for a, b in sentence_spans(text):
@@ -432,7 +437,8 @@ def polish(
     if not getattr(engine, "rewrites", True):  # an engine that cannot rewrite freely (offline)
         notes.append(
             "当前是 offline 引擎（不调用模型），没有整段改写建议，只给出往年材料中的相似表述和规则建议。"
-            "如需按本局文风整段改写，请配置 openai 或 local 引擎（DRAFTING_LLM_BASE_URL 或 DRAFTING_LLM_GGUF）。"
+            "如需按本局文风整段改写，请配置 openai 或 local 引擎（DRAFTING_LLM_BASE_URL 或 "
+            "DRAFTING_LLM_GGUF）。"
         )
     else:
         suggestions += llm_suggestions(text, engine, settings, hits_at, doc_type=doc_type, on_delta=on_delta)

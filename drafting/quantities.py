@@ -226,10 +226,11 @@ UNIT_ALIASES: dict[str, str] = {
 _BASE_UNITS = {u for u in UNITS if u[0] not in "万亿"} | _EXTRA_UNITS | {"年"}
 # Units after a Chinese numeral: no 年/分 (五年来, 十分重要), no 期 (二期工程), no 口 (三口之家).
 _CN_UNITS = _BASE_UNITS - _ARABIC_ONLY_UNITS - {
-    "期", "口", "度", "周", "周年", "周岁", "岁", "层", "班", "组", "片", "段", "篇", "本", "对", "镇", "村", "县",
-    "区", "届", "立方", "平方", "寸",
+    "期", "口", "度", "周", "周年", "周岁", "岁", "层", "班", "组", "片", "段", "篇", "本", "对", "镇", "村",
+    "县", "区", "届", "立方", "平方", "寸",
 } | {"大"}  # fmt: skip  (三大攻坚战, 六大科技专项: a count of named things)
-# A Chinese numeral with 年 is a count of years (提前三年, 这五年, 五十年一遇), not a year or a plan (五年规划).
+# A Chinese numeral with 年 is a count of years (提前三年, 这五年, 五十年一遇), not a year or a plan
+# (五年规划).
 _CN_YEARS_RE = re.compile(
     r"(?<![第〇零一二两三四五六七八九十百千])"
     r"(?P<num>[两三四五六七八九]|[二三四五六七八九]?十[一二三四五六七八九]?)(?P<q>多)?(?P<unit>年|个月)"
@@ -239,7 +240,8 @@ _CN_YEARS_RE = re.compile(
 _CN_SHARE_RE = re.compile(
     r"(?P<pct>百分之(?P<pn>[零〇一二两三四五六七八九十百点]+))"
     r"|(?P<frac>(?P<den>[二两三四五六七八九十百千万]+)分之(?P<nom>[一二两三四五六七八九十]+))"
-    r"|(?P<cheng>(?<![" + CN_NUMERAL_CHARS + r"])(?P<cn>[一二两三四五六七八九]|十)成(?![功为立果员本熟型效绩交都不]))"
+    r"|(?P<cheng>(?<![" + CN_NUMERAL_CHARS
+    + r"])(?P<cn>[一二两三四五六七八九]|十)成(?![功为立果员本熟型效绩交都不]))"
     r"|(?P<half>(?<![一二两三四五六七八九十第])一半)"
     r"|(?P<fan>翻(?P<fn>[一两二三四五])番)"
 )
@@ -647,12 +649,15 @@ def _cn_decimal(s: str) -> float | None:
     return float(f"{whole}." + "".join(str(d) for d in digits))
 
 
-def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[Figure]:
-    """Shares, multiples and year counts written in words: 五成, 百分之三十, 三分之一, 一半, 翻一番, 提前三年."""
+def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]],
+                  taken: list[tuple[int, int]]) -> list[Figure]:
+    """Shares, multiples and year counts written in words: 五成, 百分之三十, 三分之一, 一半, \
+翻一番, 提前三年."""
     out: list[Figure] = []
     for m in _CN_SHARE_RE.finditer(norm):
         start, end = m.span()
-        if _overlaps(blocked, start, end) or _overlaps(taken, start, end) or _in_short_quote(norm, start, end):
+        if _overlaps(blocked, start, end) or _overlaps(taken, start,
+                                                       end) or _in_short_quote(norm, start, end):
             continue
         value: float | None
         unit = "%"
@@ -673,7 +678,8 @@ def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]], taken: l
             value, unit = (float(n), "番") if n is not None else (None, "")
         if value is None:
             continue
-        out.append(Figure(raw=text[start:end], value=value, unit=unit, thing=_thing(text, start), start=start, end=end))
+        out.append(Figure(raw=text[start:end], value=value, unit=unit, thing=_thing(text, start), start=start,
+                          end=end))
     for m in _CN_YEARS_RE.finditer(norm):
         group, unit = "num", m.group("unit")
         start, end = m.start(group), m.end()
@@ -682,7 +688,8 @@ def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]], taken: l
         n = cn_to_int(m.group(group))
         if n is None:
             continue
-        out.append(Figure(raw=text[start:end], value=float(n), unit=unit, thing=_thing(text, start), start=start, end=end))
+        out.append(Figure(raw=text[start:end], value=float(n), unit=unit, thing=_thing(text, start),
+                          start=start, end=end))
     return out
 
 
@@ -727,7 +734,8 @@ def _month_key(raw: str) -> str:
 
 
 def extract_dates(text: str) -> list[DateMention]:
-    """Years, months and days as written, in order: ``2023年11月6日``, ``1-10月``, ``二〇二三年``, ``2023-09-09``."""
+    """Years, months and days as written, in order: ``2023年11月6日``, ``1-10月``, ``二〇二三年``, \
+``2023-09-09``."""
     if not text:
         return []
     norm = text.translate(_FULLWIDTH)
@@ -754,11 +762,13 @@ def extract_dates(text: str) -> list[DateMention]:
         taken.append(m.span())
     for m in _YEAR_RANGE_RE.finditer(norm):
         if not _overlaps(taken, *m.span()):
-            out.append(DateMention(text[m.start() : m.end()], int(m.group("y")), None, None, m.start(), m.end()))
+            out.append(DateMention(text[m.start() : m.end()], int(m.group("y")), None, None, m.start(),
+                                   m.end()))
             taken.append(m.span())
     for m in _DAY_ONLY_RE.finditer(norm):
         if not _overlaps(taken, *m.span()):
-            out.append(DateMention(text[m.start() : m.end()], None, None, int(m.group("d")), m.start(), m.end()))
+            out.append(DateMention(text[m.start() : m.end()], None, None, int(m.group("d")), m.start(),
+                                   m.end()))
             taken.append(m.span())
     for m in _CN_DATE_RE.finditer(norm):
         year = cn_digits_to_int(m.group("y"))
@@ -766,7 +776,8 @@ def extract_dates(text: str) -> list[DateMention]:
             continue
         month = cn_to_int(m.group("m")) if m.group("m") else None
         day = cn_to_int(m.group("d")) if m.group("d") else None
-        out.append(DateMention(text[m.start() : m.end()], year, str(month) if month else None, day, m.start(), m.end()))
+        out.append(DateMention(text[m.start() : m.end()], year, str(month) if month else None, day, m.start(),
+                               m.end()))
     out.sort(key=lambda d: d.start)
     return out
 
@@ -775,12 +786,15 @@ def extract_dates(text: str) -> list[DateMention]:
 # rankings, superlative claims, cited documents
 
 _SCOPES = (
-    "全国", "全省", "全市", "全区", "全州", "全盟", "全县", "全自治区", "全疆", "全行业", "同类城市", "省辖市",
-    "地级市", "中部地区", "西部地区", "东北地区", "全国同类城市", "全省同类城市",
+    "全国", "全省", "全市", "全区", "全州", "全盟", "全县", "全自治区", "全疆", "全行业", "同类城市",
+    "省辖市", "地级市", "中部地区", "西部地区", "东北地区", "全国同类城市", "全省同类城市",
 )  # fmt: skip
 _SCOPE = "|".join(sorted(_SCOPES, key=len, reverse=True))
 _RANK_N = r"[0-9]{1,3}|[一二三四五六七八九十]{1,3}"
-_RANK_LEAD = r"居|位居|位列|排名|排在|排位|排|列|名列|稳居|跃居|保持|位于|进入|跻身|升至|升到|上升至|跃升至|跃升到|上升到"
+_RANK_LEAD = (
+    r"居|位居|位列|排名|排在|排位|排|列|名列|稳居|跃居|保持|位于|进入|跻身|升至|升到|上升至|跃升至|跃升到|"
+    r"上升到"
+)
 _RANK_RE = re.compile(
     r"(?P<lead>" + _RANK_LEAD + r")?\s*(?P<scope>" + _SCOPE + r")?\s*(?:排名|排位)?"
     r"[“\"]?(?:第(?P<n>" + _RANK_N + r")(?P<tail>位|名|个|方阵)?"
@@ -794,7 +808,8 @@ _CLAIM_RE = re.compile(
     r"唯一|最大(?!限度|化|程度|努力|的努力)|最高(?!人民|检察|法院|领导)|最多|最早|最快|最低(?!生活)|最优|最佳|最先进"
 )
 _TITLE_RE = re.compile(r"《[^《》\n]{2,60}》")
-_DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{0,10}(?P<no>[〔\[［【(（]\s*(?:19|20)[0-9]{2}\s*[〕\]］】)）]\s*第?\s*[0-9]{1,4}\s*号)")
+_DOCNO_RE = re.compile(r"[\u4e00-\u9fff]{0,10}(?P<no>[〔\[［【(（]\s*(?:19|20)[0-9]{2}\s*[〕\]］】)）"
+                       r"]\s*第?\s*[0-9]{1,4}\s*号)")
 
 
 def _rank_value(n: str) -> int | None:
@@ -802,7 +817,8 @@ def _rank_value(n: str) -> int | None:
 
 
 def extract_ranks(text: str) -> list[Mention]:
-    """Rankings: ``居全省第4``, ``全市第三位``, ``位列全国前十``, ``首位``; key ``scope|N`` (``前N`` for top N)."""
+    """Rankings: ``居全省第4``, ``全市第三位``, ``位列全国前十``, ``首位``; key ``scope|N`` (``前N`` \
+for top N)."""
     if not text:
         return []
     norm = text.translate(_FULLWIDTH)
@@ -815,7 +831,8 @@ def extract_ranks(text: str) -> list[Mention]:
         elif m.group("top"):
             if not (lead or scope):
                 continue  # 前三季度, 前十个月: not a ranking
-            if norm[m.end() : m.end() + 2] in ("季度", "个月") or norm[m.end() : m.end() + 1] in ("年", "月", "季"):
+            if norm[m.end() : m.end() + 2] in ("季度",
+                                               "个月") or norm[m.end() : m.end() + 1] in ("年", "月", "季"):
                 continue
             value, prefix = _rank_value(m.group("top")), "前"
         else:
@@ -828,7 +845,8 @@ def extract_ranks(text: str) -> list[Mention]:
             continue
         start = m.start()
         # 居第三: fine; 排第一: fine; 列第一: needs 位/名 or a scope to be a ranking
-        if lead in ("列", "排", "保持", "进入", "位于") and not (scope or tail or m.group("first") or m.group("top")):
+        if lead in ("列", "排", "保持", "进入",
+                    "位于") and not (scope or tail or m.group("first") or m.group("top")):
             continue
         out.append(Mention("rank", text[start : m.end()], f"{scope or ''}|{prefix}{value}", start, m.end()))
     return out
@@ -851,15 +869,18 @@ def extract_sessions(text: str) -> list[Mention]:
 def extract_claims(text: str) -> list[Mention]:
     """Superlative claims that are facts to verify: ``首次``, ``创历史新高``, ``全国领先``, ``最大`` …"""
     norm = (text or "").translate(_FULLWIDTH)
-    return [Mention("claim", text[m.start() : m.end()], m.group(), m.start(), m.end()) for m in _CLAIM_RE.finditer(norm)]
+    return [Mention("claim", text[m.start() : m.end()], m.group(), m.start(), m.end())
+            for m in _CLAIM_RE.finditer(norm)]
 
 
 def extract_citations(text: str) -> list[Mention]:
     """Cited documents: titles in 《》 and document numbers such as ``沪建综规〔2024〕61号``."""
     norm = (text or "").translate(_FULLWIDTH)
-    out = [Mention("citation", text[m.start() : m.end()], m.group(), m.start(), m.end()) for m in _TITLE_RE.finditer(norm)]
+    out = [Mention("citation", text[m.start() : m.end()], m.group(), m.start(), m.end())
+           for m in _TITLE_RE.finditer(norm)]
     for m in _DOCNO_RE.finditer(norm):
-        key = re.sub(r"\s+|第", "", m.group("no")).translate(str.maketrans("[［【(（]］】)）", "〔〔〔〔〔〕〕〕〕〕"))
+        key = re.sub(r"\s+|第", "", m.group("no")).translate(str.maketrans("[［【(（]］】)）",
+                                                                           "〔〔〔〔〔〕〕〕〕〕"))
         out.append(Mention("citation", text[m.start() : m.end()], key, m.start(), m.end()))
     out.sort(key=lambda c: c.start)
     return out
@@ -892,7 +913,8 @@ def fold_digits(text: str) -> str:
 
 def digit_runs(text: str) -> list[tuple[int, int, str]]:
     """(start, end, canonical value) of every run of digits in ``text``, full-width digits too."""
-    return [(m.start(), m.end(), canonical_number(m.group())) for m in _DIGIT_RUN_RE.finditer(text.translate(_FULLWIDTH))]
+    return [(m.start(), m.end(), canonical_number(m.group()))
+            for m in _DIGIT_RUN_RE.finditer(text.translate(_FULLWIDTH))]
 
 
 # ------------------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ def rrf(rankings: list[tuple[list[str], float]], k: int) -> dict[str, float]:
     return fused
 
 
-def mmr(order: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int, lam: float) -> list[str]:
+def mmr(order: list[str], relevance: dict[str, float], vectors: dict[str, np.ndarray], k: int,
+        lam: float) -> list[str]:
     """Maximal marginal relevance over ``order`` (best first); ids without a vector keep their rank."""
     if lam >= 1.0 or len(order) <= 1:
         return order[:k]

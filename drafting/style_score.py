@@ -25,7 +25,8 @@ fault takes a share of its part's weight (:data:`WEIGHTS`):
   most used family) loses all of it.
 * **人称 (6.5)** – a bare ``我`` loses all of it and ``我们`` half, unless at least 20 % of the corpus's
   documents use it; ``我局``, ``我市`` are fine.
-* **格式残留 (9.5)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings, ``-``/``*``/``•``
+* **格式残留 (9.5)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings, \
+``-``/``*``/``•``
   bullets, code fences, English words (upper-case acronyms such as PPP are fine), ASCII
   punctuation between Chinese characters.  A third of the part per kind.
 * **结尾 (6.5)** – a whole document (two or more ``一、`` headings, or ``whole_document=True``) must end
@@ -67,8 +68,10 @@ _DASH_BULLET_RE = re.compile(r"^\s*[-*+]\s+\S", re.MULTILINE)
 _ROUND_BULLET_RE = re.compile(r"^\s*[•·●▪◆■]\s*\S", re.MULTILINE)
 _CODE_RE = re.compile(r"```|^\s*>\s", re.MULTILINE)
 _ENGLISH_RE = re.compile(r"(?<![A-Za-z])[A-Za-z]*[a-z][A-Za-z]*(?![A-Za-z])")
-_ENGLISH_OK = frozenset(["REITs", "kWh", "MWh", "GWh", "TWh", "App", "app", "km", "kV", "mm", "cm", "Wi", "Fi"])
-_ASCII_PUNCT_RE = re.compile(r"(?<=[\u4e00-\u9fff])[,;:!?()](?=[\u4e00-\u9fff(]|$)|(?<=[\u4e00-\u9fff])\((?=[\u4e00-\u9fff])")
+_ENGLISH_OK = frozenset(["REITs", "kWh", "MWh", "GWh", "TWh", "App", "app", "km", "kV", "mm", "cm", "Wi",
+                         "Fi"])
+_ASCII_PUNCT_RE = re.compile(r"(?<=[\u4e00-\u9fff])[,;:!?()](?=[\u4e00-\u9fff(]|$)|(?<=[\u4e00-\u9fff])"
+                             r"\((?=[\u4e00-\u9fff])")
 _HALF_PAREN_HEADING_RE = re.compile(r"^\s*\((?:[一二三四五六七八九十]{1,3}|\d{1,2})\)")
 
 
@@ -151,7 +154,8 @@ def _check_headings(lines: list[str]) -> list[str]:
     for lvl, s in heads[start:]:
         if lvl > cur + 1 and not skipped:
             skipped = (
-                f"标题跳级：“{heading_quote(s)}”（{LEVEL_MARKERS[lvl]}级）前缺少“{LEVEL_MARKERS[lvl - 1]}”级标题，"
+                f"标题跳级：“{heading_quote(s)}”（{LEVEL_MARKERS[lvl]}级）"
+                f"前缺少“{LEVEL_MARKERS[lvl - 1]}”级标题，"
                 f"应按“一、”“（一）”“1.”“（1）”逐级使用"
             )
         cur = lvl
@@ -168,7 +172,10 @@ def _check_headings(lines: list[str]) -> list[str]:
         want = expected.get(lvl, 1 if any(k < lvl for k in seen) else 0)
         if num and want and num != want and not gap:
             if num < want:
-                gap = f"标题序号重复：“{heading_quote(s)}”与前面的标题同为第{num}项，此处应为第{want}项，请按顺序编号"
+                gap = (
+                    f"标题序号重复：“{heading_quote(s)}”与前面的标题同为第{num}项，此处应为第{want}项，"
+                    "请按顺序编号"
+                )
             else:
                 gap = f"标题序号不连续：“{heading_quote(s)}”处应为第{want}项，请按顺序编号"
         expected[lvl] = (num or want or 1) + 1
@@ -187,7 +194,8 @@ def _check_headings(lines: list[str]) -> list[str]:
 _TERMINATED_RE = re.compile(r"[^。！？!?]*(?:[。！？!?]+[”’」』）)]*|[：:]$)")
 _CONTINUES_RE = re.compile(r"[，、；,;]$")
 _CLAUSE_RE = re.compile(r"[；;]")
-_ENUM_CLAUSE_RE = re.compile(r"(?:[一二三四五六七八九十]{1,3}[是要]|第[一二三四五六七八九十]{1,3}|首先|其次|再次|最后)")
+_ENUM_CLAUSE_RE = re.compile(r"(?:[一二三四五六七八九十]{1,3}[是要]|第[一二三四五六七八九十]{1,3}|首先|其次|"
+                             r"再次|最后)")
 
 
 def prose_share(body: list[str]) -> float:
@@ -373,7 +381,8 @@ def conformance(  # noqa: C901  one scored part per branch, each with its own no
         notes.extend(art)
 
     # 结尾
-    whole = whole_document if whole_document is not None else sum(1 for h in heads if heading_level(h) == 1) >= 2
+    whole = (whole_document if whole_document is not None
+        else sum(1 for h in heads if heading_level(h) == 1) >= 2)
     if whole and sentences:
         last = sentences[-1]
         if not closing_frame(last):

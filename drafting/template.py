@@ -35,7 +35,8 @@ from drafting.quantities import (
 from drafting.seam import Borrowed, Composition, DraftTask, PastSection, Piece
 
 GAP = "【待补充】"
-MATCH = 0.6  # indicator similarity (the fact guard's own threshold) at which a writer's figure "is" an old one
+# indicator similarity (the fact guard's own threshold) at which a writer's figure "is" an old one
+MATCH = 0.6
 # bigrams too common in figure sentences to say what a sentence is about (was _COMMON / _GENERIC)
 GENERIC = frozenset({"完成", "同比", "比增", "增长", "累计", "共计", "其中", "全年", "全市", "以上", "达到"})
 _CLAUSE_STOP = re.compile(r"[，。；、：,;:（）()]")
@@ -62,12 +63,14 @@ def related(a: str, b: str, threshold: float = 0.5) -> bool:
 
 
 def gapped(raw: str) -> str:
-    """An old figure with its number replaced by 【待补充】, its words kept: ``*.**万个`` → ``【待补充】万个``,
+    """An old figure with its number replaced by 【待补充】, its words kept: ``*.**万个`` → \
+``【待补充】万个``,
     ``四年`` → ``【待补充】年``, ``翻一番`` → ``翻【待补充】番``."""
     runs = digit_runs(raw)
     if runs:
         return raw[: runs[0][0]].rstrip("*＊") + GAP + raw[runs[-1][1]:]
-    idx = [i for i, ch in enumerate(raw) if ch in "*＊"] or [i for i, ch in enumerate(raw) if ch in CN_NUMERAL_CHARS]
+    idx = ([i for i, ch in enumerate(raw) if ch in "*＊"]
+        or [i for i, ch in enumerate(raw) if ch in CN_NUMERAL_CHARS])
     if not idx:
         return GAP
     return raw[: idx[0]] + GAP + raw[idx[-1] + 1:].lstrip("点.．*＊0123456789")
@@ -88,7 +91,8 @@ def slots(text: str) -> list[dict[str, Any]]:
         assert f.start is not None and f.end is not None
         out.append({"start": f.start, "end": f.end, "raw": text[f.start:f.end], "unit": f.unit,
                     "gapped": gapped(text[f.start:f.end]),
-                    "indicator": fact.indicator if informative(fact.indicator) else clause_before(text, f.start),
+                    "indicator": fact.indicator if informative(fact.indicator)
+                    else clause_before(text, f.start),
                     "clause": clause_before(text, f.start), "fact": fact})
     return out
 
@@ -100,7 +104,8 @@ def writer_figures(notes: Sequence[str]) -> list[dict[str, Any]]:
         for fact in facts_of(note, figs):
             f = fact.figure
             out.append({"note": i, "raw": f.raw, "unit": f.unit, "value": f.value,
-                        "indicator": fact.indicator if informative(fact.indicator) else clause_before(note, f.start or 0),
+                        "indicator": fact.indicator if informative(fact.indicator)
+                        else clause_before(note, f.start or 0),
                         "clause": clause_before(note, f.start or 0), "fact": fact})
     return out
 
@@ -148,7 +153,8 @@ def fill(old: str, notes: Sequence[str], *, whole_notes: bool = True, match: flo
     # the section, so none of its figures may also stand in a slot (a figure written twice)
     placed_w = set(pick.values())
     partial = {w["note"] for wi, w in enumerate(mine) if wi not in placed_w}
-    partial |= {i for i, n in enumerate(notes) if extract_ranks(n)}  # a ranking has no slot: the note is added whole
+    # a ranking has no slot: the note is added whole
+    partial |= {i for i, n in enumerate(notes) if extract_ranks(n)}
     if whole_notes:
         pick = {oi: wi for oi, wi in pick.items() if mine[wi]["note"] not in partial}
     edits: list[tuple[int, int, Piece]] = []
@@ -217,13 +223,15 @@ def _gap_leftovers(pieces: list[Piece]) -> list[Piece]:
 
 
 def _bare_masks(text: str) -> list[tuple[int, int, str]]:
-    """``*`` runs that :func:`extract_masks` does not take for a figure (``*单位荣获…``): masked all the same."""
+    """``*`` runs that :func:`extract_masks` does not take for a figure (``*单位荣获…``): masked all \
+the same."""
     out: list[tuple[int, int, str]] = []
     i = 0
     while i < len(text):
         if text[i] in "*＊":
             j = i
-            while j < len(text) and (text[j] in "*＊" or (text[j] in ".．" and j + 1 < len(text) and text[j + 1] in "*＊")):
+            while j < len(text) and (text[j] in "*＊"
+                                     or (text[j] in ".．" and j + 1 < len(text) and text[j + 1] in "*＊")):
                 j += 1
             out.append((i, j, "*"))
             i = j
@@ -233,7 +241,8 @@ def _bare_masks(text: str) -> list[tuple[int, int, str]]:
 
 
 def _scrub_piece(text: str, notes: Sequence[str]) -> list[Piece]:
-    """Template text with every leftover number (a year, an ordinal) or mask the writer did not give gapped."""
+    """Template text with every leftover number (a year, an ordinal) or mask the writer did not \
+give gapped."""
     allowed = {v for _s, _e, v in digit_runs("\n".join(notes))}
     out: list[Piece] = []
     pos = 0
@@ -277,7 +286,8 @@ def compose_from_past(task: DraftTask) -> Composition:
         pieces.append(Piece("此外，", "connective"))
         for k, n in enumerate(left):
             pieces += [Piece(n, "bullet"), Piece("；" if k < len(left) - 1 else "。", "connective")]
-        extra.append("以下要点在往年段落里没有对应的数字，已另起成句放在段末，请调整位置：" + "；".join(left) + "。")
+        extra.append("以下要点在往年段落里没有对应的数字，已另起成句放在段末，请调整位置：" + "；".join(left)
+                     + "。")
     if any(p.source == "gap" for p in pieces):
         extra.append("往年段落里没有对应新数字的地方已写成【待补充】，请补上今年的数字或删去。")
     if inherited:
@@ -285,7 +295,8 @@ def compose_from_past(task: DraftTask) -> Composition:
     comp = finish(task, pieces, extra)
     comp.inherited = inherited
     p = task.past
-    comp.borrowed = [Borrowed(p.hit, p.doc_id, p.title, list(p.heading_path), p.text[:200], [1 if comp.text.count("\n") else 0])]
+    comp.borrowed = [Borrowed(p.hit, p.doc_id, p.title, list(p.heading_path), p.text[:200],
+                              [1 if comp.text.count("\n") else 0])]
     return comp
 
 
@@ -297,7 +308,8 @@ def _unplaced(i: int, mine: list[dict[str, Any]], placed: set[int]) -> bool:
 def _section_rows(store: Any, doc_id: str) -> list[tuple[list[str], str, str, int]]:
     from drafting.store import chunk_from_row
 
-    rows = [chunk_from_row(i, t or "", m) for i, t, m in store._iter_rows(["documents", "metadatas"], {"doc_id": doc_id})]
+    rows = [chunk_from_row(i, t or "", m)
+            for i, t, m in store._iter_rows(["documents", "metadatas"], {"doc_id": doc_id})]
     rows.sort(key=lambda c: c.position)
     grouped: dict[tuple[str, ...], list[Any]] = {}
     for c in rows:
@@ -315,7 +327,8 @@ def past_section(store: Any, spec: str, heading: str = "", bullets: Sequence[str
     if not sections:
         raise InputError(f"语料库里没有编号为“{doc_id}”的文档。请用 drafting docs list 查看文档编号后再试。")
     if want:
-        found = [s for s in sections if s[0] and want in s[0][-1]] or [s for s in sections if any(want in h for h in s[0])]
+        found = ([s for s in sections if s[0] and want in s[0][-1]]
+            or [s for s in sections if any(want in h for h in s[0])])
         if not found:
             names = "、".join(dict.fromkeys(s[0][-1] for s in sections if s[0]))[:300]
             raise InputError(f"文档“{sections[0][2]}”里没有标题含“{want}”的一节。可选的标题有：{names}")

@@ -50,7 +50,8 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InputError(f"密码太短：至少{MIN_PASSWORD}位。请换一个更长的密码。")
     if password_too_long(password):
-        raise InputError(f"密码太长：bcrypt 只认前{MAX_PASSWORD_BYTES}字节（约24个汉字）。请换一个短一些的密码。")
+        raise InputError(f"密码太长：bcrypt 只认前{MAX_PASSWORD_BYTES}字节（约24个汉字）。"
+                         "请换一个短一些的密码。")
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
 
 
@@ -64,7 +65,8 @@ def load_users(path: Path) -> dict[str, User]:
             "或检查 DRAFTING_USERS_FILE 的路径。",
         ) from exc
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"用户文件 {path} 无法读取或不是有效的 JSON。请检查文件内容。", detail=str(exc)) from exc
+        raise ConfigError(f"用户文件 {path} 无法读取或不是有效的 JSON。请检查文件内容。",
+                          detail=str(exc)) from exc
     rows = data.get("users") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise ConfigError(f"用户文件 {path} 缺少 \"users\" 列表。格式见 docs/architecture.md。")
@@ -72,7 +74,8 @@ def load_users(path: Path) -> dict[str, User]:
     for n, row in enumerate(rows, 1):
         if not isinstance(row, dict) or not row.get("name") or not row.get("password_hash"):
             raise ConfigError(f"用户文件 {path} 第{n}个用户缺少 name 或 password_hash。请补全后再启动。")
-        users[str(row["name"])] = User(str(row["name"]), str(row["password_hash"]), bool(row.get("admin", False)))
+        users[str(row["name"])] = User(str(row["name"]), str(row["password_hash"]),
+                                       bool(row.get("admin", False)))
     return users
 
 
@@ -104,7 +107,8 @@ def add_user(path: Path, name: str, password: str, *, admin: bool = False) -> Us
         raise InputError("用户名是空的。请给出用户名，例如 drafting users add 张三 --admin。")
     users = load_users(path) if Path(path).exists() else {}
     users[name] = User(name, hash_password(password), admin)
-    payload = {"users": [{"name": u.name, "password_hash": u.password_hash, "admin": u.admin} for u in users.values()]}
+    payload = {"users": [{"name": u.name, "password_hash": u.password_hash, "admin": u.admin}
+                         for u in users.values()]}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -151,7 +155,8 @@ class LoginLimiter:
     """
 
     def __init__(
-        self, *, max_failures: int = 5, ip_max_failures: int = 50, base_lock: float = 60.0, max_lock: float = 3600.0,
+        self, *, max_failures: int = 5, ip_max_failures: int = 50, base_lock: float = 60.0,
+        max_lock: float = 3600.0,
         reset_after: float = 900.0, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limits = {"user": max_failures, "ip": ip_max_failures}

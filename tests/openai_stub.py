@@ -69,7 +69,8 @@ class OpenAIStub:
                 stub.requests.append({"path": self.path, "body": body})
                 if self.path.endswith("/embeddings"):
                     inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-                    data = [{"object": "embedding", "index": i, "embedding": fake_vector(t)} for i, t in enumerate(inputs)]
+                    data = [{"object": "embedding", "index": i, "embedding": fake_vector(t)}
+                            for i, t in enumerate(inputs)]
                     self._json(200, {"object": "list", "data": data, "model": body.get("model"), "usage": {}})
                     return
                 reply = stub.replies.popleft() if stub.replies else stub.default
@@ -83,7 +84,8 @@ class OpenAIStub:
                     self.wfile.write(reply.raw)
                     return
                 if reply.status != 200:
-                    self._json(reply.status, {"error": {"message": f"scripted {reply.status}", "type": "server_error"}})
+                    self._json(reply.status, {"error": {"message": f"scripted {reply.status}",
+                                                        "type": "server_error"}})
                     return
                 if body.get("stream"):
                     # the client may give up (a read-timeout test): expected
@@ -98,7 +100,8 @@ class OpenAIStub:
                 self.send_header("Cache-Control", "no-cache")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                parts = [reply.text[i : i + reply.chunk_chars] for i in range(0, len(reply.text), reply.chunk_chars)]
+                parts = [reply.text[i : i + reply.chunk_chars]
+                         for i in range(0, len(reply.text), reply.chunk_chars)]
                 model = body.get("model", "stub-model")
                 for n, part in enumerate(parts):
                     if reply.cut_after is not None and n >= reply.cut_after:

@@ -58,10 +58,12 @@ FAULTS = [
     Fault("down at start", down=True, words=("连接不上", "已启动", "offline")),
     Fault("cut mid-stream", [Reply(text=GOOD, chunk_chars=4, cut_after=3)], ("断开", "已保留", "offline"),
           partial=GOOD[:12]),
-    Fault("hang, no bytes", [Reply(text=GOOD, hang=READ_TIMEOUT + 2)], ("没有发送任何内容", "DRAFTING_LLM_READ_TIMEOUT")),
+    Fault("hang, no bytes", [Reply(text=GOOD, hang=READ_TIMEOUT + 2)],
+          ("没有发送任何内容", "DRAFTING_LLM_READ_TIMEOUT")),
     Fault("stalls mid-stream", [Reply(text=GOOD, chunk_chars=8, delay=READ_TIMEOUT + 2)],
           ("没有发送任何内容", "已保留"), partial=GOOD[:8]),
-    Fault("garbage body", [Reply(raw=b"<html><body>502 Bad Gateway</body></html>")], ("无法解析", "/v1", "offline")),
+    Fault("garbage body", [Reply(raw=b"<html><body>502 Bad Gateway</body></html>")],
+          ("无法解析", "/v1", "offline")),
     Fault("non-JSON in the stream", [Reply(raw=_chunk(GOOD[:10]) + b"data: {not json at all\n\n")],
           ("无法解析", "offline"), partial=GOOD[:10]),
     Fault("429", [Reply(status=429)] * (RETRIES + 1), ("429", "稍后再试", "offline"), requests=RETRIES + 1),
@@ -156,7 +158,8 @@ def test_endpoint_fault_is_explained_kept_retried_and_offline_is_offered(
     _c, editor2, _a, _checks2, _ci, state2, status2, fallback2 = retry[-1]
     assert editor2 == GOOD and "已自动保存为版本" in status2 and fallback2["visible"] is False
     latest = history.versions(USER)[0]
-    assert (latest.kind, latest.engine, latest.text, latest.checks["status"]) == ("draft", "openai", GOOD, "ok")
+    assert ((latest.kind, latest.engine, latest.text, latest.checks["status"])
+        == ("draft", "openai", GOOD, "ok"))
     assert latest.id == state2["version"] and "检查通过" in status2
 
     # 5. the offline fallback (what the button runs) drafts and saves without the endpoint
@@ -189,7 +192,8 @@ def test_the_fallback_button_switches_the_engine_to_offline_and_drafts(store: Pa
 
 
 # ---- checkpoints: a streaming draft is saved while it streams -------------------------------------------
-def _watch(tab: DraftTab, gen: Iterator[tuple[Any, ...]], history: Any) -> tuple[list[tuple[Any, ...]], list[Any]]:
+def _watch(tab: DraftTab, gen: Iterator[tuple[Any, ...]],
+           history: Any) -> tuple[list[tuple[Any, ...]], list[Any]]:
     """Run the handler, recording the history rows seen after every streamed step."""
     steps, seen = [], []
     for step in gen:

@@ -100,7 +100,8 @@ class App:
         return Client(url, verbose=False, download_files=str(self.root / "downloads"))
 
     def kill9(self) -> list[int]:
-        """SIGKILL the app process only (as a crash would); return the children it left, which must die too."""
+        """SIGKILL the app process only (as a crash would); return the children it left, which \
+must die too."""
         assert self.proc is not None and self.proc.poll() is None
         children = _children(self.proc.pid)
         self.proc.send_signal(signal.SIGKILL)
@@ -177,12 +178,13 @@ def _streamed_text(job: Any) -> str:
     return "" if text == "正在检索往年材料…" else text
 
 
-def test_kill_9_mid_draft_loses_no_saved_draft_and_leaves_no_half_row(tmp_path: Path, apps: list[App]) -> None:
+def test_kill_9_mid_draft_loses_no_saved_draft_and_leaves_no_half_row(tmp_path: Path,
+                                                                      apps: list[App]) -> None:
     shutil.copytree(SEEDS, tmp_path / "corpus")
     env = _env(tmp_path)
     # the store is built by the CLI in its own process before the app starts
-    subprocess.run([sys.executable, "-m", "drafting.cli", "ingest", str(tmp_path / "corpus")], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "drafting.cli", "ingest", str(tmp_path / "corpus")], cwd=ROOT,
+                   env=env, check=True, capture_output=True)
     stub = OpenAIStub().start()
     try:
         env.update(DRAFTING_LLM_BASE_URL=stub.base_url, DRAFTING_LLM_MODEL="stub", DRAFTING_LLM_RETRIES="0")
@@ -229,8 +231,10 @@ def test_kill_9_mid_draft_loses_no_saved_draft_and_leaves_no_half_row(tmp_path: 
         final = history_rows(tmp_path / "data")
         assert final[: len(before)] == before and len(final) == len(before) + 1
         assert final[-1]["text"] == TEXTS[0] and final[-1]["kind"] == "draft"
-        print(f"\ndrafts: before kill {len(before) - 1}, after kill {len(after)} (incl. the checkpoint), after restart + 1 draft {len(final)};"
-              f" streamed {len(shown)}/{len(SLOW)} chars at the kill; history tab lists {len(listed['data'])}")
+        print(f"\ndrafts: before kill {len(before) - 1}, after kill {len(after)} (incl. the checkpoint), "
+              f"after restart + 1 draft {len(final)};"
+              f" streamed {len(shown)}/{len(SLOW)} chars at the kill; history tab lists "
+              f"{len(listed['data'])}")
     finally:
         stub.stop()
 
@@ -289,7 +293,8 @@ def test_kill_9_mid_ingest_then_reindex_leaves_both_indexes_agreeing(kill_at: st
     uploads = [handle_file(str(incoming / p.name)) for p in files]
 
     job = client.submit(uploads, api_name="/upload")
-    _wait(lambda: KILL_POINTS[kill_at](job, store_dir), STEP_TIMEOUT, f"the ingest to reach {kill_at}", app.proc)
+    _wait(lambda: KILL_POINTS[kill_at](job, store_dir), STEP_TIMEOUT, f"the ingest to reach {kill_at}",
+          app.proc)
     read_at_kill, chunks_at_kill = _files_read(job), _embeddings(store_dir)
     assert not job.done(), "the ingest finished before the kill: nothing was interrupted"
     worker = app.kill9()
@@ -306,7 +311,8 @@ def test_kill_9_mid_ingest_then_reindex_leaves_both_indexes_agreeing(kill_at: st
         left = _doc_table(client)
     except Exception as exc:  # seen once under heavy load (a 4-way shared machine): say what the app logged
         tail = app.log.read_text(encoding="utf-8", errors="replace")[-4000:]
-        raise AssertionError(f"the document list failed after the restart: {exc}\n--- app log ---\n{tail}") from exc
+        raise AssertionError(f"the document list failed after the restart: {exc}\n"
+                             f"--- app log ---\n{tail}") from exc
     assert (len(left) > 0) if kill_at == "writing" else (len(left) < N_PUBLIC)
     message = client.predict(api_name="/reindex")[0]
     assert "重新索引完成" in message
@@ -328,10 +334,12 @@ def test_kill_9_mid_ingest_then_reindex_leaves_both_indexes_agreeing(kill_at: st
     assert saved is not None and saved.fingerprint == fingerprint(ids)
     store = assert_consistent(settings, N_PUBLIC)
     rows = results["data"] if isinstance(results, dict) else results
-    print(f"\ningest kill at {kill_at}: files read {read_at_kill}/{N_PUBLIC}, chunks committed {chunks_at_kill}"
+    print(f"\ningest kill at {kill_at}: files read {read_at_kill}/{N_PUBLIC}, chunks committed "
+          f"{chunks_at_kill}"
           f" (after the kill {chunks_after_kill}); after restart {len(left)} documents"
           f" ({sum(r[6] == '完整' for r in left)} complete); after 重新索引 {len(reindexed)}; after re-upload"
-          f" {len(done)} ({sum(r[1] == '未变' for r in rows)} unchanged, {sum(r[1] == '新增' for r in rows)} added,"
+          f" {len(done)} ({sum(r[1] == '未变' for r in rows)} unchanged, "
+          f"{sum(r[1] == '新增' for r in rows)} added,"
           f" {sum(r[1] == '更新' for r in rows)} updated); chunks {store.count()}")
 
 
@@ -363,7 +371,8 @@ def test_a_worker_whose_parent_died_while_it_was_starting_exits(tmp_path: Path) 
     script.write_text(STARTING.format(root=str(ROOT)), encoding="utf-8")
     out = tmp_path / "kids.txt"
     with open(out, "w") as fh:  # a file, not a pipe: an orphan holding a pipe would block the wait
-        proc = subprocess.run([sys.executable, str(script)], check=False, stdout=fh, stderr=subprocess.DEVNULL, timeout=120)
+        proc = subprocess.run([sys.executable, str(script)], check=False, stdout=fh,
+                              stderr=subprocess.DEVNULL, timeout=120)
     assert proc.returncode == -signal.SIGKILL
     kids = [int(k) for k in out.read_text().split()]
     assert kids, "the pool started no process"
@@ -371,7 +380,8 @@ def test_a_worker_whose_parent_died_while_it_was_starting_exits(tmp_path: Path) 
         deadline = time.monotonic() + 60  # the worker finishes its imports, then must notice and exit
         while any(_alive(k) for k in kids) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(_alive(k) for k in kids), "an orphaned ingest worker (or its resource tracker) lives on"
+        assert not any(_alive(k) for k in kids), ("an orphaned ingest worker (or its resource tracker) "
+                                                  "lives on")
     finally:
         for k in kids:  # ours: never leave them behind, even when the test fails
             if _alive(k):

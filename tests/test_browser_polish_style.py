@@ -70,7 +70,8 @@ def test_a_long_style_note_wraps_beside_its_bullet(browser: Any) -> None:  # noq
         for i in range(items.count()):
             icon = items.nth(i).locator(".icon").bounding_box()
             main = items.nth(i).locator(".main").bounding_box()
-            assert abs(icon["y"] - main["y"]) < icon["height"] / 2, (conf.notes[i], icon, main)  # same first line
+            # same first line
+            assert abs(icon["y"] - main["y"]) < icon["height"] / 2, (conf.notes[i], icon, main)
             assert main["height"] > icon["height"] * 1.5 or len(conf.notes[i]) < 25  # the long ones wrap
         shot(pg, "10-style-notes")
     finally:

@@ -1,4 +1,5 @@
-"""Policy citations checked against the original in a real store (two Shanghai documents of the public corpus)."""
+"""Policy citations checked against the original in a real store (two Shanghai documents of the \
+public corpus)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def test_docno_must_be_the_documents_own_and_use_hexagonal_brackets(store: Corpu
 
 def test_quotes_must_be_verbatim_or_are_shown_beside_the_closest_passage(store: CorpusStore) -> None:
     text = "\n".join(c.text for c, _e in store.get_chunks([i for i, _t, _m in store._iter_rows([])]).values())
-    sentence = next(s for s in text.split("。") if "海绵城市" in s and 12 <= len(s) <= 60 and "“" not in s).strip()
+    sentence = next(s for s in text.split("。") if "海绵城市" in s and 12 <= len(s) <= 60
+                    and "“" not in s).strip()
     quote = sentence[:16]
     assert check_citations(store, f"根据《{TITLE}》（{DOCNO}）要求，“{quote}”。") == []
     misquoted = quote[:5] + "全面" + quote[7:]
@@ -78,9 +80,11 @@ def test_quotes_must_be_verbatim_or_are_shown_beside_the_closest_passage(store: 
 
 
 def test_a_document_not_in_the_store_is_said_so_never_guessed(store: CorpusStore) -> None:
-    out = check_citations(store, "根据《上海市绿色建筑创建行动实施方案》（沪建建材〔2020〕494号）要求，“大力发展绿色建筑”。")
+    out = check_citations(store,
+                          "根据《上海市绿色建筑创建行动实施方案》（沪建建材〔2020〕494号）要求，“大力发展绿色建筑”。")
     assert [f.kind for f in out] == ["absent"]
-    assert out[0].message == "《上海市绿色建筑创建行动实施方案》不在语料库中，无法核对名称、文号和引文，请对照原件核实。"
+    assert out[0].message == ("《上海市绿色建筑创建行动实施方案》不在语料库中，"
+                              "无法核对名称、文号和引文，请对照原件核实。")
     assert not out[0].suggestion and out[0].severity == "提示"
     # not a policy document, or no store at all
     assert find_citations("据《人民日报》报道。") == []
@@ -88,7 +92,8 @@ def test_a_document_not_in_the_store_is_said_so_never_guessed(store: CorpusStore
 
 
 def test_every_draft_checks_its_citations(store: CorpusStore) -> None:
-    req = DraftRequest("海绵城市", ["根据《关于开展2024年海绵城市建设工作的函》（沪建综规[2024]61号）要求推进海绵城市建设"])
+    req = DraftRequest("海绵城市",
+                       ["根据《关于开展2024年海绵城市建设工作的函》（沪建综规[2024]61号）要求推进海绵城市建设"])
     res = draft(req, store.settings, store=store)
     if "《关于开展2024年海绵城市建设工作的函》" not in res.text:
         pytest.skip("the offline composition dropped the citation")

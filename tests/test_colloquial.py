@@ -17,7 +17,8 @@ from drafting.sentences import split_sentences
 from drafting.terms import check_terms
 from tests.conftest import PUBLIC, SEEDS
 
-CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "colloquial_cases.jsonl").open(encoding="utf-8")]
+CASES = [json.loads(line)
+         for line in (Path(__file__).parent / "data" / "colloquial_cases.jsonl").open(encoding="utf-8")]
 
 
 def _sentences(folder: Path) -> list[str]:
@@ -65,7 +66,8 @@ def test_rule_suggestions_never_change_a_figure_and_gaps_are_flagged(case: dict)
     for s in found:
         assert (GAP in s.suggestion) == (s.id not in safe)  # a 【待补充】 is never applied by 全部采纳
     fixed = apply_suggestions(text, found, [s.id for s in found])
-    assert fixed != text and [f for f in colloquial_findings(fixed) if (f.found, f.suggest) in found_pairs(case)] == []
+    assert fixed != text and [f for f in colloquial_findings(fixed)
+                              if (f.found, f.suggest) in found_pairs(case)] == []
 
 
 def found_pairs(case: dict) -> set[tuple[str, str]]:
@@ -103,8 +105,10 @@ def test_public_reports_are_rarely_flagged() -> None:
 
 def test_a_bad_rules_file_names_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "colloquial.jsonl"
-    good = json.dumps({"pattern": "搞好", "suggestion": "做好", "reason": "口语", "example": "要搞好服务。"}, ensure_ascii=False)
-    bad.write_text(good + "\n" + json.dumps({"pattern": "弄好", "suggestion": "做好", "reason": "口语", "example": "做好服务。"},
+    good = json.dumps({"pattern": "搞好", "suggestion": "做好", "reason": "口语", "example": "要搞好服务。"},
+                      ensure_ascii=False)
+    bad.write_text(good + "\n" + json.dumps({"pattern": "弄好", "suggestion": "做好", "reason": "口语",
+                                             "example": "做好服务。"},
                                             ensure_ascii=False) + "\n", encoding="utf-8")
     with pytest.raises(ConfigError) as err:
         load_rules(bad)

@@ -59,7 +59,8 @@ def out_doc_type(kw: dict[str, Any]) -> str:
 
 # ---- the distortions of the issue ---------------------------------------------------------------
 def test_figures_keep_their_qualifier_and_never_enter_a_foreign_sentence(store: Any) -> None:
-    out = _draft(store, ["城镇调查失业率4.1%", "小麦总产25亿斤以上", "原煤产量12.5亿吨以上"], heading="一、经济运行")
+    out = _draft(store, ["城镇调查失业率4.1%", "小麦总产25亿斤以上", "原煤产量12.5亿吨以上"],
+                 heading="一、经济运行")
     assert "4.1%左右" not in out.text and "城镇调查失业率4.1%" in out.text
     assert "小麦总产25亿斤以上" in out.text and "12.5亿吨以上" in out.text and "左右" not in out.text
     for foreign in ("稳居全国", "三增长", "粮食总产", "【待补充】"):
@@ -106,7 +107,8 @@ def test_a_table_row_with_last_year_becomes_a_verified_rate(store: Any) -> None:
 
 
 def test_a_summary_opens_with_a_summary_and_plans_phrasing_only_in_plans(store: Any) -> None:
-    items = ["完成老旧小区改造120个", "新增公共停车泊位1.2万个", "开展建筑工地扬尘专项整治", "推进城市体检全覆盖"]
+    items = ["完成老旧小区改造120个", "新增公共停车泊位1.2万个", "开展建筑工地扬尘专项整治",
+             "推进城市体检全覆盖"]
     summary = _draft(store, items)
     assert "重点抓好以下工作" not in summary.text
     body = summary.text.split("\n", 1)[1]
@@ -117,7 +119,8 @@ def test_a_summary_opens_with_a_summary_and_plans_phrasing_only_in_plans(store: 
 
 
 def test_heading_is_numbered_once_and_totals_and_causes_come_first(store: Any) -> None:
-    out = _draft(store, ["群众获得感明显增强", "其中口袋公园5个", "新建公园12个"], heading="一、二、三产业协调发展")
+    out = _draft(store, ["群众获得感明显增强", "其中口袋公园5个", "新建公园12个"],
+                 heading="一、二、三产业协调发展")
     assert out.text.startswith("一、二、三产业协调发展\n") and "一、一、" not in out.text
     body = out.text.split("\n", 1)[1]
     assert body.index("新建公园12个") < body.index("其中口袋公园5个") < body.index("群众获得感明显增强")
@@ -143,7 +146,8 @@ def test_tao_xie_from_a_seed_section_keeps_its_wording_and_fills_the_masks(store
                 engine=OfflineEngine())
     assert "*" not in out.text  # no old figure (mask) survives unmarked
     assert "中心组学习12次" in out.text and "专题研讨4次" in out.text
-    assert "新建公园9个" in out.text and any("新建公园9个" in n for n in out.notes)  # unused: placed and listed
+    # unused: placed and listed
+    assert "新建公园9个" in out.text and any("新建公园9个" in n for n in out.notes)
     assert out.provenance.get("template", 0) > out.provenance.get("bullet", 0)
     assert [c.doc_id for c in out.citations] == [doc] and out.citations[0].paragraphs == [1]
     assert doc not in {c.doc_id for c in out.references}
@@ -160,20 +164,24 @@ def test_tao_xie_gaps_old_figures_and_marks_inherited_claims() -> None:
 
 
 def test_tao_xie_accepts_the_best_match_retrieval_proposes(store: Any) -> None:
-    out = draft(DraftRequest(heading="（一）党的建设", bullets=["开展中心组学习12次", "专题研讨4次"], past="自动"), store,
+    out = draft(DraftRequest(heading="（一）党的建设", bullets=["开展中心组学习12次", "专题研讨4次"],
+                             past="自动"), store,
                 engine=OfflineEngine())
     assert len(out.citations) == 1 and out.citations[0].paragraphs == [1]
     assert out.provenance.get("template", 0) > 0 and "*" not in out.text
     borrowed = (out.citations[0].doc_id, tuple(out.citations[0].heading_path))
-    assert borrowed not in {(c.doc_id, tuple(c.heading_path)) for c in out.references}  # listed once, as borrowed
+    # listed once, as borrowed
+    assert borrowed not in {(c.doc_id, tuple(c.heading_path)) for c in out.references}
 
 
 def test_tao_xie_errors_are_chinese(store: Any) -> None:
     with pytest.raises(InputError, match="没有编号"):
-        draft(DraftRequest(heading="x", bullets=["完成120个"], past="nosuchdoc"), store, engine=OfflineEngine())
+        draft(DraftRequest(heading="x", bullets=["完成120个"], past="nosuchdoc"), store,
+              engine=OfflineEngine())
     doc = _doc_id(store, "上半年工作总结")
     with pytest.raises(InputError, match="可选的标题"):
-        draft(DraftRequest(heading="x", bullets=["完成120个"], past=f"{doc}:没有这一节"), store, engine=OfflineEngine())
+        draft(DraftRequest(heading="x", bullets=["完成120个"], past=f"{doc}:没有这一节"), store,
+              engine=OfflineEngine())
 
 
 def test_cli_draft_from(store: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -202,7 +210,8 @@ def test_only_phrases_of_three_documents_without_facts_are_lent() -> None:
 # ---- one seam, no state ---------------------------------------------------------------------------
 def test_one_engine_seam_and_no_state_between_calls(store: Any) -> None:
     for name in ("drafter.py", "polish.py"):
-        assert "isinstance(engine, OfflineEngine)" not in (ROOT / "drafting" / name).read_text(encoding="utf-8")
+        assert "isinstance(engine, OfflineEngine)" not in (ROOT / "drafting" / name).read_text(
+            encoding="utf-8")
     engine = OfflineEngine()
     draft(DraftRequest(heading="城市更新", bullets=["完成改造120个"]), store, engine=engine)
     assert vars(engine) == {}  # nothing kept between calls (the old engine kept used/openers)
@@ -239,7 +248,8 @@ def test_heading_rule_is_engine_neutral() -> None:
 
 def test_failures_count_as_zeros_and_a_missing_own_document_is_an_error(store: Any) -> None:
     cases = [
-        {"id": "ok", "doc": "", "heading": "（二）城市更新取得成效", "bullets": ["完成改造120个", "新增泊位1.2万个"],
+        {"id": "ok", "doc": "", "heading": "（二）城市更新取得成效",
+         "bullets": ["完成改造120个", "新增泊位1.2万个"],
          "reference": "完成改造120个，新增泊位1.2万个。"},
         {"id": "gone", "doc": "999.txt", "heading": "城市更新", "bullets": ["完成改造120个"],
          "reference": "完成改造120个。"},
@@ -261,10 +271,14 @@ def test_failures_count_as_zeros_and_a_missing_own_document_is_an_error(store: A
 
 
 def test_enumeration_keeps_a_bare_heading_and_the_opening_summary() -> None:
-    """Seen in Chromium: 改成一是二是三是 on a draft headed 城市更新 made the heading 一是 and the 总述 二是."""
+    """Seen in Chromium: 改成一是二是三是 on a draft headed 城市更新 made the heading 一是 and \
+the 总述 二是."""
     from drafting.offline import to_enumeration
 
-    draft = "城市更新\n城市更新工作扎实开展。老旧小区改造完成120个，惠及居民3.2万户。新增公共停车泊位1.2万个。开展建筑工地扬尘专项整治。"
+    draft = (
+        "城市更新\n城市更新工作扎实开展。老旧小区改造完成120个，惠及居民3.2万户。新增公共停车泊位1.2万个。"
+        "开展建筑工地扬尘专项整治。"
+    )
     out = to_enumeration(draft)
     assert out.startswith("城市更新\n城市更新工作扎实开展。一是老旧小区改造完成120个")
     assert "三是开展建筑工地扬尘专项整治" in out and "四是" not in out

@@ -55,8 +55,8 @@ def test_an_outline_level_heading_inside_a_section_is_out_of_place() -> None:
 
 def test_sections_drafted_on_their_own_raise_no_numbering_warning() -> None:
     # （二） drafted alone is numbered by its place in the outline: nothing to say
-    parts = [Part("一、工作开展情况", 1, ""), Part("（一）住房保障", 2, "正文。"), Part("（二）城市更新", 2, "正文。"),
-             Part("二、存在问题", 1, "正文。")]
+    parts = [Part("一、工作开展情况", 1, ""), Part("（一）住房保障", 2, "正文。"),
+             Part("（二）城市更新", 2, "正文。"), Part("二、存在问题", 1, "正文。")]
     assert check_document(parts) == []
 
 
@@ -81,7 +81,8 @@ def test_a_total_that_contradicts_its_parts_is_found() -> None:
 
 
 def test_a_qualified_total_allows_what_it_says() -> None:
-    base = [Part("（一）住房保障", 2, "新开工保障性住房1200套。"), Part("（二）城市更新", 2, "新开工保障性住房1500套。")]
+    base = [Part("（一）住房保障", 2, "新开工保障性住房1200套。"),
+            Part("（二）城市更新", 2, "新开工保障性住房1500套。")]
     assert check_document([Part("一、总体", 1, "新开工保障性住房超过2500套。"), *base]) == []
     assert check_document([Part("一、总体", 1, "新开工保障性住房约2700套。"), *base]) == []
     assert _kinds([Part("一、总体", 1, "新开工保障性住房超过3000套。"), *base]) == ["total"]

@@ -33,7 +33,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 
 @pytest.fixture(scope="module")
 def app(seeded_store: Path) -> Iterator[Served]:  # noqa: F811
-    settings = get_settings(store=seeded_store / "store", data_dir=seeded_store / "data-doc", engine="offline")
+    settings = get_settings(store=seeded_store / "store", data_dir=seeded_store / "data-doc",
+                            engine="offline")
     served = serve(settings)
     yield served
     served.close()
@@ -61,13 +62,15 @@ def test_document_from_outline_to_export(app: Served, page: Any, tmp_path: Path)
     wait_text(page, "doc-outline", "三、下一步工作计划")
     outline = text_of(page, "doc-outline")
     shot(page, "doc-00-outline-proposed")
-    assert outline.index("一、工作开展情况") < outline.index("二、存在问题") < outline.index("三、下一步工作计划")
+    assert (outline.index("一、工作开展情况") < outline.index("二、存在问题")
+        < outline.index("三、下一步工作计划"))
 
     # the writer edits the proposal: drops two parts, renames two, adds one
     for part, gone in (("二、存在问题", "存在问题"), ("二、下一步工作计划", "下一步工作计划")):
         _pick_node(page, part)
         page.click("#doc-remove")
-        page.wait_for_function("n => !(document.getElementById('doc-outline')?.innerText || '').includes(n)", arg=gone)
+        page.wait_for_function("n => !(document.getElementById('doc-outline')?.innerText || '').includes(n)",
+                               arg=gone)
     for old, new in (("（一）贯穿", "住房保障"), ("（二）围绕", "城市更新")):
         _pick_node(page, old)
         box(page, "doc-new-text").fill(new)
@@ -98,7 +101,8 @@ def test_document_from_outline_to_export(app: Served, page: Any, tmp_path: Path)
     page.click("#doc-export")
     wait_text(page, "doc-export-status", "尚未导出")
     status = text_of(page, "doc-export-status")
-    assert "二、下一步工作打算：未起草" in status and "（四）加快“内涵提标”，城乡面貌持续改善：未起草" in status
+    assert ("二、下一步工作打算：未起草" in status
+        and "（四）加快“内涵提标”，城乡面貌持续改善：未起草" in status)
     assert "习近平新时代中国特色社会主义思想" in status  # （三）'s 必错 formulation
     assert "同一数字前后不一致" in status
     page.wait_for_selector("#doc-export-force", state="visible")
@@ -128,8 +132,8 @@ def test_document_from_outline_to_export(app: Served, page: Any, tmp_path: Path)
     r_date = int(date._p.pPr.find(qn("w:ind")).get(qn("w:right")))
     r_issuer = int(issuer._p.pPr.find(qn("w:ind")).get(qn("w:right")))
     assert r_date == 4 * 320  # 右空四字
-    # 市住房和城乡建设局 (9 characters of 312 twips once condensed) centred over 2024年12月20日 (3 full-width and
-    # 8 half-width characters, each condensed by 8 twips): half the difference further left
+    # 市住房和城乡建设局 (9 characters of 312 twips once condensed) centred over 2024年12月20日 (3 full-width
+    # and 8 half-width characters, each condensed by 8 twips): half the difference further left
     issuer_w, date_w = 9 * (320 - 8), 3 * 320 + 8 * 160 - 11 * 8
     assert abs((r_date - r_issuer) - (issuer_w - date_w) / 2) <= 2
 

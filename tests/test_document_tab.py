@@ -56,7 +56,8 @@ def test_start_edit_draft_reopen_and_export(tab: DocumentTab, tmp_path: Path) ->
     _id, rows, node, *_ = tab.rename(doc_id, nodes["三、严格行业标准规范文明行为"], "规范行业文明行为")
     _id, rows, node, *_ = tab.move_up(doc_id, nodes["四、下一步工作思路"])
     assert [r[0] for r in rows][2:] == ["三、下一步工作思路", "四、规范行业文明行为"]
-    _id, rows, node, _v, _n, cleared = tab.add(doc_id, nodes["一、持续深入实施精神文明培育"], 2, "文明单位创建")
+    _id, rows, node, _v, _n, cleared = tab.add(doc_id, nodes["一、持续深入实施精神文明培育"], 2,
+                                               "文明单位创建")
     assert rows[1][0] == "　　（一）文明单位创建" and cleared == ""
     nodes = _choices(node)
     target = nodes["（一）文明单位创建"]
@@ -67,9 +68,11 @@ def test_start_edit_draft_reopen_and_export(tab: DocumentTab, tmp_path: Path) ->
 
     # reopen: the outline and the section's inputs come back
     opened = tab.open(doc_id)
-    assert opened[5:] == ("工作汇报", "市住建局2024年精神文明建设工作汇报", "市住房和城乡建设局", "2024年12月20日")
+    assert opened[5:] == ("工作汇报", "市住建局2024年精神文明建设工作汇报", "市住房和城乡建设局",
+                          "2024年12月20日")
     heading, bullets, figures, status = tab.pick(doc_id, target)
-    assert "（一）文明单位创建" in heading and "取自" not in heading and bullets == "新创建市级文明单位12个\n开展志愿服务活动80场"
+    assert ("（一）文明单位创建" in heading and "取自" not in heading
+        and bullets == "新创建市级文明单位12个\n开展志愿服务活动80场")
     assert figures == EMPTY
 
     # export: the undrafted parts are listed and nothing is written until 仍然导出
@@ -79,7 +82,8 @@ def test_start_edit_draft_reopen_and_export(tab: DocumentTab, tmp_path: Path) ->
     file, message, force = tab.export_anyway(doc_id)
     assert "已按提纲顺序导出" in message and force["visible"] is False
     paras = [p.text for p in docx.Document(file["value"]).paragraphs if p.text]
-    assert paras[:3] == ["市住建局2024年精神文明建设工作汇报", "一、持续深入实施精神文明培育", "（一）文明单位创建"]
+    assert paras[:3] == ["市住建局2024年精神文明建设工作汇报", "一、持续深入实施精神文明培育",
+                         "（一）文明单位创建"]
     assert paras.index("三、下一步工作思路") < paras.index("四、规范行业文明行为")
 
 

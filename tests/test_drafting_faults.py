@@ -38,7 +38,8 @@ def _is_chinese(msg: str) -> bool:
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_transient_errors_are_retried_then_the_draft_arrives(store: Any, stub: OpenAIStub, status: int) -> None:
+def test_transient_errors_are_retried_then_the_draft_arrives(store: Any, stub: OpenAIStub,
+                                                             status: int) -> None:
     stub.enqueue(Reply(status=status), Reply(status=status), Reply(text=GOOD))
     settings = _settings(store, stub)
     result = draft(DraftRequest(heading="城市更新", bullets=BULLETS), settings, engine=OpenAIEngine(settings))
@@ -47,7 +48,8 @@ def test_transient_errors_are_retried_then_the_draft_arrives(store: Any, stub: O
 
 
 @pytest.mark.parametrize("status", [429, 500])
-def test_persistent_errors_give_up_after_the_retries_with_advice(store: Any, stub: OpenAIStub, status: int) -> None:
+def test_persistent_errors_give_up_after_the_retries_with_advice(store: Any, stub: OpenAIStub,
+                                                                 status: int) -> None:
     stub.enqueue(*[Reply(status=status)] * 5)
     settings = _settings(store, stub, llm_retries=2)
     with pytest.raises(EngineError) as err:
@@ -89,7 +91,8 @@ def test_stream_cut_halfway_keeps_the_partial_text(store: Any, stub: OpenAIStub)
     assert len(stub.requests) == 1
 
 
-def test_refine_failure_keeps_the_partial_and_the_previous_draft_is_untouched(store: Any, stub: OpenAIStub) -> None:
+def test_refine_failure_keeps_the_partial_and_the_previous_draft_is_untouched(store: Any,
+                                                                              stub: OpenAIStub) -> None:
     previous = GOOD
     stub.enqueue(Reply(text="（一）城市更新\n压缩后的稿件，完成120个。", chunk_chars=3, cut_after=2))
     settings = _settings(store, stub)

@@ -184,7 +184,8 @@ def test_own_document_is_left_out(mixed: Any) -> None:
               engine=OfflineEngine(), store=store, exclude_doc_ids=[own])
 
 
-def test_cli_eval_json(mixed: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_eval_json(mixed: Any, monkeypatch: pytest.MonkeyPatch,
+                       capsys: pytest.CaptureFixture[str]) -> None:
     settings, cases, path = mixed
     monkeypatch.setenv("DRAFTING_STORE", str(settings.store))
     code = main(["eval", str(path), "--engine", "offline", "--limit", "4", "--json"])
@@ -223,14 +224,15 @@ def test_profile_shapes_the_prompt_and_the_offline_openers(mixed: Any) -> None:
     # five bureau documents and two others: the bureau does not drown, so every document counts
     assert profile.docs == 7
     # offline: no opener is invented any more; the only words lent are house phrases (≥3 documents)
-    out = draft(DraftRequest(heading="城市更新", bullets=["老旧小区改造完成120个"]), settings, engine=OfflineEngine(),
-                store=store)
+    out = draft(DraftRequest(heading="城市更新", bullets=["老旧小区改造完成120个"]), settings,
+                engine=OfflineEngine(), store=store)
     assert "老旧小区改造完成120个" in out.text and set(out.provenance) <= {"bullet", "phrase", "connective"}
     stub = OpenAIStub().start()
     try:
         stub.enqueue(Reply(text="完成老旧小区改造120个。"))
         llm = get_settings(store=settings.store, llm_base_url=stub.base_url, llm_model="stub", llm_retries=1)
-        draft(DraftRequest(heading="城市更新", bullets=["老旧小区改造完成120个"]), llm, engine=OpenAIEngine(llm))
+        draft(DraftRequest(heading="城市更新", bullets=["老旧小区改造完成120个"]), llm,
+              engine=OpenAIEngine(llm))
         system, user = (m["content"] for m in stub.requests[-1]["body"]["messages"])
         assert profile.prompt_hints() in user and profile.prompt_hints() not in system
     finally:

@@ -25,7 +25,8 @@ BODY = """今年以来，市住建局坚持以习近平新时代中国特色社�
 新增停车泊位1.2万个，同比增长8.5%。
 二、下半年工作打算
 　　持续深化改革，全面完成年度目标任务。"""
-SECTIONS = [Section(heading="", text=BODY), Section(heading="三、保障措施", text="强化组织领导，压实工作责任。")]
+SECTIONS = [Section(heading="", text=BODY), Section(heading="三、保障措施",
+                                                    text="强化组织领导，压实工作责任。")]
 
 
 def _mm_twips(mm: float) -> float:
@@ -143,7 +144,8 @@ def test_body_paragraphs(built) -> None:  # type: ignore[no-untyped-def]
 
 def test_text_present_in_order(built) -> None:  # type: ignore[no-untyped-def]
     texts = [p.text for p in built.paragraphs]
-    expected = [TITLE] + [ln.strip("\u3000 ") for ln in BODY.splitlines()] + ["三、保障措施", "强化组织领导，压实工作责任。"]
+    expected = ([TITLE] + [ln.strip("\u3000 ") for ln in BODY.splitlines()]
+        + ["三、保障措施", "强化组织领导，压实工作责任。"])
     pos = 0
     for line in expected:
         pos = texts.index(line, pos) + 1
@@ -151,12 +153,14 @@ def test_text_present_in_order(built) -> None:  # type: ignore[no-untyped-def]
 
 
 def _printed_twips(p) -> float:  # type: ignore[no-untyped-def]
-    """Width of a body paragraph's text as printed: 3号 (320 twips, half-width 160) plus each run's w:spacing."""
+    """Width of a body paragraph's text as printed: 3号 (320 twips, half-width 160) plus each run's \
+w:spacing."""
     total = 0.0
     for r in p.runs:
         spacing = r._element.rPr.find(qn("w:spacing"))
         per = int(spacing.get(qn("w:val"))) if spacing is not None else 0
-        total += sum(160 if unicodedata.east_asian_width(c) in "NaH" else 320 for c in r.text) + per * len(r.text)
+        total += (sum(160 if unicodedata.east_asian_width(c) in "NaH" else 320 for c in r.text) + per
+            * len(r.text))
     return total
 
 
@@ -178,8 +182,8 @@ def test_signature_issuer_centred_over_the_date_four_characters_from_the_right(b
     assert issuer.paragraph_format.keep_with_next
 
 
-@pytest.mark.parametrize(("issuer", "date"), [("住建局", "2024年12月31日"), ("某某市住房和城乡建设局", "2024年7月1日"),
-                                              ("市住建局", "")])
+@pytest.mark.parametrize(("issuer", "date"), [("住建局", "2024年12月31日"),
+                                              ("某某市住房和城乡建设局", "2024年7月1日"), ("市住建局", "")])
 def test_signature_geometry_for_short_and_long_offices(tmp_path, issuer: str, date: str) -> None:  # type: ignore[no-untyped-def]
     path = to_docx("标题", [Section("", "正文。")], tmp_path / "s.docx", issuer=issuer, date=date)
     paras = docx.Document(str(path)).paragraphs
@@ -245,8 +249,8 @@ def test_section_heading_rules(tmp_path: Path) -> None:
     ]
     doc = docx.Document(str(to_docx("标题", sections, out)))
     texts = [p.text for p in doc.paragraphs]
-    assert texts == ["标题", "", "工作回顾", "全年完成投资3.2亿元。", "（一）住房保障", "新建保障房1200套。", "正文。",
-                     "二、下步打算", "持续发力。"]
+    assert texts == ["标题", "", "工作回顾", "全年完成投资3.2亿元。", "（一）住房保障", "新建保障房1200套。",
+                     "正文。", "二、下步打算", "持续发力。"]
     assert _east_asia(_para(doc, "工作回顾").runs[0]) == "黑体"
     assert _east_asia(_para(doc, "二、下步打算").runs[0]) == "黑体"
 
@@ -261,7 +265,8 @@ def test_markdown() -> None:
     assert blocks[0] == "# " + TITLE
     assert blocks[1].startswith("今年以来")
     assert "## 一、工作开展情况" in blocks
-    assert "**（一）强化理论武装**。坚持把学习贯彻党的二十大精神作为重大政治任务，全年开展中心组学习12次。" in blocks
+    assert ("**（一）强化理论武装**。坚持把学习贯彻党的二十大精神作为重大政治任务，全年开展中心组学习12次。"
+        in blocks)
     assert "### （二）狠抓项目建设" in blocks
     assert "1.完善制度。建立健全周调度、月督查机制。" in blocks
     assert "（1）加强考核。把考核结果作为评先评优的重要依据。" in blocks
@@ -269,7 +274,8 @@ def test_markdown() -> None:
     assert "持续深化改革，全面完成年度目标任务。" in blocks
     assert "## 三、保障措施" in blocks
     assert blocks[-1] == "某某市住房和城乡建设局<br>\n2024年7月10日"
-    assert blocks.index("## 一、工作开展情况") < blocks.index("### （二）狠抓项目建设") < blocks.index("## 三、保障措施")
+    assert (blocks.index("## 一、工作开展情况") < blocks.index("### （二）狠抓项目建设")
+        < blocks.index("## 三、保障措施"))
 
 
 def test_write_markdown(tmp_path: Path) -> None:
@@ -283,10 +289,12 @@ def test_write_markdown(tmp_path: Path) -> None:
 
 
 def test_markdown_escapes() -> None:
-    md = to_markdown("", [Section("", "完成投资*.*亿元，增长*%。\n1. 第三级标题\n# 模型加的井号\n- 不是列表\n> 不是引用")])
+    md = to_markdown("", [Section("",
+                                  "完成投资*.*亿元，增长*%。\n1. 第三级标题\n# 模型加的井号\n- 不是列表\n> "
+                                  "不是引用")])
     blocks = md.rstrip("\n").split("\n\n")
-    assert blocks == ["完成投资\\*.\\*亿元，增长\\*%。", "#### 1\\. 第三级标题", "模型加的井号", "\\- 不是列表",
-                      "\\> 不是引用"]
+    assert blocks == ["完成投资\\*.\\*亿元，增长\\*%。", "#### 1\\. 第三级标题", "模型加的井号",
+                      "\\- 不是列表", "\\> 不是引用"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -78,7 +78,8 @@ def _reasons(draft: str, bullets: list[str] | str) -> set[tuple[str, str, str]]:
     return {(f.kind, f.reason, f.text) for f in report.findings() if f.severity == "必查"}
 
 
-def _caught(clean: str, planted: str, bullets: list[str], reason: str | None = None) -> set[tuple[str, str, str]]:
+def _caught(clean: str, planted: str, bullets: list[str],
+            reason: str | None = None) -> set[tuple[str, str, str]]:
     assert planted != clean, "the plant changed nothing"
     new = _reasons(planted, bullets) - _reasons(clean, bullets)
     assert new, f"nothing caught in {planted!r}"
@@ -148,7 +149,8 @@ def test_two_figures_swapped_between_indicators() -> None:
         "固定资产投资增长11.7%", "固定资产投资增长8.1%"
     ).replace("#", "11.7%")
     _caught(ZMD, planted, ZMD_BULLETS, "indicator")
-    planted = ZMD2.replace("完成投资695.4亿元", "完成投资#").replace("投资3264亿元", "投资695.4亿元").replace("#", "3264亿元")
+    planted = ZMD2.replace("完成投资695.4亿元", "完成投资#").replace("投资3264亿元",
+                                                                     "投资695.4亿元").replace("#", "3264亿元")
     _caught(ZMD2, planted, ZMD2_BULLETS, "indicator")
 
 
@@ -194,7 +196,8 @@ def test_period_changed() -> None:
 
 @pytest.mark.parametrize(
     ("word", "changed"),
-    [("三成", "五成"), ("百分之三十", "百分之四十"), ("一半", "三分之一"), ("翻一番", "翻两番"), ("三分之一", "四分之一")],
+    [("三成", "五成"), ("百分之三十", "百分之四十"), ("一半", "三分之一"), ("翻一番", "翻两番"),
+     ("三分之一", "四分之一")],
 )
 def test_chinese_word_percentages(word: str, changed: str) -> None:
     bullets = [f"老旧小区改造惠及{word}以上的城镇居民"]
@@ -284,7 +287,8 @@ def test_rate_from_an_increment_and_the_exact_value_is_stated() -> None:
 
 
 def test_numerals_table() -> None:
-    assert [cn_to_int(s) for s in ("三千五百", "十二", "一百零五", "两", "三万五", "九九")] == [3500, 12, 105, 2, None, None]
+    assert [cn_to_int(s) for s in ("三千五百", "十二", "一百零五", "两", "三万五",
+                                   "九九")] == [3500, 12, 105, 2, None, None]
     assert cn_digits_to_int("二〇二三") == 2023
     assert [int_to_cn(n) for n in (1, 10, 12, 20, 99)] == ["一", "十", "十二", "二十", "九十九"]
 
@@ -314,16 +318,19 @@ def test_facts_of_a_clause() -> None:
     ("bullets", "draft"),
     [
         (["全市生产总值完成2742.06亿元", "增长7.4%"], "全年实现地区生产总值2742.06亿元，同比增长7.4%。"),
-        (["完成棚户区改造3200套，同比增长12.5%", "上年棚改2845套"], "棚户区改造完成3200套，比上年的2845套增长12.5%。"),
+        (["完成棚户区改造3200套，同比增长12.5%", "上年棚改2845套"],
+         "棚户区改造完成3200套，比上年的2845套增长12.5%。"),
         (["新增国家级绿色示范工厂6家、省级智能工厂6家"], "新增国家级绿色示范工厂和省级智能工厂各6家。"),
         (["全年接待游客5020万人次、旅游综合收入365.8亿元", "分别增长22.5%、30.3%"],
          "全年接待游客5020万人次，增长22.5%；实现旅游综合收入365.8亿元，增长30.3%。"),
-        (["建成区绿化覆盖率达到42.3%，比上年提高1.2个百分点"], "建成区绿化覆盖率提高1.2个百分点，达到42.3%。"),
+        (["建成区绿化覆盖率达到42.3%，比上年提高1.2个百分点"],
+         "建成区绿化覆盖率提高1.2个百分点，达到42.3%。"),
         (["二星级以上占比超过80%"], "二星级及以上项目占比超过八成。"),
         (["老旧小区改造完成120个，惠及居民3.2万户"], "全年完成老旧小区改造120个，惠及3.2万户居民。"),
     ],
 )
 def test_what_a_model_rewrites_is_no_false_alarm(bullets: list[str], draft: str) -> None:
-    """Rewordings a model makes (全年 added, 比上年的, 各6家, a 分别 list split, 八成 for 80%) keep every fact."""
+    """Rewordings a model makes (全年 added, 比上年的, 各6家, a 分别 list split, 八成 for 80%) keep \
+every fact."""
     report = check_figures(draft, bullets)
     assert report.status == "ok", [f.message for f in report.findings()]

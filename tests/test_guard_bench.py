@@ -34,7 +34,8 @@ def test_gongwen_port_passes_gongwens_own_tests():
     values = [v for _k, v in gongwen_guard.check(old, new)]
     assert "2026年8月21日" in values and "12万元" in values and "《测试办法》" in values
     assert "某某市教育局" not in values
-    assert ("removed/person", "张三") in gongwen_guard.check("张三参加会议。", "李四参加会议。", [("person", "张三")])
+    assert ("removed/person", "张三") in gongwen_guard.check("张三参加会议。", "李四参加会议。",
+                                                             [("person", "张三")])
 
 
 def test_gongwen_port_sets_and_precise_mode():
@@ -73,7 +74,8 @@ def test_every_plant_changes_the_passage_deterministically():
     again = bench.plants_for(case, 3)
     assert [p.variant for p in plants] == [p.variant for p in again]
     classes = {p.cls for p in plants}
-    assert classes >= {"digit", "removed", "invented_sentence", "scale", "pct_pp", "cn_quantity", "date", "swap",
+    assert classes >= {"digit", "removed", "invented_sentence", "scale", "pct_pp", "cn_quantity", "date",
+                       "swap",
                        "rank", "reuse", "direction", "qualifier", "citation"}  # fmt: skip
     for p in plants:
         assert p.variant != CASE["reference"], p
@@ -93,7 +95,8 @@ def test_every_plant_changes_the_passage_deterministically():
 
 
 def test_cn_percent_builds_a_clean_pair_in_both_bullet_and_passage():
-    case = bench.make_case({"id": "t-1", "bullets": ["绿色建筑占比达到50%"], "reference": "全市绿色建筑占比达到50%。"})
+    case = bench.make_case({"id": "t-1", "bullets": ["绿色建筑占比达到50%"],
+                            "reference": "全市绿色建筑占比达到50%。"})
     plants = [p for p in bench.plants_for(case, 3) if p.cls == "cn_percent"]
     assert plants
     for p in plants:

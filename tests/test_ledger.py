@@ -43,7 +43,8 @@ def _corpus(folder: Path, names: list[str]) -> Path:
     for name in names:
         title, year, text = DOCS[name]
         (folder / name).write_text(text, encoding="utf-8")
-        lines.append(json.dumps({"file": name, "title": title, "year": year, "issuer": ISSUER, "doc_type": "工作总结"},
+        lines.append(json.dumps({"file": name, "title": title, "year": year, "issuer": ISSUER,
+                                 "doc_type": "工作总结"},
                                 ensure_ascii=False))
     (folder / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
@@ -71,7 +72,8 @@ def test_ingest_records_every_figure_as_a_fact_with_its_source(store_2023: Corpu
     saved = Ledger.load(store_2023.settings.ledger_path())
     assert saved is not None, "ingest writes the ledger to the store"
     f = _value(saved.facts, "2845套")
-    assert (f.indicator, f.value, f.unit, f.period, f.year, f.issuer) == ("城镇棚户区改造", 2845.0, "套", "上半年", 2023, ISSUER)
+    assert ((f.indicator, f.value, f.unit, f.period, f.year, f.issuer)
+        == ("城镇棚户区改造", 2845.0, "套", "上半年", 2023, ISSUER))
     assert f.title == "市住建局2023年上半年工作总结" and "2845套" in f.passage and f.doc_id
     assert {"1260套", "635万元", "46个", "1.3万户"} <= {g.raw for g in saved.facts}
     assert saved.fingerprint == store_2023.keyword().fingerprint
@@ -93,13 +95,15 @@ def test_stale_figure_names_last_years_document(store_2023: CorpusStore) -> None
     out = check_ledger(store_2023.ledger(), text, "新开工保障性租赁住房1500套", year=2024, issuer=ISSUER)
     stale = [f for f in out if f.kind == "stale"]
     assert len(stale) == 1 and stale[0].raw == "2845套"
-    assert stale[0].message.startswith("与《市住建局2023年上半年工作总结》中同一指标的数字相同，是否沿用了去年的数字？")
+    assert stale[0].message.startswith("与《市住建局2023年上半年工作总结》中同一指标的数字相同，"
+                                       "是否沿用了去年的数字？")
     assert "2845套" in stale[0].source.passage and text[stale[0].start : stale[0].end] == "2845套"
     # the writer gave it for this period: not stale
     given = check_ledger(store_2023.ledger(), text, "上半年完成棚户区改造2845套", year=2024, issuer=ISSUER)
     assert not [f for f in given if f.kind == "stale"]
     # said as last year's beside this year's value: a base, not stale
-    base = check_ledger(store_2023.ledger(), "上半年完成棚户区改造3100套，上年同期为2845套。", year=2024, issuer=ISSUER)
+    base = check_ledger(store_2023.ledger(), "上半年完成棚户区改造3100套，上年同期为2845套。", year=2024,
+                        issuer=ISSUER)
     assert not [f for f in base if f.kind == "stale"]
 
 
@@ -116,14 +120,16 @@ def test_inconsistent_with_an_issued_document_names_document_and_passage(store_b
 
 def test_last_years_base_is_offered_computed_exactly_never_inserted(store_2023: CorpusStore) -> None:
     draft_text = "上半年完成棚户区改造3200套。"
-    out = check_ledger(store_2023.ledger(), draft_text, "上半年完成棚户区改造3200套", year=2024, issuer=ISSUER)
+    out = check_ledger(store_2023.ledger(), draft_text, "上半年完成棚户区改造3200套", year=2024,
+                       issuer=ISSUER)
     base = [f for f in out if f.kind == "base"]
     assert len(base) == 1 and base[0].suggestion == "比上年增长12.5%"  # (3200-2845)/2845 = 12.478…%
     assert base[0].severity == "建议" and "《市住建局2023年上半年工作总结》" in base[0].message
     assert draft_text == "上半年完成棚户区改造3200套。"
     # the writer gave the rate or last year's value already: no suggestion
     for notes in ("上半年完成棚户区改造3200套，同比增长12.5%", "上半年完成棚户区改造3200套\n上年2845套"):
-        assert not [f for f in check_ledger(store_2023.ledger(), draft_text, notes, year=2024, issuer=ISSUER) if f.kind == "base"]
+        assert not [f for f in check_ledger(store_2023.ledger(), draft_text, notes, year=2024, issuer=ISSUER)
+                    if f.kind == "base"]
 
 
 def test_wording_variants_are_one_indicator_within_an_issuer(store_both: CorpusStore) -> None:
@@ -161,17 +167,20 @@ Ledger.save = save
 store = CorpusStore(get_settings(store=sys.argv[1]))
 store._ledger = None
 import shutil
-shutil.rmtree(get_settings(store=sys.argv[1]).ledger_path() / open(get_settings(store=sys.argv[1]).ledger_path() / "CURRENT").read().strip())
+shutil.rmtree(get_settings(store=sys.argv[1]).ledger_path() / \
+open(get_settings(store=sys.argv[1]).ledger_path() / "CURRENT").read().strip())
 store.sync_ledger()
 """
 
 
 def test_ledger_survives_kill_9_while_being_written(store_both: CorpusStore) -> None:
     before = {f.raw for f in store_both.ledger().facts}
-    proc = subprocess.run([sys.executable, "-c", _KILL, str(store_both.settings.store)], check=False, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-c", _KILL, str(store_both.settings.store)], check=False,
+                          cwd=ROOT,
                           capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-500:]
-    assert Ledger.load(store_both.settings.ledger_path()) is None  # the old generation was lost, the new one is half
+    # the old generation was lost, the new one is half
+    assert Ledger.load(store_both.settings.ledger_path()) is None
     after = CorpusStore(store_both.settings).ledger()
     assert {f.raw for f in after.facts} == before
     assert Ledger.load(store_both.settings.ledger_path()) is not None
@@ -181,7 +190,8 @@ def test_basis_marks_are_kept_in_history_and_not_asked_again(store_2023: CorpusS
     text = "上半年完成棚改2845套。"
     first = check_ledger(store_2023.ledger(), text, year=2024, issuer=ISSUER)
     assert [f.kind for f in first] == ["stale"]
-    History(tmp_path / "h.sqlite3").mark_basis("张三", first[0].key, "本年统计含新区，数字恰好相同", first[0].to_json())
+    History(tmp_path / "h.sqlite3").mark_basis("张三", first[0].key, "本年统计含新区，数字恰好相同",
+                                               first[0].to_json())
     marks = History(tmp_path / "h.sqlite3").basis_marks("张三")
     assert marks == {first[0].key: "本年统计含新区，数字恰好相同"}
     assert check_ledger(store_2023.ledger(), text, year=2024, issuer=ISSUER, marks=marks) == []
@@ -193,7 +203,8 @@ def test_basis_marks_are_kept_in_history_and_not_asked_again(store_2023: CorpusS
 
 
 def test_every_draft_carries_the_ledger_checks(store_both: CorpusStore) -> None:
-    req = DraftRequest("（一）住房保障", ["上半年完成棚户区改造3300套"], [FigureRow("老旧小区改造", "52", "个")], year=2024)
+    req = DraftRequest("（一）住房保障", ["上半年完成棚户区改造3300套"],
+                       [FigureRow("老旧小区改造", "52", "个")], year=2024)
     res = draft(req, store_both.settings, store=store_both)
     kinds = [f.kind for f in res.corpus.ledger]
     assert "inconsistent" in kinds and res.status == "needs_review"
@@ -221,8 +232,8 @@ def test_cli_ledger_lists_values_over_time(store_both: CorpusStore, monkeypatch:
     assert "没有“高速公路通车里程”这一指标" in capsys.readouterr().out
 
 
-def test_cli_check_reports_the_ledger(store_both: CorpusStore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_check_reports_the_ledger(store_both: CorpusStore, monkeypatch: pytest.MonkeyPatch,
+                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DRAFTING_STORE", str(store_both.settings.store))
     f = tmp_path / "稿件.txt"
     f.write_text("上半年完成棚户区改造3300套。", encoding="utf-8")
@@ -236,7 +247,8 @@ def test_cli_check_reports_the_ledger(store_both: CorpusStore, monkeypatch: pyte
 def test_polish_checks_the_writers_text_against_the_ledger(store_2023: CorpusStore) -> None:
     from drafting.polish import polish
 
-    settings = store_2023.settings.model_copy(update={"ledger": store_2023.settings.ledger.model_copy(update={"year": 2024})})
+    settings = store_2023.settings.model_copy(
+        update={"ledger": store_2023.settings.ledger.model_copy(update={"year": 2024})})
     res = polish("今年上半年，全市完成棚改2845套，工作取得明显成效。", settings, store=store_2023)
     assert res.corpus is not None and [f.kind for f in res.corpus.ledger] == ["stale"]
     assert res.to_json()["corpus"]["ledger"][0]["source"]["title"] == "市住建局2023年上半年工作总结"

@@ -22,7 +22,8 @@ BULLETS = "上半年完成棚户区改造3300套\n老旧小区改造52个"
 @pytest.fixture(scope="module")
 def bureau(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = tmp_path_factory.mktemp("ledger-ui")
-    settings = get_settings(store=root / "store", data_dir=root / "data", engine="offline", ledger={"year": 2024})
+    settings = get_settings(store=root / "store", data_dir=root / "data", engine="offline",
+                            ledger={"year": 2024})
     ingest([_corpus(root / "c", ["2023上半年.txt", "2024上半年.txt"])], settings)
     return settings
 
@@ -51,7 +52,8 @@ def test_checks_panel_shows_the_ledger_finding_with_its_source_passage(ctx: AppC
 
 def test_corpus_html_escapes_corpus_text() -> None:
     src = {"title": "<b>x</b>", "passage": "<script>alert(1)</script>", "year": 2024}
-    html = corpus_html({"ledger": [{"kind": "stale", "severity": "必查", "text": "<i>1</i>", "message": "m", "source": src}],
+    html = corpus_html({"ledger": [{"kind": "stale", "severity": "必查", "text": "<i>1</i>", "message": "m",
+                                    "source": src}],
                         "citations": [], "notes": []})
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>x</b>" not in html
 
@@ -137,7 +139,10 @@ def test_the_panel_verdict_never_says_passed_above_a_blocking_corpus_finding() -
     from drafting.ui.render import OK_VERDICT
 
     finding = {"kind": "inconsistent", "text": "3300套", "message": "不一致", "severity": "必查",
-               "source": {"title": "t", "label": "l", "issuer": "i", "passage": "p", "doc_id": "d", "heading": "h"}}
-    html = with_corpus(f'<div class="checks">{OK_VERDICT}</div>', {"ledger": [finding], "citations": [], "notes": []})
+               "source": {"title": "t", "label": "l", "issuer": "i", "passage": "p", "doc_id": "d",
+                          "heading": "h"}}
+    html = with_corpus(f'<div class="checks">{OK_VERDICT}</div>',
+                       {"ledger": [finding], "citations": [], "notes": []})
     assert "检查通过" not in html and "需要复核" in html
-    assert OK_VERDICT in with_corpus(f'<div class="checks">{OK_VERDICT}</div>', {"ledger": [], "citations": [], "notes": []})
+    assert OK_VERDICT in with_corpus(f'<div class="checks">{OK_VERDICT}</div>',
+                                     {"ledger": [], "citations": [], "notes": []})

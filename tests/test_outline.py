@@ -23,11 +23,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def test_summary_outline_follows_the_bureaus_summaries(seeded: Any) -> None:
     outline = propose(CorpusStore(seeded), seeded, "工作总结", "市住建局2024年工作总结")
-    assert [n.text for n in outline.nodes] == ["工作开展情况", "存在问题", "下一步工作计划"]  # 下半年 → 下一步
+    # 下半年 → 下一步
+    assert [n.text for n in outline.nodes] == ["工作开展情况", "存在问题", "下一步工作计划"]
     problems = outline.nodes[1].children
     # （三） sits inside a merged chunk's text, not in any heading path: it is found all the same
-    assert [c.text for c in problems] == ["党建成效还不够明显", "重点工作推进还有差距", "遗留问题化解任重道远",
-                                          "安全生产管理还有弱项"]
+    assert [c.text for c in problems] == ["党建成效还不够明显", "重点工作推进还有差距",
+                                          "遗留问题化解任重道远", "安全生产管理还有弱项"]
     assert sorted(outline.basis) == ["市住建局2023年上半年工作总结", "某市住建局2022年文明创建工作总结"]
     assert all(n.source == "市住建局2023年上半年工作总结" for n in outline.flat())
     assert "2篇往年材料" in outline.notes[0]
@@ -75,9 +76,11 @@ def test_unknown_type_is_refused_in_chinese(tmp_path: Path) -> None:
     ("压实责任，凝聚合力", (), "四字短语并列"),
     ("（二）存在问题", (), "四字短语"),
     ("一、工作开展情况", (), ""),
-    ("以学促干，基础在学习", ("以学促干，基础在学习", "以学促干，破题在调研"), "「以学…，基础…」，对仗（同以“以学促干”起句）"),
+    ("以学促干，基础在学习", ("以学促干，基础在学习", "以学促干，破题在调研"),
+     "「以学…，基础…」，对仗（同以“以学促干”起句）"),
     ("加强党的建设", ("加强党的建设", "推进城市更新和老旧小区改造工作"), ""),
-    ("工作开展情况", ("工作开展情况", "下一步工作打算"), ""),  # two plain headings of about one length: not 对仗
+    # two plain headings of about one length: not 对仗
+    ("工作开展情况", ("工作开展情况", "下一步工作打算"), ""),
     ("党建成效还不够明显", ("党建成效还不够明显", "重点工作推进还有差距", "遗留问题化解任重道远"), ""),
     ("生态宜居", ("生态宜居", "健康舒适", "安全韧性"), "四字短语，对仗（各条句式、字数相同）"),
 ])
@@ -102,7 +105,8 @@ def test_cli_outline_json_and_empty_store(seeded: Any, tmp_path: Path, monkeypat
     assert [n["text"] for n in payload["nodes"]][:2] == ["工作开展情况", "存在问题"]
     assert payload["nodes"][0]["children"][0]["level"] == 2
     past = {p["title"]: p for p in payload["past"]}
-    assert [h["text"] for h in past["市住建局2023年上半年工作总结"]["headings"]] == ["工作开展情况", "存在问题",
+    assert [h["text"] for h in past["市住建局2023年上半年工作总结"]["headings"]] == ["工作开展情况",
+                                                                                     "存在问题",
                                                                                      "下半年工作计划"]
     assert main(["outline", "--type", "工作总结", "--title", "2024年工作总结"]) == 0
     assert "二、存在问题" in capsys.readouterr().out
@@ -124,7 +128,8 @@ def test_a_work_plan_document_is_a_工作要点_and_is_mined_for_its_type(tmp_pa
     for year in (2022, 2023):
         (folder / f"{year}.txt").write_text(
             f"市住建局{year}年工作要点\n一、总体要求\n坚持稳中求进工作总基调。\n二、重点任务\n（一）抓好住房保障\n"
-            "新开工保障性住房。\n（二）推进城市更新\n改造老旧小区。\n三、保障措施\n强化组织领导。\n", encoding="utf-8")
+            "新开工保障性住房。\n（二）推进城市更新\n改造老旧小区。\n三、保障措施\n强化组织领导。\n",
+            encoding="utf-8")
     settings = get_settings(store=tmp_path / "store")
     ingest([folder], settings)
     outline = propose(CorpusStore(settings), settings, "工作要点", "市住建局2025年工作要点")

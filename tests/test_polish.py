@@ -36,7 +36,8 @@ from tests.conftest import ingested_seeds
 from tests.openai_stub import OpenAIStub, Reply
 
 PROJECTS = "局系统谋划实施的15个基础设施项目全部开工建设，累计完成投资8.6亿元。"
-PARAGRAPH = "上半年，我们局搞好了老旧小区改造，完成120个，惠及居民3.2万户。认真落实党中央国务院决策部署。" + PROJECTS
+PARAGRAPH = ("上半年，我们局搞好了老旧小区改造，完成120个，惠及居民3.2万户。认真落实党中央国务院决策部署。"
+    + PROJECTS)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,8 @@ def test_offline_polish_gives_sourced_corpus_phrasing_and_rules(seeded: Any) -> 
 
 
 def test_empty_corpus_still_gives_rule_suggestions(settings: Any) -> None:
-    result = polish("我们局搞好了住房保障这块，认真落实党中央国务院决策部署。", settings, engine=OfflineEngine())
+    result = polish("我们局搞好了住房保障这块，认真落实党中央国务院决策部署。", settings,
+                    engine=OfflineEngine())
     assert {s.kind for s in result.suggestions} == {"rule"}
     assert any("drafting ingest" in n for n in result.notes)
     assert [(s.original, s.suggestion) for s in result.suggestions] == [
@@ -123,13 +125,16 @@ def test_corpus_numbers_never_leak_and_changes_are_flagged() -> None:
     original = "全市改造城镇老旧小区120个，完成投资9亿元，获评全省先进，位列前列。"
     s = corpus_phrasing(original, [_hit(past)], start=5)
     assert s is not None and (s.start, s.end) == (5, 5 + len(original))
-    assert s.suggestion == f"全市改造城镇老旧小区120个，完成投资9亿元，{GAP}年起连续{GAP}年获评全省先进，位列第{GAP}。"
+    assert s.suggestion == (f"全市改造城镇老旧小区120个，完成投资9亿元，"
+                            f"{GAP}年起连续{GAP}年获评全省先进，位列第{GAP}。")
     assert s.figures_changed == [] and s.source == {
-        "doc_id": "d1", "title": "往年总结", "heading_path": ["一、工作开展情况"], "year": 2022, "sentence": past,
+        "doc_id": "d1", "title": "往年总结", "heading_path": ["一、工作开展情况"], "year": 2022,
+        "sentence": past,
     }
     # a figure that counts something else is not moved into the slot, and a phrasing that would
     # drop the writer's 30个 is not offered at all
-    other = corpus_phrasing("全市新建城市公园12个，改造老旧小区30个。", [_hit("全市新建口袋公园*个，新增停车泊位*个。")])
+    other = corpus_phrasing("全市新建城市公园12个，改造老旧小区30个。",
+                            [_hit("全市新建口袋公园*个，新增停车泊位*个。")])
     assert other is None
 
 
@@ -150,7 +155,8 @@ def test_corpus_sentence_with_a_wrong_formulation_is_not_offered() -> None:
         ("咱们马上整改，所以进度差不多完成了。", "我们尽快整改，因此进度基本完成了。"),
         ("住房保障这块，大概120户，等等。", "住房保障方面，约120户，等。"),
         ("环境越来越好，但监管不太到位。", "环境持续向好，但监管不够到位。"),
-        ("坚持马上就办，之所以如此，是因为群众。", "坚持马上就办，之所以如此，是因为群众。"),  # set phrases kept
+        # set phrases kept
+        ("坚持马上就办，之所以如此，是因为群众。", "坚持马上就办，之所以如此，是因为群众。"),
     ],
 )
 def test_house_style_table(text: str, fixed: str) -> None:
@@ -170,14 +176,18 @@ def test_apply_suggestions_subsets_and_refusals(settings: Any) -> None:
     ids = {s.suggestion: s.id for s in result.suggestions}
     assert set(ids) == {"我局", "做好", "党中央、国务院"}
     assert apply_suggestions(text, result.suggestions, []) == text
-    assert apply_suggestions(text, result.suggestions, list(ids.values())) == "我局做好了工作，认真落实党中央、国务院决策部署。"
-    assert apply_suggestions(text, result.suggestions, [ids["党中央、国务院"]]) == "我们局搞好了工作，认真落实党中央、国务院决策部署。"
-    assert apply_suggestions(text, result.suggestions, [ids["做好"], ids["我局"]]) == "我局做好了工作，认真落实党中央国务院决策部署。"
+    assert (apply_suggestions(text, result.suggestions, list(ids.values()))
+        == "我局做好了工作，认真落实党中央、国务院决策部署。")
+    assert (apply_suggestions(text, result.suggestions, [ids["党中央、国务院"]])
+        == "我们局搞好了工作，认真落实党中央、国务院决策部署。")
+    assert (apply_suggestions(text, result.suggestions, [ids["做好"], ids["我局"]])
+        == "我局做好了工作，认真落实党中央国务院决策部署。")
 
     whole = Suggestion("corpus", 0, 9, text[:9], "我局扎实做好各项工作，", "x", id="c1")
     with pytest.raises(InputError, match="同一处"):
         apply_suggestions(text, [*result.suggestions, whole], [ids["我局"], "c1"])
-    assert apply_suggestions(text, [*result.suggestions, whole], ["c1"]).startswith("我局扎实做好各项工作，认真")
+    assert apply_suggestions(text, [*result.suggestions, whole],
+                             ["c1"]).startswith("我局扎实做好各项工作，认真")
     with pytest.raises(InputError, match="找不到建议"):
         apply_suggestions(text, result.suggestions, ["s99"])
     with pytest.raises(InputError, match="已改动"):
@@ -188,11 +198,13 @@ def test_word_diff_is_word_level() -> None:
     assert word_diff("完成老旧小区改造120个", "完成老旧小区改造121个") == [
         ("equal", "完成老旧小区改造"), ("delete", "120"), ("insert", "121"), ("equal", "个"),
     ]
-    assert word_diff("搞好住房保障", "做好住房保障") == [("delete", "搞好"), ("insert", "做好"), ("equal", "住房保障")]
+    assert (word_diff("搞好住房保障", "做好住房保障")
+        == [("delete", "搞好"), ("insert", "做好"), ("equal", "住房保障")])
     assert word_diff("", "") == []
 
 
-_TEXT = st.text(alphabet=st.sampled_from(list("住房保障城市更新老旧小区改造完成新增我局搞做好，。、；“”0123456789.% \n万个亿元a")),
+_TEXT = st.text(alphabet=st.sampled_from(list("住房保障城市更新老旧小区改造完成新增我局搞做好，。、；"
+                                              "“”0123456789.% \n万个亿元a")),
                 max_size=40)
 
 

@@ -45,7 +45,8 @@ def unverified(report: Any) -> list[str]:
 
 # ---- sources ------------------------------------------------------------------------------
 def test_request_sources_are_labelled_heading_bullet_n_and_table_row_n() -> None:
-    req = DraftRequest("（三）城市更新", ["改造120个", "泊位1.2万个"], [FigureRow("新开工保障房", "1500", "套", "1200")])
+    req = DraftRequest("（三）城市更新", ["改造120个", "泊位1.2万个"],
+                       [FigureRow("新开工保障房", "1500", "套", "1200")])
     assert req.sources() == [
         Source("标题", "（三）城市更新"),
         Source("要点1", "改造120个"),
@@ -54,14 +55,16 @@ def test_request_sources_are_labelled_heading_bullet_n_and_table_row_n() -> None
     ]
     assert req.provided_text() == "改造120个\n泊位1.2万个\n新开工保障房1500套，上年1200套"
     guard, _terms = check("改造120个，泊位1.2万个，新开工保障房1500套。", req.sources(), req.pairs())
-    assert {f.raw: f.source for f in guard.provided} == {"120个": "要点1", "1.2万个": "要点2", "1500套": "数字表第1行",
+    assert {f.raw: f.source for f in guard.provided} == {"120个": "要点1", "1.2万个": "要点2",
+                                                         "1500套": "数字表第1行",
                                                           "1200套": "数字表第1行"}
 
 
 def test_an_edit_is_the_figures_the_writer_typed_not_what_the_engine_wrote() -> None:
     engine = "全市完成棚户区改造3200套，投资5.6亿元。"
     assert edit_sources(engine, engine) == []
-    assert edit_sources(engine, engine.replace("3200套", "3300套")) == [Source(EDIT, "全市完成棚户区改造3300套")]
+    assert (edit_sources(engine, engine.replace("3200套", "3300套"))
+        == [Source(EDIT, "全市完成棚户区改造3300套")])
     assert edit_sources(engine, engine + "全年新增口袋公园99个。") == [Source(EDIT, "全年新增口袋公园99个")]
     # moving or retyping the engine's own figures vouches for nothing
     assert edit_sources(engine, "投资5.6亿元。全市完成棚户区改造3200套。") == []
@@ -84,12 +87,14 @@ def test_session_edits_are_diffed_against_the_last_engine_output_and_accumulate(
     # a session that starts from pasted text checks that text; it does not vouch for it
     pasted = [v(1, "edit", "棚户区改造3300套。"), v(2, "edit", "棚户区改造3300套，绿道12公里。")]
     assert [s.text for s in session_sources(pasted)] == ["绿道12公里"]
-    assert [s.text for s in session_sources(pasted[:1], pending="棚户区改造3300套，新建公园8个。")] == ["新建公园8个"]
+    assert ([s.text for s in session_sources(pasted[:1], pending="棚户区改造3300套，新建公园8个。")]
+        == ["新建公园8个"])
 
 
 def test_edits_and_confirmations_allow_a_figure_but_never_require_it() -> None:
     extra = [Source(EDIT, "新增口袋公园99个"), Source(CONFIRMED, "棚户区改造3300套")]
-    guard, _t = check("老旧小区改造完成120个，惠及居民3.2万户，新增公共停车泊位1.2万个。", [*REQ.sources(), *extra])
+    guard, _t = check("老旧小区改造完成120个，惠及居民3.2万户，新增公共停车泊位1.2万个。",
+                      [*REQ.sources(), *extra])
     assert guard.status == "ok" and guard.missing == []
     guard, _t = check(ENGINE_DRAFT + "新增口袋公园99个。", [*REQ.sources(), *extra])
     assert unverified(guard) == ["5.6亿元"]
@@ -118,7 +123,8 @@ def test_a_refine_turn_keeps_what_the_writer_typed_or_confirmed(settings: Any) -
 
 
 # ---- laundering path 3: garbage input -------------------------------------------------------
-@pytest.mark.parametrize("bullets", [["——……。!!!。"], ["老旧小区改造完成120个", "。。。？！"], ["、、、", "……"]])
+@pytest.mark.parametrize("bullets", [["——……。!!!。"], ["老旧小区改造完成120个", "。。。？！"],
+                                     ["、、、", "……"]])
 def test_punctuation_only_bullets_are_refused_in_chinese(settings: Any, bullets: list[str]) -> None:
     req = DraftRequest(heading="城市更新", bullets=bullets)
     with pytest.raises(InputError) as err:
@@ -131,7 +137,8 @@ def test_a_bullet_far_beyond_a_section_is_refused(settings: Any) -> None:
     long = "扎实推进城市更新工作，" * 500  # 5,500 characters in one bullet
     with pytest.raises(InputError) as err:
         draft(DraftRequest(heading="城市更新", bullets=[long]), settings, engine=OfflineEngine())
-    assert str(len(long)) in err.value.help_message and str(settings.max_bullet_chars) in err.value.help_message
+    assert (str(len(long)) in err.value.help_message
+            and str(settings.max_bullet_chars) in err.value.help_message)
     assert "拆成" in err.value.help_message
     tighter = settings.model_copy(update={"max_bullet_chars": 10})
     with pytest.raises(InputError, match="上限10字"):
@@ -139,7 +146,8 @@ def test_a_bullet_far_beyond_a_section_is_refused(settings: Any) -> None:
 
 
 def test_figures_alone_are_content(settings: Any) -> None:
-    result = draft(DraftRequest(heading="城市更新", bullets=["120个", "3.2万户"]), settings, engine=OfflineEngine())
+    result = draft(DraftRequest(heading="城市更新", bullets=["120个", "3.2万户"]), settings,
+                   engine=OfflineEngine())
     assert "120个" in result.text
 
 
@@ -242,24 +250,29 @@ def test_a_history_file_of_the_previous_schema_opens_with_every_row_kept(tmp_pat
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.executescript(OLD_SCHEMA)
-    conn.execute("INSERT INTO versions (user, session, kind, heading, text, engine, inputs, citations, checks, parent,"
-                 " created) VALUES ('本机用户', 's1', 'draft', '城市更新', ?, 'offline', ?, '[]', '{\"status\": \"ok\"}',"
+    conn.execute("INSERT INTO versions (user, session, kind, heading, text, engine, inputs, citations, "
+                 "checks, parent,"
+                 " created) VALUES ('本机用户', 's1', 'draft', '城市更新', ?, 'offline', ?, '[]', "
+                 "'{\"status\": \"ok\"}',"
                  " NULL, '2026-01-01T09:00:00+08:00')", (ENGINE_DRAFT, '{"heading": "城市更新"}'))
     conn.commit()
     conn.close()
 
     hist = History(path)
     (old,) = hist.versions("本机用户")
-    assert (old.id, old.text, old.inputs, old.checks) == (1, ENGINE_DRAFT, {"heading": "城市更新"}, {"status": "ok"})
+    assert ((old.id, old.text, old.inputs, old.checks)
+        == (1, ENGINE_DRAFT, {"heading": "城市更新"}, {"status": "ok"}))
     assert hist.confirmations("本机用户", "s1") == []
-    cid = hist.confirm("本机用户", session="s1", figure="3300套", context="棚户区改造完成3300套", version=old.id)
+    cid = hist.confirm("本机用户", session="s1", figure="3300套", context="棚户区改造完成3300套",
+                       version=old.id)
     again = History(path)  # opening twice is harmless
     (c,) = again.confirmations("本机用户", "s1")
     assert (c.id, c.figure, c.context, c.version) == (cid, "3300套", "棚户区改造完成3300套", 1)
     assert again.confirmations("别人", "s1") == [] and again.confirmations("本机用户", "s2") == []
     assert confirmation_sources([c]) == [Source(CONFIRMED, "棚户区改造完成3300套")]
     with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == 3  # the documents table came with it (schema 3)
+        # the documents table came with it (schema 3)
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 3
     with pytest.raises(ValueError):
         again.confirm("别人", session="s1", figure="3300套", version=old.id)  # not their version
 

@@ -234,13 +234,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     clock = FakeClock()
     limiter = LoginLimiter(clock=clock, ip_max_failures=20)
     # the real check, with a clock the test moves
-    demo = launch(settings, auth=login_check(load_users(users), limiter), prevent_thread_lock=True, quiet=True)
+    demo = launch(settings, auth=login_check(load_users(users), limiter), prevent_thread_lock=True,
+                  quiet=True)
     yield Served(f"http://127.0.0.1:{settings.port}/", settings, demo, clock, limiter)
     demo.close()
 
 
 def login(url: str, name: str, password: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.post(url + "login", data={"username": name, "password": password}, headers=headers, timeout=60)
+    return httpx.post(url + "login", data={"username": name, "password": password}, headers=headers,
+                      timeout=60)
 
 
 def test_http_login_is_locked_after_five_wrong_passwords(served: Served) -> None:
@@ -288,7 +290,8 @@ def test_oversize_password_is_refused_alike_for_known_and_unknown_names(tmp_path
 
 def test_http_oversize_password_same_chinese_answer_and_the_limit_stays_right(served: Served) -> None:
     served.clock.now += 10_000  # earlier tests' counters are forgotten
-    known, unknown = login(served.url, "alice", LONG_PASSWORD), login(served.url, "nobody-such", LONG_PASSWORD)
+    known, unknown = login(served.url, "alice", LONG_PASSWORD), login(served.url, "nobody-such",
+                                                                      LONG_PASSWORD)
     for r in (known, unknown):
         assert r.status_code == 400 and "密码太长" in r.json()["detail"]
     assert known.json() == unknown.json()  # nothing tells a known name from an unknown one
@@ -359,7 +362,8 @@ def test_one_user_cannot_read_another_users_history_over_http(served: Served) ->
     draft_tab = next(d.fn.__self__ for d in demo.fns.values() if getattr(d.fn, "__name__", "") == "generate")
     history: HistoryTab = draft_tab_history(demo)
     a = _client(served, "alice")
-    a.predict("（三）城市更新", BULLETS, {"headers": ["指标", "本期数值", "单位", "上期数值"], "data": EMPTY_TABLE},
+    a.predict("（三）城市更新", BULLETS, {"headers": ["指标", "本期数值", "单位", "上期数值"],
+                                          "data": EMPTY_TABLE},
               "工作总结", 400, "offline", api_name=served.api(draft_tab.generate))
     a.predict("（四）扬尘治理", "开展建筑工地扬尘专项整治\n检查工地86个",
               {"headers": ["指标", "本期数值", "单位", "上期数值"], "data": EMPTY_TABLE},
@@ -426,7 +430,8 @@ def test_one_user_cannot_read_another_users_history_over_http(served: Served) ->
             fn(sessions_a, "", "", "", "", None, bob)
     assert served_history(served).count("alice") == n_alice  # B's restore attempts wrote nothing to A
     assert served_history(served).count("bob") == 0
-    assert not list((served.settings.data_path() / "exports").glob(f"{served_ctx(served).exports_dir('bob').name}/*/*"))
+    assert not list((served.settings.data_path() / "exports").glob(
+        f"{served_ctx(served).exports_dir('bob').name}/*/*"))
 
 
 def test_exports_folder_is_not_guessable(served: Served) -> None:
@@ -436,7 +441,8 @@ def test_exports_folder_is_not_guessable(served: Served) -> None:
     ctx = served_ctx(served)
     history = draft_tab_history(served.demo)
     a = _client(served, "alice")
-    draft_tab = next(d.fn.__self__ for d in served.demo.fns.values() if getattr(d.fn, "__name__", "") == "generate")
+    draft_tab = next(d.fn.__self__ for d in served.demo.fns.values()
+                     if getattr(d.fn, "__name__", "") == "generate")
     a.predict("（五）住房保障", "发放租赁补贴1.2万户", {"headers": ["指标", "本期数值", "单位", "上期数值"],
               "data": EMPTY_TABLE}, "工作总结", 400, "offline", api_name=served.api(draft_tab.generate))
     a.predict(api_name=served.api(history.refresh))
@@ -448,7 +454,8 @@ def test_exports_folder_is_not_guessable(served: Served) -> None:
     exported = next(ctx.exports_dir("alice").glob("*/*.docx"))
     guess = exported.parent.parent / exported.parent.name[:15] / exported.name  # what B could construct
     r = httpx.get(served.url + f"gradio_api/file={exported}", cookies=a.cookies, timeout=60)
-    assert r.status_code == 200 and r.content[:2] == b"PK"  # the route serves the folder: only the name protects it
+    # the route serves the folder: only the name protects it
+    assert r.status_code == 200 and r.content[:2] == b"PK"
     b = _client(served, "bob")
     cookies = b.cookies
     r = httpx.get(served.url + f"gradio_api/file={guess}", cookies=cookies, timeout=60)
@@ -468,8 +475,10 @@ def test_a_session_hash_serves_only_its_own_user(served: Served) -> None:
     from drafting.errors import InputError
 
     a = _client(served, "alice")
-    a.predict("（六）城市体检", "完成城市体检评估指标68项", {"headers": ["指标", "本期数值", "单位", "上期数值"],
-              "data": EMPTY_TABLE}, "工作总结", 400, "offline", api_name=served.api(draft_tab_of(served.demo).generate))
+    a.predict("（六）城市体检", "完成城市体检评估指标68项", {"headers": ["指标", "本期数值", "单位",
+                                                                         "上期数值"],
+              "data": EMPTY_TABLE}, "工作总结", 400, "offline",
+              api_name=served.api(draft_tab_of(served.demo).generate))
     history = draft_tab_history(served.demo)
     a.predict(api_name=served.api(history.refresh))  # the 历史 tab lists the current draft for export
     own = a.predict([CURRENT], "城市体检", "", "", "", api_name=served.api(history.export_markdown))
@@ -484,8 +493,8 @@ def test_a_session_hash_serves_only_its_own_user(served: Served) -> None:
     r = httpx.post(base + "cancel", json=body, timeout=60)  # anonymous
     assert r.status_code == 401 and "重新登录" in r.json()["detail"]
     for call in (lambda: httpx.post(base + "cancel", json=body, cookies=b.cookies, timeout=60),
-                 lambda: httpx.get(base + "queue/data", params={"session_hash": a.session_hash}, cookies=b.cookies,
-                                   timeout=60),
+                 lambda: httpx.get(base + "queue/data", params={"session_hash": a.session_hash},
+                                   cookies=b.cookies, timeout=60),
                  lambda: httpx.get(base + f"heartbeat/{a.session_hash}", cookies=b.cookies, timeout=60)):
         r = call()
         assert r.status_code == 403 and "属于另一位用户" in r.json()["detail"]
@@ -498,7 +507,8 @@ def test_a_session_hash_serves_only_its_own_user(served: Served) -> None:
     assert "已导出" in out[1]  # alice's session is untouched
 
 
-def test_a_save_never_waits_behind_another_writers_check(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_save_never_waits_behind_another_writers_check(served: Served,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """One writer's check is held open; another writer's save still completes and is stored."""
     tab = draft_tab_of(served.demo)
     release, entered = threading.Event(), threading.Event()
@@ -536,7 +546,8 @@ def test_uploads_have_a_per_user_quota_and_the_temp_folder_is_cleaned(served: Se
     assert _upload(served, b.cookies, "a.txt", chunk).status_code == 200
     assert _upload(served, b.cookies, "b.txt", chunk).status_code == 200
     r = _upload(served, b.cookies, "c.txt", chunk)  # 1.2 MB in all, over bob's 1 MB
-    assert r.status_code == 413 and "上传未完成" in r.text and "上限 1 MB" in r.text and "联系管理员" in r.text
+    assert (r.status_code == 413 and "上传未完成" in r.text and "上限 1 MB" in r.text
+        and "联系管理员" in r.text)
     assert _upload(served, c.cookies, "a.txt", chunk).status_code == 200  # the quota is per user
     assert _upload(served, None, "a.txt", b"x").status_code == 401
     from drafting.ui.app import cache_cleanup
@@ -657,7 +668,8 @@ EMBED_KEY = "sk-secret-XYZ-embed-9876543210"
 
 
 def _contains_key(data: bytes) -> bool:
-    return any(k.encode() in data or k.encode("utf-16-le") in data for k in (LLM_KEY, EMBED_KEY, "sk-secret-XYZ"))
+    return any(k.encode() in data or k.encode("utf-16-le") in data
+               for k in (LLM_KEY, EMBED_KEY, "sk-secret-XYZ"))
 
 
 def _file_bytes(root: Path) -> bytes:
@@ -673,7 +685,8 @@ def _file_bytes(root: Path) -> bytes:
 
 
 def test_api_keys_never_logged_shown_or_saved(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str]
 ) -> None:
     from drafting.ui.draft_tab import DraftTab
 
@@ -682,8 +695,8 @@ def test_api_keys_never_logged_shown_or_saved(
         monkeypatch.setenv("DRAFTING_LLM_API_KEY", LLM_KEY)
         monkeypatch.setenv("DRAFTING_EMBED_API_KEY", EMBED_KEY)
         caplog.set_level(logging.DEBUG)
-        for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "langchain", "chromadb", "drafting",
-                     "gradio"):
+        for name in ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "langchain", "chromadb",
+                     "drafting", "gradio"):
             logging.getLogger(name).setLevel(logging.DEBUG)
         settings = get_settings(
             store=tmp_path / "store", data_dir=tmp_path / "data", engine="openai", llm_base_url=stub.base_url,
@@ -715,7 +728,8 @@ def test_api_keys_never_logged_shown_or_saved(
         outputs += list(draft.generate("扬尘治理", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai", None))
         outputs.append(history.refresh(state, None))
         outputs.append(history.export_docx([CURRENT], "城市更新", "市住建局", "", state["text"], state, None))
-        outputs.append(history.export_markdown([CURRENT], "城市更新", "市住建局", "", state["text"], state, None))
+        outputs.append(history.export_markdown([CURRENT], "城市更新", "市住建局", "", state["text"], state,
+                                               None))
         for v in ctx.history().versions("本机用户"):
             outputs.append(history.open(v.id, None))
         # the store: Chroma's collection config for the endpoint embedder
@@ -734,7 +748,8 @@ def test_api_keys_never_logged_shown_or_saved(
     assert not _contains_key(rendered.encode())
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
     names = {r.name for r in caplog.records}
-    assert "openai._base_client" in names and any(n.startswith("httpcore") for n in names)  # DEBUG was captured
+    # DEBUG was captured
+    assert "openai._base_client" in names and any(n.startswith("httpcore") for n in names)
     assert caplog.records and not _contains_key(logged.encode())
     out, err = capfd.readouterr()
     assert not _contains_key((out + err).encode())

@@ -58,7 +58,8 @@ def test_changed_file_replaces_its_chunks(settings: Any, seed_dir: Path) -> None
     store = CorpusStore(settings)
     target = seed_dir / "市住建局2022年文明创建工作总结.txt"
     old_id = next(d.doc_id for d in store.documents() if d.source == str(target.resolve()))
-    target.write_text(target.read_text(encoding="utf-8") + "\n四、下步打算\n持续巩固创建成果，推动常态长效。\n", encoding="utf-8")
+    target.write_text(target.read_text(encoding="utf-8")
+                      + "\n四、下步打算\n持续巩固创建成果，推动常态长效。\n", encoding="utf-8")
     report = ingest([seed_dir], settings)
     assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
     store = CorpusStore(settings)
@@ -85,7 +86,8 @@ def test_remove_document_from_both_indexes(settings: Any, seed_dir: Path) -> Non
         store.remove_document("nonexistent")
 
 
-def test_interrupted_ingest_is_repaired_by_rerun(settings: Any, seed_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_ingest_is_repaired_by_rerun(settings: Any, seed_dir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     real_add = CorpusStore.add_chunks
 
     def dying_add(self: CorpusStore, chunks: Any, embeddings: Any) -> None:
@@ -191,7 +193,8 @@ def test_ingest_from_a_threaded_process_spawns_its_worker(tmp_path: Path, seed_d
 
     monkeypatch.setattr(ingest_mod.multiprocessing, "get_context", spy)
     out: dict[str, Any] = {}
-    t = threading.Thread(target=lambda: out.update(r=ingest([seed_dir], get_settings(store=tmp_path / "threaded"))))
+    t = threading.Thread(target=lambda: out.update(r=ingest([seed_dir],
+                                                            get_settings(store=tmp_path / "threaded"))))
     t.start()
     t.join(timeout=300)
     assert not t.is_alive() and out["r"].added == 5 and out["r"].failed == []
@@ -226,8 +229,8 @@ def test_a_long_lived_store_picks_up_documents_added_by_another_process(settings
     extra = tmp_path / "extra"
     extra.mkdir()
     shutil.copy(min(PUBLIC.glob("*.txt")), extra / "one.txt")
-    subprocess.run([sys.executable, "-m", "drafting.cli", "ingest", str(extra)], check=True, capture_output=True,
-                   env={**os.environ, "DRAFTING_STORE": str(settings.store)})
+    subprocess.run([sys.executable, "-m", "drafting.cli", "ingest", str(extra)], check=True,
+                   capture_output=True, env={**os.environ, "DRAFTING_STORE": str(settings.store)})
     assert app_store.keyword().fingerprint == before  # stale until refreshed
     app_store.refresh()
     assert app_store.keyword().fingerprint == fingerprint(app_store.collection.get(include=[])["ids"])

@@ -380,16 +380,20 @@ def test_a_section_may_start_at_any_number(profile: style.StyleProfile, text: st
     assert not any("序号" in n for n in notes), notes
 
 
-def test_a_gap_or_repeat_inside_the_text_is_flagged_with_the_whole_heading(profile: style.StyleProfile) -> None:
+def test_a_gap_or_repeat_inside_the_text_is_flagged_with_the_whole_heading(
+        profile: style.StyleProfile) -> None:
     heading = "（四）持续优化营商环境，推动建筑业转型升级取得新成效"
     gap = style.conformance(f"（二）强化安全监管\n深入开展隐患排查。\n{heading}\n持续深化审批改革。", profile)
     assert f"标题序号不连续：“{heading}”处应为第3项，请按顺序编号" in gap.notes, gap.notes
-    repeat = style.conformance("（二）强化安全监管\n深入开展隐患排查。\n（二）优化营商环境\n持续深化审批改革。", profile)
-    assert any(n.startswith("标题序号重复：“（二）优化营商环境”") and "第3项" in n for n in repeat.notes), repeat.notes
+    repeat = style.conformance("（二）强化安全监管\n深入开展隐患排查。\n（二）"
+                               "优化营商环境\n持续深化审批改革。", profile)
+    assert any(n.startswith("标题序号重复：“（二）优化营商环境”")
+               and "第3项" in n for n in repeat.notes), repeat.notes
     # under a parent heading in the text, the children start at （一）
     child = style.conformance("三、下半年工作打算\n（二）抓好项目建设\n加快推进重点项目。", profile)
     assert any("“（二）抓好项目建设”处应为第1项" in n for n in child.notes), child.notes
-    ok = style.conformance("（二）强化安全监管\n深入开展隐患排查。\n（三）优化营商环境\n持续深化审批改革。", profile)
+    ok = style.conformance("（二）强化安全监管\n深入开展隐患排查。\n（三）优化营商环境\n持续深化审批改革。",
+                           profile)
     full = style_score.WEIGHTS["标题层级"]
     assert ok.parts["标题层级"] == full and gap.parts["标题层级"] == full / 2
 
@@ -424,7 +428,8 @@ def _real_sections(chunks: list[Chunk], n: int) -> list[str]:
             seen.setdefault((c.doc_id, tuple(c.heading_path)), []).append(c.text)
     out = []
     for (_d, path), texts in seen.items():
-        body = [s.strip() for t in texts for s in t.splitlines() if s.strip() and not heading_level(s.strip())]
+        body = [s.strip() for t in texts for s in t.splitlines() if s.strip()
+                and not heading_level(s.strip())]
         if 150 <= sum(map(len, body)) <= 1500:
             out.append(path[-1] + "\n" + "\n".join(body))
     return out[:n]
@@ -437,7 +442,8 @@ def _notes_of(section: str) -> tuple[str, list[str]]:
     return heading, clauses
 
 
-def test_a_bare_list_scores_well_below_the_real_passage(profile: style.StyleProfile, seed_chunks: list[Chunk]) -> None:
+def test_a_bare_list_scores_well_below_the_real_passage(profile: style.StyleProfile,
+                                                        seed_chunks: list[Chunk]) -> None:
     sections = _real_sections(seed_chunks, 8)
     assert len(sections) == 8
     for section in sections:
@@ -452,7 +458,8 @@ def test_a_bare_list_scores_well_below_the_real_passage(profile: style.StyleProf
         assert real.score >= 80, (section[:60], real.notes)
         for kind, text in lists.items():
             bare = style.conformance(text, profile)
-            assert bare.score < 60 and bare.score < real.score - 25, (kind, bare.score, real.score, bare.notes)
+            assert (bare.score < 60 and bare.score
+                < real.score - 25), (kind, bare.score, real.score, bare.notes)
             assert any(n.startswith("正文像要点罗列") for n in bare.notes), bare.notes
 
 

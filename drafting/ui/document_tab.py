@@ -47,19 +47,22 @@ STATUS_CLASS = {"未起草": "todo", "已起草": "drafted", "需复核": "revie
 VIEW_CSS = """<style>
 .docv{font-size:15px;line-height:1.7}
 .docv .docv-title{font-size:20px;font-weight:600;text-align:center;margin:4px 0 8px}
-.docv .docv-totals{background:#f5f7f5;border:1px solid #d9e2d9;border-radius:6px;padding:6px 10px;margin-bottom:10px}
+.docv .docv-totals{background:#f5f7f5;border:1px solid #d9e2d9;border-radius:6px;padding:6px 10px;\
+margin-bottom:10px}
 .docv .docv-node{border-left:3px solid #c8d3c8;padding:2px 0 6px 10px;margin:6px 0}
 .docv .docv-h1{font-weight:700}
 .docv .docv-h2{font-weight:600;margin-left:1.5em}
 .docv .docv-body{white-space:pre-wrap;color:#333;margin-left:1.5em}
 .docv .docv-empty{color:#888;margin-left:1.5em}
 .docv .docv-problem{color:#a40000;margin-left:1.5em}
-.docv .badge{display:inline-block;font-size:12px;border-radius:10px;padding:0 8px;margin-left:8px;font-weight:400}
+.docv .badge{display:inline-block;font-size:12px;border-radius:10px;padding:0 8px;margin-left:8px;\
+font-weight:400}
 .docv .badge.todo{background:#eee;color:#555}
 .docv .badge.drafted{background:#e6eefc;color:#1a4fa0}
 .docv .badge.review{background:#fde8e8;color:#a40000}
 .docv .badge.checked{background:#e3f4e3;color:#1d6b1d}
-.docv .docv-findings{border:1px solid #f0c8c8;background:#fff6f6;border-radius:6px;padding:6px 10px;margin:10px 0}
+.docv .docv-findings{border:1px solid #f0c8c8;background:#fff6f6;border-radius:6px;padding:6px 10px;\
+margin:10px 0}
 .docv .docv-sign{text-align:right;margin-top:10px;color:#333}
 </style>"""
 
@@ -113,14 +116,16 @@ class DocumentTab:
     def build(self) -> None:
         office = self.ctx.settings.office
         with gr.Column(elem_classes="panel"):
-            gr.Markdown("#### 新建文稿：选文种、填标题，按本局往年同类材料提出提纲", elem_classes="panel-title")
+            gr.Markdown("#### 新建文稿：选文种、填标题，按本局往年同类材料提出提纲",
+                        elem_classes="panel-title")
             with gr.Row(equal_height=True):
-                self.doc_type = gr.Dropdown(list(DOC_TYPES), value=DOC_TYPES[0], label="文种", scale=1, min_width=120,
-                                            elem_id="doc-type")
-                self.title = gr.Textbox(label="标题", placeholder="例：市住建局2024年工作总结", scale=3, elem_id="doc-title")
+                self.doc_type = gr.Dropdown(list(DOC_TYPES), value=DOC_TYPES[0], label="文种", scale=1,
+                                            min_width=120, elem_id="doc-type")
+                self.title = gr.Textbox(label="标题", placeholder="例：市住建局2024年工作总结", scale=3,
+                                        elem_id="doc-title")
                 self.issuer = gr.Textbox(office, label="落款单位", scale=2, elem_id="doc-issuer")
-                self.date = gr.Textbox(label="成文日期", placeholder="例：2024年12月20日", scale=1, min_width=140,
-                                       elem_id="doc-date")
+                self.date = gr.Textbox(label="成文日期", placeholder="例：2024年12月20日", scale=1,
+                                       min_width=140, elem_id="doc-date")
             with gr.Row(equal_height=True):
                 self.start_btn = gr.Button("提出提纲并新建", variant="primary", scale=1, elem_id="doc-start")
                 self.save_meta_btn = gr.Button("保存标题、落款和日期", scale=1, elem_id="doc-save-meta")
@@ -141,20 +146,22 @@ class DocumentTab:
                     self.down_btn = gr.Button("下移", min_width=60, elem_id="doc-down")
                     self.remove_btn = gr.Button("删除", variant="stop", min_width=60, elem_id="doc-remove")
                 with gr.Row(equal_height=True):
-                    self.new_text = gr.Textbox(label="新标题", placeholder="例：聚焦城市更新，做实民生实事", scale=3,
-                                               elem_id="doc-new-text")
-                    self.new_level = gr.Radio([("一级（一、）", 1), ("二级（（一））", 2)], value=2, label="级别", scale=2,
-                                              elem_id="doc-new-level")
+                    self.new_text = gr.Textbox(label="新标题", placeholder="例：聚焦城市更新，做实民生实事",
+                                               scale=3, elem_id="doc-new-text")
+                    self.new_level = gr.Radio([("一级（一、）", 1), ("二级（（一））", 2)], value=2,
+                                              label="级别", scale=2, elem_id="doc-new-level")
                 with gr.Row():
                     self.add_btn = gr.Button("添加到所选项之后", elem_id="doc-add")
                     self.rename_btn = gr.Button("把所选项改为新标题", elem_id="doc-rename")
             with gr.Column(scale=5, min_width=400, elem_classes="panel"):
                 gr.Markdown("#### 起草所选一项", elem_classes="panel-title")
                 self.node_heading = gr.Markdown(NO_NODE, elem_id="doc-node-heading")
-                self.bullets = gr.Textbox(label="要点（每行一条，含本期数字）", lines=5, max_lines=12, elem_id="doc-bullets")
+                self.bullets = gr.Textbox(label="要点（每行一条，含本期数字）", lines=5, max_lines=12,
+                                          elem_id="doc-bullets")
                 self.figures = gr.Dataframe(
                     headers=FIGURE_HEADERS, value=[["", "", "", ""]], datatype="str", type="array", row_count=1,
-                    column_count=(4, "fixed"),  # type: ignore[arg-type]  # Gradio 6.31's table reads this; the stub says int
+                    # Gradio 6.31's table reads (4, "fixed"); its type stub says int
+                    column_count=(4, "fixed"),  # type: ignore[arg-type]
                     interactive=True, label="数字表（可选，可加行）",
                     column_widths=["38%", "22%", "16%", "24%"],  # 指标 names are long: the widest column
                     buttons=[],  # Gradio titles its copy / fullscreen buttons in English only
@@ -168,9 +175,11 @@ class DocumentTab:
             with gr.Row():
                 self.refresh_btn = gr.Button("刷新全文", min_width=80, elem_id="doc-refresh")
                 self.export_btn = gr.Button("导出公文文件", variant="primary", elem_id="doc-export")
-                self.force_btn = gr.Button("仍然导出", visible=False, variant="stop", elem_id="doc-export-force")
+                self.force_btn = gr.Button("仍然导出", visible=False, variant="stop",
+                                           elem_id="doc-export-force")
             self.export_status = gr.Markdown("", elem_id="doc-export-status")
-            self.download = gr.File(label="下载", interactive=False, height=90, visible=False, elem_id="doc-export-file")
+            self.download = gr.File(label="下载", interactive=False, height=90, visible=False,
+                                    elem_id="doc-export-file")
             self.view = gr.HTML("", elem_id="doc-view")
 
     @property
@@ -183,11 +192,12 @@ class DocumentTab:
         tab.select(self.list_documents, None, self.docs, **hidden)
         self.start_btn.click(self.start, [self.doc_type, self.title, self.issuer, self.date],
                              [*self.doc_outputs, self.docs], show_progress="minimal", api_name="doc_start")
-        self.open_btn.click(self.open, [self.docs], [*self.doc_outputs, self.doc_type, self.title, self.issuer,
-                                                     self.date], show_progress="minimal")
+        self.open_btn.click(self.open, [self.docs], [*self.doc_outputs, self.doc_type, self.title,
+                                                     self.issuer, self.date], show_progress="minimal")
         self.save_meta_btn.click(self.save_meta, [self.doc_id, self.title, self.issuer, self.date, self.node],
                                  [*self.doc_outputs, self.docs], **hidden)
-        for button, fn in ((self.up_btn, self.move_up), (self.down_btn, self.move_down), (self.remove_btn, self.remove)):
+        for button, fn in ((self.up_btn, self.move_up), (self.down_btn, self.move_down),
+                           (self.remove_btn, self.remove)):
             button.click(fn, [self.doc_id, self.node], self.doc_outputs, **hidden)
         self.add_btn.click(self.add, [self.doc_id, self.node, self.new_level, self.new_text],
                            [*self.doc_outputs, self.new_text], **hidden)
@@ -200,10 +210,12 @@ class DocumentTab:
                              api_name="doc_draft")
         self.continue_btn.click(self.continue_in_draft, [self.doc_id, self.node], [*draft.outputs, *draft.input_fields, tabs],
                                 show_progress="minimal")
-        self.refresh_btn.click(self.refresh, [self.doc_id, self.node], self.doc_outputs, show_progress="minimal")
+        self.refresh_btn.click(self.refresh, [self.doc_id, self.node], self.doc_outputs,
+                               show_progress="minimal")
         tab.select(self.refresh, [self.doc_id, self.node], self.doc_outputs, **hidden)
         export_outputs = [self.download, self.export_status, self.force_btn]
-        self.export_btn.click(self.export, [self.doc_id], export_outputs, show_progress="minimal", api_name="doc_export")
+        self.export_btn.click(self.export, [self.doc_id], export_outputs, show_progress="minimal",
+                              api_name="doc_export")
         self.force_btn.click(self.export_anyway, [self.doc_id], export_outputs, show_progress="minimal")
 
     # ---- rendering --------------------------------------------------------------------------
@@ -215,9 +227,10 @@ class DocumentTab:
     def _render(self, user: str, doc: Document, selected: str | None = None,
                 notes: str | None = None, view: DocumentView | None = None) -> tuple[Any, ...]:
         view = view or document_view(self.ctx.history(), user, doc)
-        patterns = {k: re.sub(r"（[^（）]*）", "", v) for k, v in doc.patterns().items()}  # short: 对仗, not why
-        rows = [[("　　" if s.node.level == 2 else "") + s.heading, patterns.get(s.node.session, ""), s.status,
-                 s.words or ""] for s in view.states]
+        # short: 对仗, not why
+        patterns = {k: re.sub(r"（[^（）]*）", "", v) for k, v in doc.patterns().items()}
+        rows = [[("　　" if s.node.level == 2 else "") + s.heading, patterns.get(s.node.session, ""),
+                 s.status, s.words or ""] for s in view.states]
         choices = [(h, n.session) for n, h in doc.numbered()]
         sessions = {c[1] for c in choices}
         value = selected if selected in sessions else None
@@ -246,8 +259,8 @@ class DocumentTab:
             notes += f"\n- 《{esc(past.title)}》的一级标题：{esc(heads)}"
         if outline.nodes:
             notes += "\n- 每一项都可以改名、删除、调整顺序，也可以添加新的一项。"
-        return (*self._render(user, doc, notes=notes), gr.update(choices=_doc_choices(self.ctx.history(), user),
-                                                                  value=doc.id))
+        return (*self._render(user, doc, notes=notes),
+                gr.update(choices=_doc_choices(self.ctx.history(), user), value=doc.id))
 
     @ui_errors
     def open(self, doc_id: Any, request: gr.Request | None = None) -> tuple[Any, ...]:
@@ -255,7 +268,10 @@ class DocumentTab:
         if doc_id in (None, ""):
             raise InputError("请先在“我的文稿”里选一篇，再点“打开”。")
         doc = self._load(user, doc_id)
-        notes = f"已打开《{esc(doc.title)}》（{esc(doc.doc_type)}）：提纲和每一节的要点、数字表都已恢复，选中一项即可看到。"
+        notes = (
+            f"已打开《{esc(doc.title)}》（{esc(doc.doc_type)}）：提纲和每一节的要点、数字表都已恢复，"
+            "选中一项即可看到。"
+        )
         return (*self._render(user, doc, notes=notes), doc.doc_type, doc.title, doc.issuer, doc.date)
 
     @ui_errors
@@ -291,13 +307,15 @@ class DocumentTab:
     @ui_errors
     def remove(self, doc_id: Any, node: str | None, request: gr.Request | None = None) -> tuple[Any, ...]:
         doc, user, _s = self._edit(request, doc_id, node, lambda d: d.remove(str(node)))
-        return self._render(user, doc, None, notes="已从提纲中删除这一项（已起草的版本仍保存在“历史与导出”里）。")
+        return self._render(user, doc, None,
+                            notes="已从提纲中删除这一项（已起草的版本仍保存在“历史与导出”里）。")
 
     @ui_errors
     def add(self, doc_id: Any, node: str | None, level: Any, text: str,
             request: gr.Request | None = None) -> tuple[Any, ...]:
         doc, user, new = self._edit(request, doc_id, node,
-                                    lambda d: d.add(int(level or 2), text, after=node or None).session, need_node=False)
+                                    lambda d: d.add(int(level or 2), text, after=node or None).session,
+                                    need_node=False)
         return (*self._render(user, doc, new, notes=f"已添加“{esc(doc.heading_of(str(new)))}”。"), "")
 
     @ui_errors
@@ -349,7 +367,8 @@ class DocumentTab:
         if not node:
             raise InputError(NO_NODE)
         heading = doc.heading_of(node)
-        req = DraftRequest(heading=heading, bullets=[b.strip() for b in (bullets or "").splitlines() if b.strip()],
+        req = DraftRequest(heading=heading,
+                           bullets=[b.strip() for b in (bullets or "").splitlines() if b.strip()],
                            figures=figure_rows(table), doc_type=doc.doc_type)
         req.validate(self.ctx.settings)
         history = self.ctx.history()
@@ -364,13 +383,16 @@ class DocumentTab:
                              engine=engine or "", inputs=request_json(req), parent=parent)
             raise
         checks = {"status": result.status, "figures": result.figures.to_json(),
-                  "terms": [t.to_json() for t in result.terms], "reasons": result.reasons(), "notes": result.notes}
-        history.save(user, session=node, kind="draft", heading=heading, text=result.text, engine=result.engine,
-                     inputs=request_json(req), citations=[c.to_json() for c in result.citations], checks=checks,
-                     parent=parent)
+                  "terms": [t.to_json() for t in result.terms], "reasons": result.reasons(),
+                  "notes": result.notes}
+        history.save(user, session=node, kind="draft", heading=heading, text=result.text,
+                     engine=result.engine,
+                     inputs=request_json(req), citations=[c.to_json() for c in result.citations],
+                     checks=checks, parent=parent)
         doc.save(history, user)  # the document's last change
         view = document_view(history, user, doc)
-        out = self._render(user, doc, node, notes=f"已起草“{esc(heading)}”，并保存为这一项的新版本。", view=view)
+        out = self._render(user, doc, node, notes=f"已起草“{esc(heading)}”，并保存为这一项的新版本。",
+                           view=view)
         state = next(s for s in view.states if s.node.session == node)
         return (*out, f"**{esc(heading)}**　状态：{state.status}", self._status_md(state))
 
@@ -410,7 +432,8 @@ class DocumentTab:
             return gr.update(value=None, visible=False), message, gr.update(visible=True)
         problems = sum(len(s.problems) for s in sections)
         note = f"（其中 {problems} 处未完成或需要复核的问题经你确认后仍然导出）" if problems else ""
-        return (gr.update(value=str(path), visible=True), f"已按提纲顺序导出 {len(sections)} 项{note}：{esc(Path(path).name)}。点上方文件名即可下载。",
+        return (gr.update(value=str(path), visible=True),
+                f"已按提纲顺序导出 {len(sections)} 项{note}：{esc(Path(path).name)}。点上方文件名即可下载。",
                 gr.update(visible=False))
 
     @ui_errors

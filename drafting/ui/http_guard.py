@@ -31,7 +31,8 @@ from starlette.requests import cookie_parser
 
 API = "/gradio_api/"
 MAX_JSON_BODY = 32 * 1024 * 1024  # a draft request is ~60 KB of JSON at the editor limit
-SESSION_NOT_YOURS = "这个页面会话属于另一位用户，不能读取、修改或取消其中的内容。请刷新页面，用自己的账号重新登录。"
+SESSION_NOT_YOURS = ("这个页面会话属于另一位用户，不能读取、修改或取消其中的内容。"
+                     "请刷新页面，用自己的账号重新登录。")
 SESSION_NO_LOGIN = "登录已失效或尚未登录。请刷新页面重新登录。"
 HIDDEN_UPLOAD = (
     "没有上传：{names} 的文件名以“.”开头（隐藏文件，或名字里带有路径符号），这样的文件不能导入。"
@@ -102,7 +103,8 @@ def quota_message(used: int, limit: float, hours: float) -> str:
     mb = 1024 * 1024
     return (
         f"上传未完成：您最近{hours:g}小时内已上传 {used / mb:.1f} MB，每人上限 {limit / mb:.0f} MB。"
-        f"上传的临时文件满{hours:g}小时会自动清理，之后可以继续上传；急需时请联系管理员调大 DRAFTING_UPLOAD_QUOTA_MB。"
+        f"上传的临时文件满{hours:g}小时会自动清理，之后可以继续上传；急需时请联系管理员调大 "
+        "DRAFTING_UPLOAD_QUOTA_MB。"
     )
 
 
@@ -151,7 +153,8 @@ class RequestGuard:
         if text:  # the upload widget shows the body as is: "HTTP 413: …"
             body, kind = message.encode("utf-8"), b"text/plain; charset=utf-8"
         else:
-            body, kind = json.dumps({"detail": message}, ensure_ascii=False).encode("utf-8"), b"application/json"
+            body, kind = json.dumps({"detail": message},
+                                    ensure_ascii=False).encode("utf-8"), b"application/json"
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
@@ -231,7 +234,8 @@ class RequestGuard:
             return
         quota: UploadQuota = self.ctx.upload_quota
         if not quota.reserve(user, length):
-            await self._answer(send, 413, quota_message(quota.used(user), quota.limit, settings.upload_keep_hours),
+            await self._answer(send, 413, quota_message(quota.used(user), quota.limit,
+                                                        settings.upload_keep_hours),
                                text=True)
             return
         start: dict[str, Any] = {}

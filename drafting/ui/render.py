@@ -111,7 +111,10 @@ def _resolve(marks: list[Mark]) -> list[Mark]:
 def annotated_html(text: str, guard: GuardReport | None, terms: Sequence[TermFinding] = ()) -> str:
     """The draft, paragraph by paragraph (anchors ``para-N``), problems marked in place."""
     if not text.strip():
-        return '<div class="draft-view empty">生成初稿后，稿件会显示在这里，数字和提法问题会直接标在文中。</div>'
+        return (
+            '<div class="draft-view empty">生成初稿后，稿件会显示在这里，数字和提法问题会直接标在文中。'
+            '</div>'
+        )
     marks = _resolve(marks_for(text, guard, terms)) if guard is not None else []
     parts = ['<div class="draft-view">']
     first = 0  # marks before this one end before the current paragraph: one pass over both lists
@@ -136,7 +139,10 @@ def annotated_html(text: str, guard: GuardReport | None, terms: Sequence[TermFin
 
 def _li(cls: str, icon: str, main: str, note: str = "") -> str:
     note_html = f'<span class="note">{esc(note)}</span>' if note else ""
-    return f'<li class="{cls}"><span class="icon">{icon}</span><span class="main">{esc(main)}</span>{note_html}</li>'
+    return (
+        f'<li class="{cls}"><span class="icon">{icon}</span><span '
+        f'class="main">{esc(main)}</span>{note_html}</li>'
+    )
 
 
 OK_VERDICT = '<div class="verdict ok">检查通过：数字均有出处，未发现必改的提法</div>'
@@ -223,7 +229,8 @@ def checks_html(  # noqa: C901  one panel section per kind of check, in the orde
         level = "ok" if score >= 85 else ("warn" if score >= 60 else "bad")
         out.append(
             f'<h4>文风符合度 <span class="score {level}">{score:.0f} 分</span></h4>'
-            f'<div class="bar"><div class="fill {level}" style="width:{max(0.0, min(100.0, score)):.0f}%"></div></div>'
+            f'<div class="bar"><div class="fill {level}" style="width:'
+            f'{max(0.0, min(100.0, score)):.0f}%"></div></div>'
         )
         if conformance.notes:
             out.append("<ul>" + "".join(_li("warn", "·", n) for n in conformance.notes) + "</ul>")
@@ -246,7 +253,8 @@ def citations_html(citations: Sequence[Any]) -> str:
         out.append('<div class="cites-title">借用的往年段落（套写）</div><ol class="cites">')
         for c in used:
             links = "、".join(f'<a href="#para-{p + 1}">第{p + 1}段</a>' for p in c.get("paragraphs") or [])
-            echo = f'<span class="echo">用于稿件：{links}</span>' if links else '<span class="echo muted">修改后已不再对应</span>'
+            echo = (f'<span class="echo">用于稿件：{links}</span>' if links
+                else '<span class="echo muted">修改后已不再对应</span>')
             out.append(_cite_item(c, echo))
         out.append("</ol>")
     else:
