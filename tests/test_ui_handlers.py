@@ -827,3 +827,26 @@ def test_compressing_says_what_was_deleted_and_only_then(ctx: AppContext) -> Non
 
     dropped = len(split_sentences(editor.split("\n", 1)[1])) - len(split_sentences(kept.split("\n", 1)[1]))
     assert dropped > 0 and f"已删去{dropped}句不含数字的句子" in said
+
+
+def test_export_never_takes_an_interrupted_or_heading_only_version(ctx: AppContext) -> None:
+    """A section whose newest version is an interrupted stream exports its last good version; a section
+    that has only its heading is left out, and the message says so in Chinese."""
+    from docx import Document
+
+    draft, history_tab = DraftTab(ctx), HistoryTab(ctx)
+    history_tab.draft = draft
+    _c, _editor, *_r, state, _s, _f = draft_once(draft)
+    store = ctx.history()
+    good = store.versions("本机用户", limit=1, session=state["session"])[0]
+    store.save("本机用户", session=state["session"], kind="partial", heading=good.heading,
+               text=good.heading + "\n住房保障工作扎实开", inputs=good.inputs)
+    store.save("本机用户", session="only-heading", kind="draft", heading="（二）城市更新", text="（二）城市更新",
+               inputs={"heading": "（二）城市更新"})
+    path, message, _force, _pending = history_tab.export_docx(
+        [state["session"], "only-heading"], "市住建局2024年工作总结", "", "", "", None)
+    body = "\n".join(p.text for p in Document(path).paragraphs)
+    assert good.text.split("\n")[-1] in body and "扎实开\n" not in body + "\n"
+    assert "已导出 1 节" in message and "未导出“（二）城市更新”" in message
+    with pytest.raises(gr.Error, match="只有中断的稿件、只有标题"):
+        history_tab.export_docx(["only-heading"], "", "", "", "", None)

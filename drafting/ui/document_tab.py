@@ -208,8 +208,8 @@ class DocumentTab:
         self.draft_btn.click(self.draft_node, [self.doc_id, self.node, self.bullets, self.figures, draft.engine],
                              [*self.doc_outputs, self.node_heading, self.node_status], show_progress="minimal",
                              api_name="doc_draft")
-        self.continue_btn.click(self.continue_in_draft, [self.doc_id, self.node], [*draft.outputs, *draft.input_fields, tabs],
-                                show_progress="minimal")
+        self.continue_btn.click(self.continue_in_draft, [self.doc_id, self.node],
+                                [*draft.outputs, *draft.input_fields, tabs], show_progress="minimal")
         self.refresh_btn.click(self.refresh, [self.doc_id, self.node], self.doc_outputs,
                                show_progress="minimal")
         tab.select(self.refresh, [self.doc_id, self.node], self.doc_outputs, **hidden)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from drafting.document import accepted_version
 from drafting.errors import ExportNeedsConfirmation, InputError
 from drafting.export import Section, safe_filename, to_docx, write_markdown
 from drafting.headings import heading_level
@@ -253,11 +254,13 @@ class HistoryTab:
 
     # ---- export ---------------------------------------------------------------------------
     def _sections(self, user: str, picked: list[str] | None, editor: str, state: dict[str, Any] | None,
-                  ) -> tuple[list[Section], str]:
+                  ) -> tuple[list[Section], str, list[str]]:
+        """(sections, default title, headings of picked sections skipped for having no usable version)."""
         if not picked:
             raise InputError(NO_SECTIONS)
         history = self.ctx.history()
         parts: list[tuple[str, str, dict[str, Any] | None]] = []
+        skipped: list[str] = []
         for key in picked:
             if key == CURRENT:
                 text = editor if (editor or "").strip() else (state or {}).get("text", "")
@@ -266,24 +269,32 @@ class HistoryTab:
                 parts.append((str((state or {}).get("request", {}).get("heading", "")), text, state))
             else:
                 versions = history.versions(user, limit=1, session=key)
-                if versions:
-                    parts.append((versions[0].heading, versions[0].text, {"session": key, "request": versions[0].inputs}))
+                if not versions:
+                    continue
+                # never a junk version: an interrupted stream, or nothing but the heading line
+                good = accepted_version(history, user, key, heading_level(versions[0].heading) or 2)
+                if good is None:
+                    skipped.append(versions[0].heading or key)
+                    continue
+                parts.append((good.heading, good.text, {"session": key, "request": good.inputs}))
         parts = [p for p in parts if (p[1] or "").strip()]
         if not parts:
-            raise InputError("所选各节都是空的。请先起草或打开一个版本，再导出。")
+            raise InputError("所选各节都是空的，或只有中断的稿件、只有标题。请先起草或打开一个版本，再导出。")
         first = parts[0]
         title = first[0] or first[1].strip().split("\n", 1)[0]
         sections = sections_for([(h, t) for h, t, _s in parts])
         for section, (_h, text, st) in zip(sections, parts, strict=True):  # checked now, with every source
             section.problems = self.draft.open_problems(user, st, text)
-        return sections, title
+        return sections, title, skipped
 
     def _export(self, fmt: str, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
                 state: dict[str, Any] | None, request: gr.Request | None, confirm: bool = False) -> tuple[Any, ...]:
         """(file, message, 仍然导出 button, pending format).  While a section needs review nothing is
         written: the message lists its problems and 仍然导出 appears (``confirm=True`` writes anyway)."""
         user = self.ctx.user(request)
-        sections, default_title = self._sections(user, picked, editor, state)
+        sections, default_title, junk = self._sections(user, picked, editor, state)
+        skipped = ("；未导出“" + "”“".join(esc(h) for h in junk)
+                   + "”：它们只有中断的稿件或只有标题，请先在“起草”页写完") if junk else ""
         title = (title or "").strip() or default_title
         # a random part makes the folder unguessable: Gradio serves everything under exports/ (allowed_paths)
         # to any logged-in user who knows the path, and the user slug and the time are guessable
@@ -304,7 +315,7 @@ class HistoryTab:
             return None, message, gr.update(visible=True), fmt
         problems = sum(len(s.problems) for s in sections)
         note = f"（其中 {problems} 处需要复核的问题经你确认后仍然导出）" if problems else ""
-        return (str(path), f"已导出 {len(sections)} 节{note}：{esc(Path(path).name)}。点上方文件名即可下载。",
+        return (str(path), f"已导出 {len(sections)} 节{note}：{esc(Path(path).name)}{skipped}。点上方文件名即可下载。",
                 gr.update(visible=False), "")
 
     @ui_errors
