@@ -1,4 +1,4 @@
-"""Planted-error benchmark for the figure ledger and the policy-citation check; results go in \
+"""Planted-error benchmark for the figure ledger and the policy-citation check; results go in
 docs/benchmarks.md.
 
     python bench/ledger.py                  # ledger plants, citation plants, lookup time

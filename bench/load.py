@@ -3,7 +3,7 @@
     python bench/load.py                                  # 20 writers, 60 s, offline engine
     python bench/load.py --engine openai                  # against the scripted OpenAI-compatible stub
     python bench/load.py --compare 1,4,8 --seconds 45     # the same load at three queue settings
-    python bench/load.py --scenario paste --writers 10    # one writer pastes the largest text, \
+    python bench/load.py --scenario paste --writers 10    # one writer pastes the largest text,
 the others edit
 
 The app runs as a subprocess (``python bench/load.py _serve``) on a free 127.0.0.1 port, with a temp
@@ -414,8 +414,8 @@ def count_saved(data_dir: Path, users: Sequence[str],
 def run_load(*, engine: str, writers: int, seconds: float | None = None, iterations: int | None = None,
              concurrency: int | None = None, ops: Sequence[str] = OPS, root: Path | None = None,
              stub_reply: Any = None) -> Result:
-    """Start the app, run ``writers`` writers for ``seconds`` (or ``iterations`` sessions each), \
-count saves."""
+    """Start the app, run ``writers`` writers for ``seconds`` (or ``iterations`` sessions each),
+    count saves."""
     own_root = root is None
     root = Path(tempfile.mkdtemp(prefix="drafting-load-")) if root is None else root
     stub = None

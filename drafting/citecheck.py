@@ -1,6 +1,6 @@
 """Policy citations checked against the original in the store, on every check.
 
-公文 cite policies all the time: \
+公文 cite policies all the time:
 「根据《关于开展2024年本市海绵城市建设工作的函》（沪建综规〔2024〕61号）要求，
 “……”」.  For each title in 《》 that names a policy document (通知, 意见, 办法, 规划, 方案, 函 …), the 文号
 that follows it and the text quoted in “” in the same sentence (the lexer, :func:`extract_citations`,

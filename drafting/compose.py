@@ -9,7 +9,7 @@ note's colon removed); what the engine adds is only
 * **a lead-in placed** – a bullet that only sets the frame (``到2025年``, ``根据《…》要求``,
   ``围绕…目标任务``) opens the sentence it governs instead of standing as an item;
 * **a comparison** – a last-year bullet (``上年棚改2845套``) beside this year's figure for the same
-  indicator (``棚改3200套``) becomes ``棚改3200套，比上年增加355套、增长12.5%（上年为2845套）``; the \
+  indicator (``棚改3200套``) becomes ``棚改3200套，比上年增加355套、增长12.5%（上年为2845套）``; the
 difference and the
   rate are *computed*, only when both values have the same unit and magnitude, marked so in the
   provenance, and recomputed by the fact guard (its 推算核对 names the two figures);

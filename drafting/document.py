@@ -109,8 +109,8 @@ class Document:
 
     # ---- numbering --------------------------------------------------------------------------
     def numbered(self) -> list[tuple[Node, str]]:
-        """Every node with its heading, numbered by position: 一、 … and （一） … restarting \
-under each 一、."""
+        """Every node with its heading, numbered by position: 一、 … and （一） … restarting
+        under each 一、."""
         out = []
         first = second = 0
         for n in self.nodes:
@@ -141,8 +141,8 @@ under each 一、."""
         return out
 
     def heading_of(self, session: str) -> str:
-        """The numbered heading of the node ``session`` (:class:`InputError` when it is not in the \
-outline)."""
+        """The numbered heading of the node ``session`` (:class:`InputError` when it is not in the
+        outline)."""
         self._index(session)
         return next(h for n, h in self.numbered() if n.session == session)
 
@@ -170,8 +170,8 @@ outline)."""
         return i, end
 
     def add(self, level: int, text: str, after: str | None = None) -> Node:
-        """A new node after the node ``after`` (a level-1 node goes after that node's children), or \
-at the end."""
+        """A new node after the node ``after`` (a level-1 node goes after that node's children), or
+        at the end."""
         if level not in (1, 2):
             raise InputError("提纲只有两级：一级标题（一、）和二级标题（（一））。")
         if len(self.nodes) >= MAX_NODES:

@@ -20,7 +20,7 @@ with code 2; the UI turns it into ``gr.Error``.  Anything else is a bug and prop
     ├── EngineError            – the drafting model failed; ``partial`` keeps any text already streamed
     │   ├── EngineUnavailableError – endpoint down / GGUF missing
     │   └── EngineTimeoutError     – the endpoint stopped sending
-    ├── HistoryError           – the draft history (SQLite under DRAFTING_DATA_DIR) cannot be \
+    ├── HistoryError           – the draft history (SQLite under DRAFTING_DATA_DIR) cannot be
 opened or written
     └── ExportError            – a .docx / .md export cannot be written
         └── ExportNeedsConfirmation – a section still needs review; ``problems`` lists them

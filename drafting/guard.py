@@ -72,8 +72,8 @@ __all__ = [
 class Source:
     """One place the writer gave facts: a bullet, a figure-table row, the heading, an edit, a confirmation.
 
-    ``label`` is what the checks panel shows as the fact's origin: 要点3, 数字表第1行, \
-标题, 你的修改, 你的确认.
+    ``label`` is what the checks panel shows as the fact's origin: 要点3, 数字表第1行,
+    标题, 你的修改, 你的确认.
     """
 
     label: str
@@ -694,8 +694,8 @@ def _distinct_things(indicators: list[str]) -> int:
 
 def _order_flags(draft: str, dfacts: list[Fact], gfacts: list[Fact], flagged: set[int | None]) -> list[Flag]:
     """Two of the writer's figures of one note, listed side by side in the draft in the other order:
-    ``分别完成37820元、28104元`` → ``28104元、37820元``, ``从1.6万元提高到2.4万元`` → \
-``从2.4万元提高到1.6万元``."""
+    ``分别完成37820元、28104元`` → ``28104元、37820元``, ``从1.6万元提高到2.4万元`` →
+    ``从2.4万元提高到1.6万元``."""
     out: list[Flag] = []
     for a, b in itertools.pairwise(dfacts):
         fa, fb = a.figure, b.figure

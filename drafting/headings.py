@@ -89,8 +89,8 @@ def heading_level(line: str) -> int:
 
 
 def split_marker(line: str) -> tuple[int, str, str]:
-    """(level, marker, rest) of a heading line (``（二）强化保障`` → 2, ``（二）``, ``强化保障``); (0, \
-"", line)."""
+    """(level, marker, rest) of a heading line (``（二）强化保障`` → 2, ``（二）``, ``强化保障``); (0,
+    "", line)."""
     s = line.strip()
     level, end = marker(s)
     return (level, s[:end], s[end:].strip()) if level else (0, "", s)

@@ -130,8 +130,8 @@ class Outline:
 
 
 def _about(n: OutlineNode, common: str) -> str:
-    """`（pattern；取自《…》）`, the source only when it is not the outline's backbone (named in \
-the notes)."""
+    """`（pattern；取自《…》）`, the source only when it is not the outline's backbone (named in
+    the notes)."""
     parts = [p for p in (n.pattern, f"取自《{n.source}》" if n.source and n.source != common else "") if p]
     return f"  （{'；'.join(parts)}）" if parts else ""
 
@@ -247,8 +247,8 @@ def _tree(chunks: list[tuple[int, list[str], str]]) -> list[tuple[str, list[str]
 
 
 def _of_type(stored: str, store_types: tuple[str, ...]) -> bool:
-    """A stored doc_type (detected, or a manifest's free text such as \
-年度实施计划/行动方案/工作方案) is one of
+    """A stored doc_type (detected, or a manifest's free text such as
+    年度实施计划/行动方案/工作方案) is one of
     ``store_types`` when it names one of them."""
     return any(t in stored for t in store_types)
 

@@ -268,8 +268,8 @@ def corpus_phrasing(sentence: str, hits: Sequence[Hit], start: int = 0) -> Sugge
 
     Candidates are the hits' sentences with a bigram Dice ≥ :data:`MIN_SIMILARITY` and a length
     within :data:`LENGTH_RATIO` of the writer's.  Those with the fewest flags (figure changes,
-    【待补充】 gaps, 规范提法) win, then the most similar.  A candidate whose own wording breaks a 必错 rule \
-is never offered.
+    【待补充】 gaps, 规范提法) win, then the most similar.  A candidate whose own wording breaks a 必错 rule
+    is never offered.
     """
     best: tuple[tuple[int, float], Suggestion] | None = None
     n = max(1, _cjk_len(sentence))

@@ -651,8 +651,8 @@ def _cn_decimal(s: str) -> float | None:
 
 def _word_figures(text: str, norm: str, blocked: list[tuple[int, int]],
                   taken: list[tuple[int, int]]) -> list[Figure]:
-    """Shares, multiples and year counts written in words: 五成, 百分之三十, 三分之一, 一半, \
-翻一番, 提前三年."""
+    """Shares, multiples and year counts written in words: 五成, 百分之三十, 三分之一, 一半,
+    翻一番, 提前三年."""
     out: list[Figure] = []
     for m in _CN_SHARE_RE.finditer(norm):
         start, end = m.span()
@@ -734,8 +734,8 @@ def _month_key(raw: str) -> str:
 
 
 def extract_dates(text: str) -> list[DateMention]:
-    """Years, months and days as written, in order: ``2023年11月6日``, ``1-10月``, ``二〇二三年``, \
-``2023-09-09``."""
+    """Years, months and days as written, in order: ``2023年11月6日``, ``1-10月``, ``二〇二三年``,
+    ``2023-09-09``."""
     if not text:
         return []
     norm = text.translate(_FULLWIDTH)
@@ -817,8 +817,8 @@ def _rank_value(n: str) -> int | None:
 
 
 def extract_ranks(text: str) -> list[Mention]:
-    """Rankings: ``居全省第4``, ``全市第三位``, ``位列全国前十``, ``首位``; key ``scope|N`` (``前N`` \
-for top N)."""
+    """Rankings: ``居全省第4``, ``全市第三位``, ``位列全国前十``, ``首位``; key ``scope|N`` (``前N``
+    for top N)."""
     if not text:
         return []
     norm = text.translate(_FULLWIDTH)

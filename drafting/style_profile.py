@@ -20,7 +20,7 @@ small word lists below that tell a verb from a subject or a time phrase.
   distinct markers of it.  Counts are documents.
 * **openers** – body sentences (:func:`drafting.sentences.split_sentences` over non-heading lines)
   lose a leading enumeration marker (``一是``), a short time or setting clause (``2023年上半年，``,
-  ``下一步，``, ``在…方面，``), a subject (``我局``, ``市住建局``, ``全市``) and an auxiliary \
+  ``下一步，``, ``在…方面，``), a subject (``我局``, ``市住建局``, ``全市``) and an auxiliary
 (``将``, ``要``).
   The first word is then the longest match (4, 3, 2 characters) in jieba's dictionary — the one
   :mod:`drafting.textseg` segments with; running the full segmenter over the corpus would take

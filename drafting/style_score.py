@@ -25,7 +25,7 @@ fault takes a share of its part's weight (:data:`WEIGHTS`):
   most used family) loses all of it.
 * **人称 (6.5)** – a bare ``我`` loses all of it and ``我们`` half, unless at least 20 % of the corpus's
   documents use it; ``我局``, ``我市`` are fine.
-* **格式残留 (9.5)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings, \
+* **格式残留 (9.5)** – Markdown and English artefacts: ``**``/``__`` emphasis, ``#`` headings,
 ``-``/``*``/``•``
   bullets, code fences, English words (upper-case acronyms such as PPP are fine), ASCII
   punctuation between Chinese characters.  A third of the part per kind.

@@ -63,8 +63,8 @@ def related(a: str, b: str, threshold: float = 0.5) -> bool:
 
 
 def gapped(raw: str) -> str:
-    """An old figure with its number replaced by 【待补充】, its words kept: ``*.**万个`` → \
-``【待补充】万个``,
+    """An old figure with its number replaced by 【待补充】, its words kept: ``*.**万个`` →
+    ``【待补充】万个``,
     ``四年`` → ``【待补充】年``, ``翻一番`` → ``翻【待补充】番``."""
     runs = digit_runs(raw)
     if runs:
@@ -223,8 +223,8 @@ def _gap_leftovers(pieces: list[Piece]) -> list[Piece]:
 
 
 def _bare_masks(text: str) -> list[tuple[int, int, str]]:
-    """``*`` runs that :func:`extract_masks` does not take for a figure (``*单位荣获…``): masked all \
-the same."""
+    """``*`` runs that :func:`extract_masks` does not take for a figure (``*单位荣获…``): masked all
+    the same."""
     out: list[tuple[int, int, str]] = []
     i = 0
     while i < len(text):
@@ -241,8 +241,8 @@ the same."""
 
 
 def _scrub_piece(text: str, notes: Sequence[str]) -> list[Piece]:
-    """Template text with every leftover number (a year, an ordinal) or mask the writer did not \
-give gapped."""
+    """Template text with every leftover number (a year, an ordinal) or mask the writer did not
+    give gapped."""
     allowed = {v for _s, _e, v in digit_runs("\n".join(notes))}
     out: list[Piece] = []
     pos = 0

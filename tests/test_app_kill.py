@@ -100,8 +100,8 @@ class App:
         return Client(url, verbose=False, download_files=str(self.root / "downloads"))
 
     def kill9(self) -> list[int]:
-        """SIGKILL the app process only (as a crash would); return the children it left, which \
-must die too."""
+        """SIGKILL the app process only (as a crash would); return the children it left, which
+        must die too."""
         assert self.proc is not None and self.proc.poll() is None
         children = _children(self.proc.pid)
         self.proc.send_signal(signal.SIGKILL)

@@ -1,4 +1,4 @@
-"""Policy citations checked against the original in a real store (two Shanghai documents of the \
+"""Policy citations checked against the original in a real store (two Shanghai documents of the
 public corpus)."""
 
 from __future__ import annotations

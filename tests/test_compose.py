@@ -271,8 +271,8 @@ def test_failures_count_as_zeros_and_a_missing_own_document_is_an_error(store: A
 
 
 def test_enumeration_keeps_a_bare_heading_and_the_opening_summary() -> None:
-    """Seen in Chromium: 改成一是二是三是 on a draft headed 城市更新 made the heading 一是 and \
-the 总述 二是."""
+    """Seen in Chromium: 改成一是二是三是 on a draft headed 城市更新 made the heading 一是 and
+    the 总述 二是."""
     from drafting.offline import to_enumeration
 
     draft = (

@@ -153,8 +153,8 @@ def test_text_present_in_order(built) -> None:  # type: ignore[no-untyped-def]
 
 
 def _printed_twips(p) -> float:  # type: ignore[no-untyped-def]
-    """Width of a body paragraph's text as printed: 3号 (320 twips, half-width 160) plus each run's \
-w:spacing."""
+    """Width of a body paragraph's text as printed: 3号 (320 twips, half-width 160) plus each run's
+    w:spacing."""
     total = 0.0
     for r in p.runs:
         spacing = r._element.rPr.find(qn("w:spacing"))

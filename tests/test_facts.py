@@ -330,7 +330,7 @@ def test_facts_of_a_clause() -> None:
     ],
 )
 def test_what_a_model_rewrites_is_no_false_alarm(bullets: list[str], draft: str) -> None:
-    """Rewordings a model makes (全年 added, 比上年的, 各6家, a 分别 list split, 八成 for 80%) keep \
-every fact."""
+    """Rewordings a model makes (全年 added, 比上年的, 各6家, a 分别 list split, 八成 for 80%) keep
+    every fact."""
     report = check_figures(draft, bullets)
     assert report.status == "ok", [f.message for f in report.findings()]

@@ -108,8 +108,8 @@ def corpus_html(data: dict[str, Any] | None) -> str:
 
 
 class BasisMarks:
-    """口径不同: the writer marks a ledger finding as a different basis, with a short reason, kept \
-in history."""
+    """口径不同: the writer marks a ledger finding as a different basis, with a short reason, kept
+    in history."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
