@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-TEXT = "一、城市更新\n" + "坚持问题导向，扎实推进老旧小区改造，全年完成120个，惠及居民3.2万户，群众获得感持续增强。" * 6
+TEXT = "一、城市更新\n" + (
+    "坚持问题导向，扎实推进老旧小区改造，全年完成120个，惠及居民3.2万户，群众获得感持续增强。" * 6)
 
 
 def serve(settings: Any, head: bool) -> Any:
@@ -46,7 +47,8 @@ def serve(settings: Any, head: bool) -> Any:
 
 
 def script_seconds(cdp: Any) -> float:
-    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "ScriptDuration")
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]
+                if m["name"] == "ScriptDuration")
 
 
 def run(browser: Any, url: str, stub: Any, drafts: int) -> tuple[list[float], list[float]]:
@@ -61,7 +63,8 @@ def run(browser: Any, url: str, stub: Any, drafts: int) -> tuple[list[float], li
     page.wait_for_selector("#draft-generate")
     page.locator("#draft-engine input").click()
     page.locator("[role=option]", has_text="openai").first.click()
-    page.wait_for_function("() => document.getElementById('engine-info').innerText.includes('模型服务可以连接')")
+    page.wait_for_function("() => document.getElementById('engine-info')"
+                           ".innerText.includes('模型服务可以连接')")
     page.locator("#draft-bullets textarea").fill("老旧小区改造完成120个，惠及居民3.2万户")
     js, saved = [], []
     for n in range(drafts):
@@ -69,8 +72,8 @@ def run(browser: Any, url: str, stub: Any, drafts: int) -> tuple[list[float], li
         page.locator("#draft-heading input, #draft-heading textarea").first.fill(f"城市更新第{n + 1}稿")
         before, t = script_seconds(cdp), time.perf_counter()
         page.click("#draft-generate")
-        page.wait_for_function("n => document.getElementById('draft-status').innerText.includes('已自动保存为版本 ' + n)",
-                               arg=str(n + 1))
+        page.wait_for_function("n => document.getElementById('draft-status')"
+                               ".innerText.includes('已自动保存为版本 ' + n)", arg=str(n + 1))
         saved.append((time.perf_counter() - t) * 1000)
         js.append((script_seconds(cdp) - before) * 1000)
     context.close()
@@ -106,8 +109,8 @@ def main() -> None:
                 finally:
                     demo.close()
                 rows.append(("with page scripts" if head else "without (head emptied)", js, saved))
-                print(f"  {rows[-1][0]}: JS {[round(x) for x in js]} ms, saved {[round(x) for x in saved]} ms",
-                      flush=True)
+                print(f"  {rows[-1][0]}: JS {[round(x) for x in js]} ms, "
+                      f"saved {[round(x) for x in saved]} ms", flush=True)
             browser.close()
     finally:
         stub.stop()

@@ -93,7 +93,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 1000},
+                                  accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(WAIT)
     pg.dialogs = []  # type: ignore[attr-defined]
@@ -117,7 +118,8 @@ def text_of(page: Any, elem_id: str) -> str:
 
 def wait_text(page: Any, elem_id: str, needle: str) -> None:
     page.wait_for_function(
-        "([id, needle]) => (document.getElementById(id)?.innerText || '').includes(needle)", arg=[elem_id, needle]
+        "([id, needle]) => (document.getElementById(id)?.innerText || '').includes(needle)",
+        arg=[elem_id, needle],
     )
 
 
@@ -140,8 +142,8 @@ def choose(page: Any, elem_id: str, option: str) -> None:
 
 
 def toast(page: Any, needle: str) -> str:
-    page.wait_for_function("n => [...document.querySelectorAll('.toast-body')].some(t => t.innerText.includes(n))",
-                           arg=needle)
+    page.wait_for_function("n => [...document.querySelectorAll('.toast-body')]"
+                           ".some(t => t.innerText.includes(n))", arg=needle)
     return str(page.locator(".toast-body", has_text=needle).first.inner_text())
 
 
@@ -210,7 +212,8 @@ def test_draft_refine_edit_history_and_export(app: Served, page: Any, tmp_path: 
 
 def test_confirm_turns_a_flagged_figure_into_your_confirmation(app: Served, page: Any) -> None:
     open_app(page, app.url)
-    box(page, "draft-editor").fill("全市棚户区改造完成3300套，完成投资5.6亿元。")  # pasted: nothing vouched for
+    # pasted: nothing vouched for
+    box(page, "draft-editor").fill("全市棚户区改造完成3300套，完成投资5.6亿元。")
     page.click("#draft-recheck")
     wait_text(page, "draft-checks", "3300套")
     page.wait_for_selector("#draft-flagged label:has-text('3300套')")
@@ -231,7 +234,8 @@ def test_openai_stream_is_visible_and_failure_keeps_partial(app: Served, page: A
     open_app(page, app.url)
     choose(page, "draft-engine", "openai")
     wait_text(page, "engine-info", "模型服务可以连接")
-    text = "一、城市更新\n" + "坚持问题导向，扎实推进老旧小区改造，完成120个，惠及居民3.2万户。" * 2 + "全年新增公共停车泊位1.2万个。"
+    text = ("一、城市更新\n" + "坚持问题导向，扎实推进老旧小区改造，完成120个，惠及居民3.2万户。" * 2
+            + "全年新增公共停车泊位1.2万个。")
     stub.enqueue(Reply(text=text, chunk_chars=2, delay=0.15))
     box(page, "draft-heading").fill("城市更新")
     box(page, "draft-bullets").fill(BULLETS)
@@ -292,7 +296,8 @@ def test_corpus_upload_lists_the_file_and_refuses_a_big_one(app: Served, page: A
     page.click("#tab-corpus-button")
     wait_text(page, "corpus-docs", "市住建局")
     good = tmp_path / "市住建局2024年城市更新工作汇报.txt"
-    good.write_text("市住建局2024年城市更新工作汇报\n一、城市更新\n扎实推进城市体检，完成片区更新*个。\n", encoding="utf-8")
+    good.write_text("市住建局2024年城市更新工作汇报\n一、城市更新\n扎实推进城市体检，完成片区更新*个。\n",
+                    encoding="utf-8")
     big = tmp_path / "超大材料.txt"
     big.write_text("很长的材料内容。" * 8000, encoding="utf-8")
     page.set_input_files("#corpus-files input[type=file]", [str(good), str(big)])

@@ -32,7 +32,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationW
 
 # Latin text a writer may legitimately see; everything else is a failure.  Keep it short:
 ALLOWED = re.compile(
-    r"GB/T ?9704(-2012)?"            # the national standard the export follows, written so in Chinese documents
+    # the national standard the export follows, written so in Chinese documents
+    r"GB/T ?9704(-2012)?"
     r"|\b(Word|Markdown)\b"          # the export formats, by their product names
     r"|\.?\b(docx|pdf|txt|md|CSV|TSV)\b"  # file formats and the extensions of the writer's own file names
     r"|\b(offline|openai|local)\b"   # engine names the writer picks (the same names as the CLI's --engine)
@@ -45,20 +46,23 @@ VISIBLE_TEXT = """() => {
   const shown = (el) => {
     const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
     return r.width > 1 && r.height > 1 && cs.visibility !== "hidden" && cs.display !== "none"
-      && parseFloat(cs.opacity || "1") > 0 && parseFloat(cs.fontSize) > 0 && !el.closest(".sr-only, [hidden]");
+      && parseFloat(cs.opacity || "1") > 0 && parseFloat(cs.fontSize) > 0
+      && !el.closest(".sr-only, [hidden]");
   };
   const out = [];
   const it = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = it.nextNode(); n; n = it.nextNode()) {
     const el = n.parentElement;
-    if (!el || ["SCRIPT", "STYLE", "NOSCRIPT", "TEXTAREA"].includes(el.tagName) || !n.nodeValue.trim()) continue;
+    if (!el || ["SCRIPT", "STYLE", "NOSCRIPT", "TEXTAREA"].includes(el.tagName) || !n.nodeValue.trim())
+      continue;
     if (shown(el)) out.push([n.nodeValue.trim(), (el.closest("[id]") || {}).id || el.tagName]);
   }
   // a checkbox's tooltip is its value, an internal id (a section id, a suggestion id): not a word
   for (const el of document.querySelectorAll("[placeholder], [title]:not(input[type=checkbox])"))
     for (const a of ["placeholder", "title"]) {
       const v = el.getAttribute(a);
-      if (v && v.trim() && shown(el)) out.push([v.trim(), ((el.closest("[id]") || {}).id || el.tagName) + " @" + a]);
+      if (v && v.trim() && shown(el))
+        out.push([v.trim(), ((el.closest("[id]") || {}).id || el.tagName) + " @" + a]);
     }
   return out;
 }"""
@@ -91,7 +95,8 @@ def small_upload_app(seeded_store: Path) -> Iterator[Served]:  # noqa: F811 - th
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("drafting.ui.app.UPLOAD_LIMIT_MB", 0.002)
         mp.setattr("drafting.ui.app.UPLOAD_LIMIT_FACTOR", 0)
-        served = serve(get_settings(store=seeded_store / "store", data_dir=seeded_store / "data-zh", engine="offline"))
+        served = serve(get_settings(store=seeded_store / "store", data_dir=seeded_store / "data-zh",
+                                    engine="offline"))
     yield served
     served.close()
 
@@ -146,14 +151,16 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     page.click("#draft-generate")
     wait_text(page, "draft-checks", "数字核对")
     wait_text(page, "draft-status", "已自动保存")
-    assert "城镇新增就业人数" in page.locator("#draft-checks").inner_text()  # the one-click edit reached the draft
+    # the one-click edit reached the draft
+    assert "城镇新增就业人数" in page.locator("#draft-checks").inner_text()
     no_english(page, "起草结果")
     shot(page, "zh-02-draft")
     # the 指标 column shows a name, not 4 characters of it; every checks-panel icon sits beside its text
     assert page.locator("#draft-figures [data-testid=cell-0-0]").bounding_box()["width"] >= 110
     apart = page.evaluate("""() => [...document.querySelectorAll('#draft-checks li')].filter(li => {
         const icon = li.querySelector('.icon'), main = li.querySelector('.main');
-        return icon && main && Math.abs(icon.getBoundingClientRect().top - main.getBoundingClientRect().top) > 4;
+        return icon && main
+          && Math.abs(icon.getBoundingClientRect().top - main.getBoundingClientRect().top) > 4;
       }).map(li => li.innerText)""")
     assert not apart, apart
 
@@ -177,7 +184,8 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     page.locator("#main-tabs [role=tab]", has_text="语料库").first.click()
     wait_text(page, "corpus-docs", "市住建局")
     # at 1280 px every column of 已入库文档 is inside the table's visible area, none scrolled off to the right
-    hidden = page.evaluate("""() => { const t = document.querySelector('#corpus-docs'), right = t.getBoundingClientRect().right;
+    hidden = page.evaluate("""() => { const t = document.querySelector('#corpus-docs'),
+          right = t.getBoundingClientRect().right;
         return [...t.querySelectorAll('th')].filter(th => th.getBoundingClientRect().width > 0
           && th.getBoundingClientRect().right > right + 1).map(th => th.innerText); }""")
     assert not hidden, hidden
@@ -197,7 +205,8 @@ def test_no_english_reaches_the_writer(small_upload_app: Served, en_page: Any, t
     for english in ("This application is currently busy. Please try again. ", "Connection errored out. "):
         page.evaluate("""t => { const d = document.createElement('div'); d.dataset.testid = 'toast-text';
             d.className = 'probe'; d.textContent = t; document.body.append(d); }""", english)
-    page.wait_for_function("() => [...document.querySelectorAll('.probe')].every(d => !/[A-Za-z]/.test(d.innerText))")
+    page.wait_for_function("() => [...document.querySelectorAll('.probe')]"
+                           ".every(d => !/[A-Za-z]/.test(d.innerText))")
     page.evaluate("() => document.querySelectorAll('.probe').forEach(d => d.remove())")
 
     page.locator("#main-tabs [role=tab]", has_text="历史").first.click()
@@ -259,8 +268,8 @@ def test_the_console_says_in_chinese_that_the_app_started_and_stopped(tmp_path: 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DRAFTING_DATA_DIR": str(tmp_path / "data"),
            "DRAFTING_STORE": str(tmp_path / "store"), "GRADIO_ANALYTICS_ENABLED": "False"}
-    proc = subprocess.Popen([sys.executable, "-m", "drafting.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "drafting.cli", "serve", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         first = proc.stdout.readline() if proc.stdout else ""  # blocks until the start line (or the end)
         assert "拟稿助手已启动" in first, first

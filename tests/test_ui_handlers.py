@@ -53,7 +53,8 @@ def run(gen: Iterator[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [copy.deepcopy(step) for step in gen]
 
 
-def draft_once(tab: DraftTab, bullets: str = BULLETS, request: Any = None, table: Any = None) -> tuple[Any, ...]:
+def draft_once(tab: DraftTab, bullets: str = BULLETS, request: Any = None,
+               table: Any = None) -> tuple[Any, ...]:
     steps = run(tab.generate("城市更新", bullets, table or EMPTY_TABLE, "工作总结", 400, "offline", request))
     return steps[-1]
 
@@ -120,7 +121,8 @@ def test_figure_table_rows() -> None:
 # ---- 起草 ----------------------------------------------------------------------------------
 def test_draft_streams_checks_and_autosaves(ctx: AppContext) -> None:
     tab = DraftTab(ctx)
-    steps = run(tab.generate("城市更新", BULLETS, [["城镇新增就业", "1.5", "万人", "1.2"]], "工作总结", 400, "offline"))
+    steps = run(tab.generate("城市更新", BULLETS, [["城镇新增就业", "1.5", "万人", "1.2"]], "工作总结", 400,
+                             "offline"))
     assert len(steps) >= 2  # a first yield before the engine finishes, then the result
     chat, editor, annotated, checks, cites, state, status, fallback = steps[-1]
     assert editor.startswith("城市更新\n") and "120个" in editor  # the writer's heading, no number invented
@@ -238,7 +240,8 @@ def test_openai_draft_streams_into_the_chat(seeded: Any, tmp_path: Path, stub: O
     settings = seeded.model_copy(update={"data_dir": tmp_path / "data", "llm_base_url": stub.base_url,
                                          "llm_model": "stub", "llm_retries": 0})
     tab = DraftTab(AppContext.create(settings))
-    text = "一、城市更新\n坚持问题导向，扎实推进老旧小区改造，完成120个，惠及居民3.2万户；新增公共停车泊位1.2万个。"
+    text = ("一、城市更新\n坚持问题导向，扎实推进老旧小区改造，完成120个，惠及居民3.2万户；"
+            "新增公共停车泊位1.2万个。")
     stub.enqueue(Reply(text=text, chunk_chars=3, delay=0.05))
     steps = run(tab.generate("城市更新", BULLETS, EMPTY_TABLE, "工作总结", 400, "openai"))
     contents = [s[0][1]["content"] for s in steps[1:-1]]
@@ -258,14 +261,16 @@ def test_corpus_upload_remove_and_admin_only(tmp_path: Path) -> None:
     users = tmp_path / "users.json"
     add_user(users, "管理员", "secret-pass-1", admin=True)
     add_user(users, "写手", "secret-pass-2")
-    settings = get_settings(store=tmp_path / "store", data_dir=tmp_path / "data", users_file=users, max_file_mb=0.01)
+    settings = get_settings(store=tmp_path / "store", data_dir=tmp_path / "data", users_file=users,
+                            max_file_mb=0.01)
     ctx = AppContext.create(settings)
     tab = CorpusTab(ctx)
     admin, writer = SimpleNamespace(username="管理员"), SimpleNamespace(username="写手")
     src = tmp_path / "in"
     src.mkdir()
     good = src / "二〇二三年城建工作总结.txt"
-    good.write_text("市住建局2023年城建工作总结\n一、城市更新\n扎实推进老旧小区改造，完成改造*个。\n", encoding="utf-8")
+    good.write_text("市住建局2023年城建工作总结\n一、城市更新\n扎实推进老旧小区改造，完成改造*个。\n",
+                    encoding="utf-8")
     big = src / "太大.txt"
     big.write_text("很长的材料。" * 3000, encoding="utf-8")
     calls: list[Any] = []
@@ -285,7 +290,8 @@ def test_corpus_upload_remove_and_admin_only(tmp_path: Path) -> None:
         tab.check_upload([], admin)
     with pytest.raises(gr.Error, match="还没有选择文件"):
         tab.upload([], admin, progress)
-    rows, line, docs, _pick, style, openers, _verbs, cleared = tab.upload([str(good), str(big)], admin, progress)
+    rows, line, docs, _pick, style, openers, _verbs, cleared = tab.upload([str(good), str(big)], admin,
+                                                                          progress)
     by_name = {r[0]: r for r in rows}
     assert by_name[good.name][1] == "新增" and by_name[big.name][1] == "失败"
     assert "超过上限" in by_name[big.name][3]
@@ -362,7 +368,8 @@ def test_export_docx_and_markdown(ctx: AppContext) -> None:
     draft, history = DraftTab(ctx), HistoryTab(ctx)
     history.draft = draft
     _c, _editor1, *_r, state1, _s, _f = draft_once(draft)
-    steps = run(draft.generate("住房保障", "新开工保障性租赁住房1500套", EMPTY_TABLE, "工作总结", 400, "offline"))
+    steps = run(draft.generate("住房保障", "新开工保障性租赁住房1500套", EMPTY_TABLE, "工作总结", 400,
+                               "offline"))
     state2 = steps[-1][5]
     _rows, _p, _o, _n, sections = history.refresh(state2, None)
     keys = [v for _label, v in sections["choices"]]
@@ -370,11 +377,13 @@ def test_export_docx_and_markdown(ctx: AppContext) -> None:
     with pytest.raises(gr.Error, match="勾选至少一节"):
         history.export_docx([], "", "", "", steps[-1][1], state2)
     path, message, _force, _pending = history.export_docx(
-        [state1["session"], CURRENT], "市住建局2024年工作总结", "市住房和城乡建设局", "2024年7月10日", steps[-1][1], state2)
+        [state1["session"], CURRENT], "市住建局2024年工作总结", "市住房和城乡建设局", "2024年7月10日",
+        steps[-1][1], state2)
     assert Path(path).suffix == ".docx" and Path(path).is_file() and "已导出 2 节" in message
     text = "\n".join(p.text for p in Document(path).paragraphs)
     assert "市住建局2024年工作总结" in text and "120个" in text and "1500套" in text
-    md_path, _m, _force, _pending = history.export_markdown([CURRENT], "", "", "", steps[-1][1] + "\n补充一句。", state2)
+    md_path, _m, _force, _pending = history.export_markdown([CURRENT], "", "", "",
+                                                            steps[-1][1] + "\n补充一句。", state2)
     md = Path(md_path).read_text(encoding="utf-8")
     assert "1500套" in md and "补充一句" in md
     assert ctx.history().versions("本机用户")[0].kind == "edit"  # the unsaved edit was saved first
@@ -392,7 +401,8 @@ def test_export_refuses_characters_word_cannot_hold_in_chinese(ctx: AppContext) 
         with pytest.raises(gr.Error, match="无法写入 Word 的控制字符") as info:
             history.export_docx([CURRENT], title, issuer, "", text, state)
         assert where in str(info.value) and "删去" in str(info.value)
-    path, _m, *_f = history.export_markdown([CURRENT], "标题\x00", "", "", editor, state)  # Markdown can hold it
+    # Markdown can hold it
+    path, _m, *_f = history.export_markdown([CURRENT], "标题\x00", "", "", editor, state)
     assert Path(path).is_file()
 
 
@@ -530,7 +540,8 @@ def test_polish_refuses_two_overlapping_suggestions(ctx: AppContext) -> None:
 
     tab = PolishTab(ctx, [("offline 离线组稿", "offline")], "offline")
     text = "老百姓很满意。"
-    suggestions = [Suggestion("rule", 0, 3, "老百姓", "群众", "文风"), Suggestion("rule", 0, 7, text, "群众满意。", "x")]
+    suggestions = [Suggestion("rule", 0, 3, "老百姓", "群众", "文风"),
+                   Suggestion("rule", 0, 7, text, "群众满意。", "x")]
     suggestions[0].id, suggestions[1].id = "s1", "s2"
     state = {"text": text, "suggestions": suggestions, "accepted": ["s1"]}
     accepted, _c, result, _d, note, _st = tab.apply(["s1", "s2"], state)
@@ -628,7 +639,8 @@ def test_a_figure_the_writer_types_is_their_edit(ctx: AppContext) -> None:
     assert flagged_values(tab, state2["text"], state2) == []
 
 
-def test_confirm_is_recorded_shown_and_survives_restore(seeded: Any, tmp_path: Path, stub: OpenAIStub) -> None:
+def test_confirm_is_recorded_shown_and_survives_restore(seeded: Any, tmp_path: Path,
+                                                        stub: OpenAIStub) -> None:
     ctx, tab, (_chat, editor, _a, _checks, _c, state, _s, _f) = stub_draft(seeded, tmp_path, stub)
     history_tab = HistoryTab(ctx)
     history_tab.draft = tab
@@ -659,8 +671,8 @@ def test_restoring_a_version_does_not_restore_green_checks(ctx: AppContext) -> N
     inputs = {"heading": "城市更新", "bullets": BULLETS.split("\n"), "figures": [], "doc_type": "工作总结",
               "target_chars": 400}
     hist = ctx.history()
-    first = hist.save("本机用户", session="s1", kind="draft", heading="城市更新", text=ENGINE_TEXT, engine="openai",
-                      inputs=inputs, checks={"status": "needs_review"})
+    first = hist.save("本机用户", session="s1", kind="draft", heading="城市更新", text=ENGINE_TEXT,
+                      engine="openai", inputs=inputs, checks={"status": "needs_review"})
     # the refine row today's code saved: 3300套 and 5.6亿元 laundered to green
     laundered = hist.save("本机用户", session="s1", kind="refine", heading="城市更新", text=ENGINE_TEXT,
                           engine="offline", inputs={**inputs, "instruction": "压缩到150字"},
@@ -686,14 +698,16 @@ def test_export_of_a_section_that_needs_review_lists_its_problems_and_asks(seede
     for export in (history_tab.export_docx, history_tab.export_markdown):
         path, message, force, pending = export([CURRENT], "城市更新", "", "", editor, state)
         assert path is None and force["visible"] is True and pending in ("docx", "md")
-        assert "尚未导出" in message and "3300套" in message and "5.6亿元" in message and "仍然导出" in message
+        assert ("尚未导出" in message and "3300套" in message and "5.6亿元" in message
+                and "仍然导出" in message)
         assert not list(ctx.exports_dir("本机用户").glob("*/*"))  # nothing written
     # a section picked from the history is checked the same way
     _p, message, _f2, _pend = history_tab.export_docx([state["session"]], "城市更新", "", "", "", None)
     assert "尚未导出" in message and "3300套" in message
     with pytest.raises(gr.Error, match="请先点“导出 Word”"):
         history_tab.export_anyway("", [CURRENT], "城市更新", "", "", editor, state)
-    path, message, force, pending = history_tab.export_anyway("docx", [CURRENT], "城市更新", "", "", editor, state)
+    path, message, force, pending = history_tab.export_anyway("docx", [CURRENT], "城市更新", "", "", editor,
+                                                              state)
     assert Path(path).is_file() and "已导出 1 节" in message and "经你确认后仍然导出" in message
     assert force["visible"] is False and pending == ""
     assert "3300套" in "\n".join(p.text for p in Document(path).paragraphs)
@@ -712,7 +726,8 @@ def test_garbage_input_is_refused_in_chinese_and_nothing_typed_is_lost(ctx: AppC
     with pytest.raises(gr.Error, match="第1条要点.*只有标点"):
         tab.validate("城市更新", "——……。!!!。", EMPTY_TABLE, "工作总结", 400)
     with pytest.raises(gr.Error, match="第2条要点.*只有标点"):
-        run(tab.generate("城市更新", "老旧小区改造完成120个\n。。。！！", EMPTY_TABLE, "工作总结", 400, "offline"))
+        run(tab.generate("城市更新", "老旧小区改造完成120个\n。。。！！", EMPTY_TABLE, "工作总结", 400,
+                         "offline"))
     with pytest.raises(gr.Error, match="第1条要点有5000字，超过单条要点的上限600字"):
         tab.validate("城市更新", "改" * 5000, EMPTY_TABLE, "工作总结", 400)
     with pytest.raises(gr.Error, match="只有标点"):
@@ -732,8 +747,8 @@ def test_accept_all_leaves_flagged_suggestions_alone(ctx: AppContext) -> None:
     text = "我们局搞好了工作，棚户区改造完成3200套。"
     plain = Suggestion("rule", 0, 3, "我们局", "我局", "文风", id="s1")
     at = text.index("棚户区")
-    flagged = Suggestion("corpus", at, at + len("棚户区改造完成3200套"), "棚户区改造完成3200套", "棚户区改造完成3200套，占年度任务的【待补充】",
-                         "往年表述", id="s2")
+    flagged = Suggestion("corpus", at, at + len("棚户区改造完成3200套"), "棚户区改造完成3200套",
+                         "棚户区改造完成3200套，占年度任务的【待补充】", "往年表述", id="s2")
     assert flagged.flags and not plain.flags
     state = {"text": text, "suggestions": [plain, flagged], "accepted": []}
     accepted, _cards, result, _diff, note, state = tab.accept_all(state)
@@ -841,8 +856,8 @@ def test_export_never_takes_an_interrupted_or_heading_only_version(ctx: AppConte
     good = store.versions("本机用户", limit=1, session=state["session"])[0]
     store.save("本机用户", session=state["session"], kind="partial", heading=good.heading,
                text=good.heading + "\n住房保障工作扎实开", inputs=good.inputs)
-    store.save("本机用户", session="only-heading", kind="draft", heading="（二）城市更新", text="（二）城市更新",
-               inputs={"heading": "（二）城市更新"})
+    store.save("本机用户", session="only-heading", kind="draft", heading="（二）城市更新",
+               text="（二）城市更新", inputs={"heading": "（二）城市更新"})
     path, message, _force, _pending = history_tab.export_docx(
         [state["session"], "only-heading"], "市住建局2024年工作总结", "", "", "", None)
     body = "\n".join(p.text for p in Document(path).paragraphs)

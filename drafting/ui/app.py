@@ -94,7 +94,8 @@ def build_app(settings: Settings, ctx: AppContext | None = None) -> gr.Blocks:
 
 def cache_cleanup(settings: Settings) -> tuple[int, int]:
     """Gradio's ``delete_cache`` (frequency, age): temp copies of uploads and downloads older than
-    ``upload_keep_hours`` are deleted every 10 minutes (or more often, for short ages), and all at shutdown."""
+    ``upload_keep_hours`` are deleted every 10 minutes (or more often, for short ages), and all at
+    shutdown."""
     age = max(60, int(settings.upload_keep_hours * 3600))
     return min(600, age), age
 
@@ -107,8 +108,8 @@ def _header(ctx: AppContext, request: gr.Request | None) -> str:
     role = "（管理员）" if user and ctx.users is not None and ctx.is_admin(user) else ""
     who = f'<span class="who">当前用户：{esc(user)}{role}</span>' if user else ""
     return (
-        f'<div class="app-header"><h1>{TITLE}</h1><span class="muted">住建系统公文起草 · 数字核对 · 规范提法 · '
-        f"Word 导出</span>{who}</div>"
+        f'<div class="app-header"><h1>{TITLE}</h1><span class="muted">住建系统公文起草 · 数字核对 · '
+        f"规范提法 · Word 导出</span>{who}</div>"
     )
 
 
@@ -136,7 +137,8 @@ def launch_kwargs(settings: Settings, ctx: AppContext) -> dict[str, Any]:
             "请用管理员为您建立的账号登录拟稿助手。忘记密码请联系管理员重设。"
             "连续输错5次密码，该账号将暂停登录1分钟（再错则加倍）。"
         ) + LOGIN_CSS  # the login form's own words in Chinese
-        kwargs["app_kwargs"]["middleware"].insert(0, Middleware(ClientAddress))  # the limiter needs the client address
+        # the limiter needs the client address
+        kwargs["app_kwargs"]["middleware"].insert(0, Middleware(ClientAddress))
     return kwargs
 
 
@@ -179,7 +181,8 @@ def launch(settings: Settings, **overrides: Any) -> gr.Blocks:
         demo.launch(**kwargs)
     except OSError as exc:
         raise ConfigError(
-            f"端口 {settings.port} 已被占用或无法监听。请关闭占用该端口的程序，或用 --port（DRAFTING_PORT）换一个端口。",
+            f"端口 {settings.port} 已被占用或无法监听。"
+            "请关闭占用该端口的程序，或用 --port（DRAFTING_PORT）换一个端口。",
             detail=str(exc),
         ) from exc
     accounts = "已启用账号登录" if ctx.users is not None else "单用户模式（仅本机）"

@@ -28,7 +28,8 @@ def ui_errors(fn: F) -> F:
     """Turn a :class:`DraftingError` into ``gr.Error`` with its Chinese help; anything else propagates."""
 
     def convert(exc: DraftingError) -> gr.Error:
-        return gr.Error(html.escape(exc.help_message), title=ERROR_TITLE, duration=None, print_exception=False)
+        return gr.Error(html.escape(exc.help_message), title=ERROR_TITLE, duration=None,
+                        print_exception=False)
 
     if inspect.isgeneratorfunction(fn):
 

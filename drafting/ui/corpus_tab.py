@@ -108,16 +108,19 @@ class CorpusTab:
             with gr.Column(scale=1, min_width=380, elem_classes="panel"):
                 gr.Markdown("#### 检索语料库", elem_classes="panel-title")
                 with gr.Row(equal_height=True):
-                    self.query = gr.Textbox(label="检索内容", show_label=False, placeholder="例：老旧小区改造 群众获得感", scale=4,
+                    self.query = gr.Textbox(label="检索内容", show_label=False,
+                                            placeholder="例：老旧小区改造 群众获得感", scale=4,
                                             container=False, elem_id="corpus-query")
                     self.search_btn = gr.Button("检索", scale=1, min_width=80, elem_id="corpus-search")
                 self.k = gr.Slider(1, 20, value=5, step=1, label="返回条数", elem_id="corpus-k")
-                self.hits = gr.HTML('<div class="cites empty">输入关键词或一句话，查找往年材料中的相关段落。</div>',
-                                    elem_id="corpus-hits")
+                self.hits = gr.HTML(
+                    '<div class="cites empty">输入关键词或一句话，查找往年材料中的相关段落。</div>',
+                    elem_id="corpus-hits")
         with gr.Column(elem_classes="panel"):
             gr.Markdown("#### 已入库文档", elem_classes="panel-title")
             # every column in view at 1280 px: widths add up to the table's width, long titles wrap
-            self.docs = gr.Dataframe(headers=DOC_HEADERS, value=[], interactive=False, wrap=True, max_height=420,
+            self.docs = gr.Dataframe(headers=DOC_HEADERS, value=[], interactive=False, wrap=True,
+                                     max_height=420,
                                      column_widths=["14%", "27%", "6%", "9%", "7%", "7%", "10%", "20%"],
                                      buttons=[], elem_id="corpus-docs")
             with gr.Row(equal_height=True):
@@ -133,12 +136,12 @@ class CorpusTab:
                 self.style = gr.HTML("", elem_id="corpus-style")
                 with gr.Column():
                     self.openers_chart = gr.BarPlot(
-                        _empty_chart("开头词"), x="开头词", y="次数", sort="-y", y_lim=[0, None], title="最常用的句首词",
-                        height=260, elem_id="corpus-openers",
+                        _empty_chart("开头词"), x="开头词", y="次数", sort="-y", y_lim=[0, None],
+                        title="最常用的句首词", height=260, elem_id="corpus-openers",
                     )
                     self.verbs_chart = gr.BarPlot(
-                        _empty_chart("动词"), x="动词", y="次数", sort="-y", y_lim=[0, None], title="最常用的动词",
-                        height=260, elem_id="corpus-verbs",
+                        _empty_chart("动词"), x="动词", y="次数", sort="-y", y_lim=[0, None],
+                        title="最常用的动词", height=260, elem_id="corpus-verbs",
                     )
         with gr.Column(elem_classes="panel"):
             self.ledger_chart = LedgerChart(self.ctx)
@@ -207,7 +210,8 @@ class CorpusTab:
         choices = [(f"{d.title or Path(d.source).name}（{d.doc_id}）", d.doc_id) for d in docs]
         profile = house_style(store)
         if profile is None:
-            style = '<div class="style-summary muted">语料库还是空的。请先在上方导入本局往年的总结、汇报材料。</div>'
+            style = ('<div class="style-summary muted">'
+                     '语料库还是空的。请先在上方导入本局往年的总结、汇报材料。</div>')
             openers, verbs = _empty_chart("开头词"), _empty_chart("动词")
         else:
             style = f'<div class="style-summary">{esc(profile.summary_zh())}</div>'
@@ -235,11 +239,13 @@ class CorpusTab:
                 paths.append(dest)
 
         def tick(done: int, total: int, name: str) -> None:
-            progress((done, max(total, 1)), desc=f"正在导入 {name}" if name else "正在更新检索索引…", unit="个文件")
+            progress((done, max(total, 1)), desc=f"正在导入 {name}" if name else "正在更新检索索引…",
+                     unit="个文件")
 
         progress(0, desc="正在读取文件…")
         with self.ctx.corpus_lock:
-            report = ingest(paths, self.settings, progress=tick, store=self.ctx.store()) if paths else IngestReport()
+            report = (ingest(paths, self.settings, progress=tick, store=self.ctx.store()) if paths
+                      else IngestReport())
         for name, reason in refused:
             report.failed.append({"path": name, "error": reason})
             report.files.append({"path": name, "status": "failed", "error": reason})
@@ -255,7 +261,8 @@ class CorpusTab:
         name = safe_upload_name(src.name)
         suffix = Path(name).suffix.lower()
         if suffix not in FORMATS:
-            return None, f"不支持 {suffix or '（无扩展名）'} 格式的文件。请转换为 .docx、.pdf、.txt 或 .md 后再上传。"
+            return None, (f"不支持 {suffix or '（无扩展名）'} 格式的文件。"
+                          "请转换为 .docx、.pdf、.txt 或 .md 后再上传。")
         try:
             size = src.stat().st_size if src.is_file() else -1
         except (OSError, ValueError):
@@ -286,7 +293,8 @@ class CorpusTab:
             raise InputError(NO_DOC)
         with self.ctx.corpus_lock:
             info = self.ctx.store().remove_document(doc_id)
-        message = f"已删除：{info.title or Path(info.source).name}（{info.doc_id}），共 {info.chunks} 个段落。"
+        message = (f"已删除：{info.title or Path(info.source).name}（{info.doc_id}），"
+                   f"共 {info.chunks} 个段落。")
         return (esc(message), *self.view())
 
     @ui_errors
@@ -304,12 +312,14 @@ class CorpusTab:
         gone = len(sources) - len(present)
 
         def tick(done: int, total: int, name: str) -> None:
-            progress((done, max(total, 1)), desc=f"正在重新索引 {name}" if name else "正在更新检索索引…", unit="个文件")
+            progress((done, max(total, 1)), desc=f"正在重新索引 {name}" if name else "正在更新检索索引…",
+                     unit="个文件")
 
         with self.ctx.corpus_lock:
             report = ingest(present, self.settings, progress=tick, store=store)
             store.sync_keyword()
-        message = f"重新索引完成：{len(present)} 个文件，其中更新 {report.updated} 篇，未变 {report.unchanged} 篇。"
+        message = (f"重新索引完成：{len(present)} 个文件，"
+                   f"其中更新 {report.updated} 篇，未变 {report.unchanged} 篇。")
         if report.failed:
             message += f" 有 {len(report.failed)} 个文件读取失败：" + "；".join(
                 f"{Path(f['path']).name}：{f['error']}" for f in report.failed

@@ -138,7 +138,8 @@ class DocumentTab:
                 gr.Markdown("#### 提纲（增删、改名、调整顺序；序号自动编排）", elem_classes="panel-title")
                 self.outline = gr.Dataframe(headers=OUTLINE_HEADERS, value=[], interactive=False, wrap=True,
                                             column_widths=["54%", "24%", "12%", "10%"], max_height=720,
-                                            buttons=[],  # Gradio titles its copy / fullscreen buttons in English only
+                                            # Gradio titles its copy / fullscreen buttons in English only
+                                            buttons=[],
                                             elem_id="doc-outline")
                 self.node = gr.Dropdown([], label="提纲中的一项", elem_id="doc-node")
                 with gr.Row():
@@ -159,7 +160,8 @@ class DocumentTab:
                 self.bullets = gr.Textbox(label="要点（每行一条，含本期数字）", lines=5, max_lines=12,
                                           elem_id="doc-bullets")
                 self.figures = gr.Dataframe(
-                    headers=FIGURE_HEADERS, value=[["", "", "", ""]], datatype="str", type="array", row_count=1,
+                    headers=FIGURE_HEADERS, value=[["", "", "", ""]], datatype="str", type="array",
+                    row_count=1,
                     # Gradio 6.31's table reads (4, "fixed"); its type stub says int
                     column_count=(4, "fixed"),  # type: ignore[arg-type]
                     interactive=True, label="数字表（可选，可加行）",
@@ -205,9 +207,10 @@ class DocumentTab:
                               [*self.doc_outputs, self.new_text], **hidden)
         self.node.change(self.pick, [self.doc_id, self.node],
                          [self.node_heading, self.bullets, self.figures, self.node_status], **hidden)
-        self.draft_btn.click(self.draft_node, [self.doc_id, self.node, self.bullets, self.figures, draft.engine],
-                             [*self.doc_outputs, self.node_heading, self.node_status], show_progress="minimal",
-                             api_name="doc_draft")
+        self.draft_btn.click(self.draft_node,
+                             [self.doc_id, self.node, self.bullets, self.figures, draft.engine],
+                             [*self.doc_outputs, self.node_heading, self.node_status],
+                             show_progress="minimal", api_name="doc_draft")
         self.continue_btn.click(self.continue_in_draft, [self.doc_id, self.node],
                                 [*draft.outputs, *draft.input_fields, tabs], show_progress="minimal")
         self.refresh_btn.click(self.refresh, [self.doc_id, self.node], self.doc_outputs,

@@ -42,12 +42,15 @@ FIGURE_HEADERS = ["指标", "本期数值", "单位", "上期数值"]
 TARGETS = [200, 300, 400, 600, 800, 1000, 1500]
 DOC_TYPES = ["工作总结", "半年总结", "汇报材料", "发言材料"]
 ENGINE_LABELS = {"offline": "offline 离线组稿", "openai": "openai 模型服务", "local": "local 本机模型"}
-BULLETS_HINT = "每行一条，写明本期数字，例如：\n老旧小区改造完成120个，惠及居民3.2万户\n新增公共停车泊位1.2万个"
-PAST_HINT = "套写时填：文档编号:标题，如 0ce2283927652a6f:过去五年（编号见“语料库”页签）；填“自动”则用检索到的最相近段落"
+BULLETS_HINT = ("每行一条，写明本期数字，例如：\n老旧小区改造完成120个，惠及居民3.2万户\n"
+                "新增公共停车泊位1.2万个")
+PAST_HINT = ("套写时填：文档编号:标题，如 0ce2283927652a6f:过去五年（编号见“语料库”页签）；"
+             "填“自动”则用检索到的最相近段落")
 REFINE_HINT = "继续修改，如：改成一是二是三是 / 压缩到300字"
 EMPTY_EDITOR = "稿件是空的。请先生成初稿，或把稿件粘贴到编辑框里再检查。"
 CHAT_PLACEHOLDER = "填写左侧的标题和要点，点“生成初稿”。初稿会在这里逐段写出，之后可以在下方输入修改要求。"
-EDITOR_TOO_LONG = ("编辑框只放一节报告（不超过{limit}字）：请把稿件分成几节，分别起草、检查和保存，导出时再合成全文。"
+EDITOR_TOO_LONG = ("编辑框只放一节报告（不超过{limit}字）：请把稿件分成几节，分别起草、检查和保存，"
+                   "导出时再合成全文。"
                    "编辑框里的文字都还在，没有丢失；这一次没有保存，也没有检查。")
 CONFIRM_LABEL = "需要你确认的数字（无出处）"
 CONFIRM_INFO = ("勾选并点“确认所选数字”，表示你核实过这个数字、为它担保：它会标为“你的确认”并记入历史。"
@@ -72,12 +75,14 @@ def figure_rows(table: Any) -> list[FigureRow]:
         if not any(cells):
             continue
         if not value:
-            raise InputError(f"数字表第{n}行“{name or '（未填指标）'}”缺少本期数值。请补上数值，或清空这一行。")
+            raise InputError(f"数字表第{n}行“{name or '（未填指标）'}”缺少本期数值。"
+                             "请补上数值，或清空这一行。")
         out.append(FigureRow(name, value, unit, last))
     return out
 
 
-def build_request(heading: str, bullets: str, table: Any, doc_type: str, target: float, past: str = "") -> DraftRequest:
+def build_request(heading: str, bullets: str, table: Any, doc_type: str, target: float,
+                  past: str = "") -> DraftRequest:
     lines = [b.strip() for b in (bullets or "").splitlines() if b.strip()]
     return DraftRequest(
         heading=(heading or "").strip(),
@@ -150,8 +155,10 @@ class DraftTab:
         with gr.Row(equal_height=False, elem_classes="draft-top"):
             with gr.Column(scale=4, min_width=340, elem_classes="panel"):
                 gr.Markdown("#### 写什么", elem_classes="panel-title")
-                self.heading = gr.Textbox(label="标题或主题", placeholder="例：（三）城市更新", elem_id="draft-heading")
-                self.bullets = gr.Textbox(label="要点", placeholder=BULLETS_HINT, lines=6, max_lines=14, elem_id="draft-bullets")
+                self.heading = gr.Textbox(label="标题或主题", placeholder="例：（三）城市更新",
+                                          elem_id="draft-heading")
+                self.bullets = gr.Textbox(label="要点", placeholder=BULLETS_HINT, lines=6, max_lines=14,
+                                          elem_id="draft-bullets")
                 self.figures = gr.Dataframe(
                     headers=FIGURE_HEADERS,
                     value=[["", "", "", ""]],
@@ -169,16 +176,20 @@ class DraftTab:
                     elem_classes=SINGLE_CLICK_EDIT,
                 )
                 with gr.Row():
-                    self.doc_type = gr.Dropdown(DOC_TYPES, value=DOC_TYPES[0], label="文种", allow_custom_value=True,
-                                                min_width=120, elem_id="draft-doctype")
+                    self.doc_type = gr.Dropdown(DOC_TYPES, value=DOC_TYPES[0], label="文种",
+                                                allow_custom_value=True, min_width=120,
+                                                elem_id="draft-doctype")
                     self.target = gr.Dropdown(TARGETS, value=400, label="目标字数", allow_custom_value=True,
                                               min_width=120, elem_id="draft-target")
-                self.past = gr.Textbox("", label="套写往年段落（可选）", placeholder=PAST_HINT, elem_id="draft-past")
-                self.engine = gr.Dropdown(self.engine_choices(), value=self.default_engine(), label="起草引擎",
-                                          elem_id="draft-engine")
-                self.engine_info = gr.HTML('<div class="engine-info">正在检查引擎…</div>', elem_id="engine-info")
+                self.past = gr.Textbox("", label="套写往年段落（可选）", placeholder=PAST_HINT,
+                                       elem_id="draft-past")
+                self.engine = gr.Dropdown(self.engine_choices(), value=self.default_engine(),
+                                          label="起草引擎", elem_id="draft-engine")
+                self.engine_info = gr.HTML('<div class="engine-info">正在检查引擎…</div>',
+                                           elem_id="engine-info")
                 self.generate_btn = gr.Button("生成初稿", variant="primary", elem_id="draft-generate")
-                self.fallback_btn = gr.Button("改用 offline 引擎重新生成", visible=False, elem_id="draft-fallback")
+                self.fallback_btn = gr.Button("改用 offline 引擎重新生成", visible=False,
+                                              elem_id="draft-fallback")
             with gr.Column(scale=5, min_width=420, elem_classes="panel"):
                 # a title above the chat, not Gradio's label floating over the scrolled messages
                 gr.Markdown("#### 起草对话", elem_classes="panel-title")
@@ -192,45 +203,52 @@ class DraftTab:
                     elem_id="draft-chat",
                 )
                 with gr.Row(equal_height=True):
-                    self.instruction = gr.Textbox(label="修改要求", show_label=False, placeholder=REFINE_HINT, scale=5, container=False,
-                                                  elem_id="draft-instruction")
+                    self.instruction = gr.Textbox(label="修改要求", show_label=False, placeholder=REFINE_HINT,
+                                                  scale=5, container=False, elem_id="draft-instruction")
                     self.send_btn = gr.Button("发送修改", scale=1, min_width=100, elem_id="draft-send")
                 self.status = gr.Markdown("", elem_id="draft-status", elem_classes="draft-status")
             with gr.Column(scale=4, min_width=320, elem_classes="panel"):
                 gr.Markdown("#### 检查结果", elem_classes="panel-title")
                 self.checks = gr.HTML(checks_html("", None), elem_id="draft-checks")
-                self.flagged = gr.CheckboxGroup([], label=CONFIRM_LABEL, info=CONFIRM_INFO, elem_id="draft-flagged")
+                self.flagged = gr.CheckboxGroup([], label=CONFIRM_LABEL, info=CONFIRM_INFO,
+                                                elem_id="draft-flagged")
                 self.confirm_btn = gr.Button("确认所选数字", size="sm", elem_id="draft-confirm")
                 self.basis = BasisMarks(self.ctx)
                 self.basis.build()
         with gr.Row(equal_height=False):
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
                 gr.Markdown("#### 编辑稿件", elem_classes="panel-title")
-                self.editor = gr.Textbox(label="编辑稿件", show_label=False, lines=12, max_lines=30, placeholder="生成初稿后可在此直接修改。",
-                                         elem_id="draft-editor")
+                self.editor = gr.Textbox(label="编辑稿件", show_label=False, lines=12, max_lines=30,
+                                         placeholder="生成初稿后可在此直接修改。", elem_id="draft-editor")
                 self.recheck_btn = gr.Button("重新检查", elem_id="draft-recheck")
             with gr.Column(scale=1, min_width=360, elem_classes="panel"):
-                gr.Markdown("#### 问题标注（绿色：已核对；红色：需复核；橙色：提法）", elem_classes="panel-title")
+                gr.Markdown("#### 问题标注（绿色：已核对；红色：需复核；橙色：提法）",
+                            elem_classes="panel-title")
                 self.annotated = gr.HTML(annotated_html("", None), elem_id="draft-annotated")
-        with gr.Accordion("借用和可参考的往年段落（点“第3段”这样的链接，跳到稿件中对应的段落）", open=False, elem_id="draft-cites-acc"):
+        with gr.Accordion("借用和可参考的往年段落（点“第3段”这样的链接，跳到稿件中对应的段落）", open=False,
+                          elem_id="draft-cites-acc"):
             self.cites = gr.HTML(citations_html([]), elem_id="draft-cites")
         self.state = gr.State(None)
 
     @property
     def outputs(self) -> list[Any]:
-        return [self.chat, self.editor, self.annotated, self.checks, self.cites, self.state, self.status, self.fallback_btn]
+        return [self.chat, self.editor, self.annotated, self.checks, self.cites, self.state, self.status,
+                self.fallback_btn]
 
     def wire(self, demo: gr.Blocks) -> None:
         inputs = [self.heading, self.bullets, self.figures, self.doc_type, self.target]
         self.generate_btn.click(self.validate, inputs, None, show_progress="hidden").success(
-            self.generate, [*inputs, self.engine, self.past], self.outputs, show_progress="hidden", api_name="draft"
+            self.generate, [*inputs, self.engine, self.past], self.outputs, show_progress="hidden",
+            api_name="draft",
         )
         self.fallback_btn.click(lambda: "offline", None, self.engine, show_progress="hidden").then(
             self.validate, inputs, None, show_progress="hidden"
         ).success(self.generate, [*inputs, self.engine, self.past], self.outputs, show_progress="hidden")
         refine_inputs = [self.instruction, self.editor, self.chat, self.state, self.engine]
         for trigger in (self.send_btn.click, self.instruction.submit):
-            trigger(self.validate_refine, [self.instruction, self.editor], None, show_progress="hidden").success(
+            trigger(
+                self.validate_refine, [self.instruction, self.editor], None, show_progress="hidden"
+            ).success(
                 self.refine_turn, refine_inputs, [*self.outputs, self.instruction], show_progress="hidden",
                 api_name="refine",
             )
@@ -244,12 +262,15 @@ class DraftTab:
             self.save_edit, [self.editor, self.state], saved, api_name="save_edit", **save
         ).success(self.render_edit, [self.editor, self.state], recheck_outputs, show_progress="hidden",
                   api_name="check_edit")
-        self.editor.blur(self.save_edit, [self.editor, self.state], saved, trigger_mode="always_last", **save).success(
+        self.editor.blur(
+            self.save_edit, [self.editor, self.state], saved, trigger_mode="always_last", **save
+        ).success(
             self.render_if_unchecked, [self.editor, self.state], recheck_outputs, show_progress="hidden"
         )
-        self.checks.change(self.flagged_choices, [self.editor, self.state], self.flagged, show_progress="hidden")
-        self.confirm_btn.click(self.confirm, [self.flagged, self.editor, self.state], [*recheck_outputs, self.flagged],
-                               api_name="confirm", **save)
+        self.checks.change(self.flagged_choices, [self.editor, self.state], self.flagged,
+                           show_progress="hidden")
+        self.confirm_btn.click(self.confirm, [self.flagged, self.editor, self.state],
+                               [*recheck_outputs, self.flagged], api_name="confirm", **save)
         self.engine.change(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
         demo.load(self.engine_status, self.engine, self.engine_info, show_progress="hidden")
         self.basis.wire(self.state)
@@ -312,7 +333,8 @@ class DraftTab:
         except DraftingError:
             profile = None
         conf = conformance(text, profile) if profile is not None else None
-        status = "ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms) else "needs_review"
+        status = ("ok" if guard.status == "ok" and not any(t.severity == "必错" for t in terms)
+                  else "needs_review")
         data: dict[str, Any] = {
             "status": status,
             "figures": guard.to_json(),
@@ -341,12 +363,14 @@ class DraftTab:
         else:
             history.update(user, ck["id"], kind="partial", text=text, engine=engine, inputs=marked)
 
-    def _save(self, user: str, state: dict[str, Any], kind: str, text: str, engine: str, inputs: dict[str, Any],
-              citations: list[dict[str, Any]], checks: dict[str, Any], replace: int | None = None) -> int:
+    def _save(self, user: str, state: dict[str, Any], kind: str, text: str, engine: str,
+              inputs: dict[str, Any], citations: list[dict[str, Any]], checks: dict[str, Any],
+              replace: int | None = None) -> int:
         if replace is not None:  # the stream's checkpoint row becomes the finished version
             self.ctx.history().update(user, replace, kind=kind, text=text, engine=engine, inputs=inputs,
                                       citations=citations, checks=checks)
-            state.update(version=replace, text=text, engine=engine or state.get("engine", ""), citations=citations)
+            state.update(version=replace, text=text, engine=engine or state.get("engine", ""),
+                         citations=citations)
             return replace
         vid = self.ctx.history().save(
             user,
@@ -369,7 +393,8 @@ class DraftTab:
         """Check, autosave; return (annotated, checks, citations html, summary line)."""
         guard, terms, conf, data = self._checks(result.text, result, req)
         state["corpus"] = add_corpus(self.ctx, data, result.text, req, user, result)
-        vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data, replace=replace)
+        vid = self._save(user, state, kind, result.text, result.engine, inputs, citations, data,
+                         replace=replace)
         problems = result.reasons()
         verdict = f"需要复核 {len(problems)} 处，见右侧“检查结果”" if problems else "检查通过"
         summary = f"已自动保存为版本 {vid}（{result.engine} 引擎）。{verdict}。"
@@ -386,8 +411,8 @@ class DraftTab:
         partial = exc.partial or ""
         saved = ""
         if partial.strip():
-            vid = self._save(user, state, "partial", partial, engine, {**inputs, "error": exc.help_message}, [], {},
-                             replace=replace)
+            vid = self._save(user, state, "partial", partial, engine, {**inputs, "error": exc.help_message},
+                             [], {}, replace=replace)
             saved = f"已写出的部分已保存为版本 {vid}，并保留在下方编辑框中。"
         gr.Warning(esc(exc.help_message), title="起草模型出错")
         return f"⚠ **起草模型出错**：{esc(exc.help_message)} {saved}可以点左侧“改用 offline 引擎重新生成”。"
@@ -405,9 +430,11 @@ class DraftTab:
         inputs = request_json(req)
         state: dict[str, Any] = {"session": uuid.uuid4().hex, "request": inputs, "text": "", "version": None,
                                  "engine": engine.name, "citations": []}
-        chat = [{"role": "user", "content": esc(request_summary(req))}, {"role": "assistant", "content": "正在检索往年材料…"}]
+        chat = [{"role": "user", "content": esc(request_summary(req))},
+                {"role": "assistant", "content": "正在检索往年材料…"}]
         skip = gr.skip()
-        yield chat, skip, skip, skip, skip, state, f"正在用 {esc(engine.name)} 引擎起草…", gr.update(visible=False)
+        yield (chat, skip, skip, skip, skip, state, f"正在用 {esc(engine.name)} 引擎起草…",
+               gr.update(visible=False))
         ck: dict[str, Any] = {"id": None, "at": time.monotonic()}
         try:
             for text, result in stream_call(draft, req, self.settings, engine=engine, store=self.ctx.store()):
@@ -424,13 +451,14 @@ class DraftTab:
             return
         citations = [c.to_json() for c in result.citations]
         citations += [{**c.to_json(), "reference": True} for c in result.references]
-        annotated, checks_panel, cites, summary = self._finish(user, state, "draft", result, req, inputs, citations,
-                                                               replace=ck["id"])
+        annotated, checks_panel, cites, summary = self._finish(user, state, "draft", result, req, inputs,
+                                                               citations, replace=ck["id"])
         chat[-1]["content"] = esc(result.text)
         chat.append({"role": "assistant", "content": esc(summary)})
         yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False)
 
-    def adopt_edit(self, user: str, text: str, state: dict[str, Any] | None, *, checked: bool = True) -> dict[str, Any]:
+    def adopt_edit(self, user: str, text: str, state: dict[str, Any] | None, *,
+                   checked: bool = True) -> dict[str, Any]:
         """The state for ``text`` typed or pasted by the writer, saved as an ``edit`` version if new.
         The text is saved first, with no checks; with ``checked`` they are computed and stored after
         (an editor save leaves them to :meth:`render_edit`)."""
@@ -447,8 +475,8 @@ class DraftTab:
                 if latest and latest[0].text == text:  # saved already
                     state.update(version=latest[0].id, text=text)
                     return state
-                self._save(user, state, "edit", text, "", state["request"], relink(text, state.get("citations", [])),
-                           {})
+                self._save(user, state, "edit", text, "", state["request"],
+                           relink(text, state.get("citations", [])), {})
             state["unchecked"] = True
             if checked:
                 self._store_checks(user, state, text)
@@ -495,15 +523,16 @@ class DraftTab:
             status = self._failed(user, state, exc, engine.name, inputs, replace=ck["id"])
             chat[-1]["content"] = esc(exc.partial)
             chat.append({"role": "assistant", "content": esc("⚠ " + exc.help_message)})
-            yield (chat, exc.partial, annotated_html(exc.partial, None), checks_html("", None), skip, state, status,
-                   gr.update(visible=True), "")
+            yield (chat, exc.partial, annotated_html(exc.partial, None), checks_html("", None), skip, state,
+                   status, gr.update(visible=True), "")
             return
         citations = relink(result.text, state.get("citations", []))
-        annotated, checks_panel, cites, summary = self._finish(user, state, "refine", result, req, inputs, citations,
-                                                               replace=ck["id"])
+        annotated, checks_panel, cites, summary = self._finish(user, state, "refine", result, req, inputs,
+                                                               citations, replace=ck["id"])
         chat[-1]["content"] = esc(result.text)
         chat.append({"role": "assistant", "content": esc(" ".join([*result.notes, summary]))})
-        yield chat, result.text, annotated, checks_panel, cites, state, esc(summary), gr.update(visible=False), ""
+        yield (chat, result.text, annotated, checks_panel, cites, state, esc(summary),
+               gr.update(visible=False), "")
 
     @ui_errors
     def save_edit(
@@ -550,8 +579,10 @@ class DraftTab:
         state = self.adopt_edit(user, text, state, checked=False)  # saved already: a no-op
         guard, terms, conf = self._store_checks(user, state, text)
         note = state.pop("note", "")
-        return (annotated_html(text, guard, terms), with_corpus(checks_html(text, guard, terms, conf), state.get("corpus")),
-                citations_html(state.get("citations", [])), state, f"{note}已重新检查，结果见右侧“检查结果”。")
+        return (annotated_html(text, guard, terms),
+                with_corpus(checks_html(text, guard, terms, conf), state.get("corpus")),
+                citations_html(state.get("citations", [])), state,
+                f"{note}已重新检查，结果见右侧“检查结果”。")
 
     @ui_errors
     def render_if_unchecked(
@@ -559,7 +590,8 @@ class DraftTab:
         request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """After a save on leaving the editor: render only what that save stored."""
-        if not (editor or "").strip() or not state or not state.get("unchecked") or editor != state.get("text"):
+        if (not (editor or "").strip() or not state or not state.get("unchecked")
+                or editor != state.get("text")):
             return (gr.skip(),) * 5
         return self.render_edit(editor, state, request)
 
@@ -602,11 +634,12 @@ class DraftTab:
         """Outputs (:attr:`outputs`, then :attr:`input_fields`) that load a saved version into this tab
         (used by the 历史 tab); ``parent``: the version a restored copy was made from."""
         req = request_from_json(version.inputs)
-        inputs = {k: version.inputs.get(k) for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "past",
-                                                   "pasted")
+        inputs = {k: version.inputs.get(k)
+                  for k in ("heading", "bullets", "figures", "doc_type", "target_chars", "past", "pasted")
                   if k in version.inputs}
-        state = {"session": version.session, "request": inputs or {"heading": version.heading}, "text": version.text,
-                 "version": version.id, "engine": version.engine, "citations": list(version.citations)}
+        state = {"session": version.session, "request": inputs or {"heading": version.heading},
+                 "text": version.text, "version": version.id, "engine": version.engine,
+                 "citations": list(version.citations)}
         guard, terms, conf, _d = self._checks(version.text, None, req, self._sources(version.user, state))
         add_corpus(self.ctx, _d, version.text, req, version.user)
         state["corpus"] = _d["corpus"]
@@ -615,7 +648,8 @@ class DraftTab:
                     "标题、要点和数字表也已恢复为当时填写的内容，可继续修改。")
         else:
             said = f"已打开版本 {version.id}（{when(version.created)}保存），可继续修改。"
-        chat = [{"role": "assistant", "content": esc(version.text)}, {"role": "assistant", "content": esc(said)}]
+        chat = [{"role": "assistant", "content": esc(version.text)},
+                {"role": "assistant", "content": esc(said)}]
         return (chat, version.text, annotated_html(version.text, guard, terms),
                 with_corpus(checks_html(version.text, guard, terms, conf), _d["corpus"]),
                 citations_html(version.citations), state, esc(said), gr.update(visible=False),
@@ -627,8 +661,9 @@ class DraftTab:
         state = {"session": version.session, "request": version.inputs}
         _g, _t, _c, data = self._checks(version.text, None, request_from_json(version.inputs),
                                         self._sources(user, state))
-        self.ctx.history().update(user, version.id, kind=version.kind, text=version.text, engine=version.engine,
-                                  inputs=version.inputs, citations=version.citations, checks=data)
+        self.ctx.history().update(user, version.id, kind=version.kind, text=version.text,
+                                  engine=version.engine, inputs=version.inputs, citations=version.citations,
+                                  checks=data)
         return data
 
     def open_problems(self, user: str, state: dict[str, Any] | None, text: str) -> list[str]:
@@ -656,7 +691,8 @@ class DraftTab:
         choices: dict[str, str] = {}
         for f in findings:
             para = paragraph_of(text, f.start)
-            choices.setdefault(f.text, f"{f.text}（{f'第{para + 1}段' if para is not None else '稿中'}，{f.message}）")
+            choices.setdefault(f.text, f"{f.text}（{f'第{para + 1}段' if para is not None else '稿中'}，"
+                                       f"{f.message}）")
         return gr.update(choices=[(label, raw) for raw, label in choices.items()], value=[])
 
     @ui_errors
@@ -681,7 +717,8 @@ class DraftTab:
             f = open_.get(raw)
             if f is None:
                 continue
-            context = figure_context(text, f.start, f.end, figures) if f.start is not None and f.end is not None else raw
+            context = (figure_context(text, f.start, f.end, figures)
+                       if f.start is not None and f.end is not None else raw)
             history.confirm(user, session=state["session"], figure=raw, context=context or raw,
                             version=state.get("version"))
             done.append(raw)

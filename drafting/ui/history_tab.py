@@ -64,13 +64,16 @@ class HistoryTab:
         from drafting.ui.draft_tab import DraftTab
 
         self.ctx = ctx
-        self.draft: DraftTab = DraftTab(ctx)  # its section checks serve the export; wire() passes the live tab
+        # its section checks serve the export; wire() passes the live tab
+        self.draft: DraftTab = DraftTab(ctx)
 
     def build(self) -> None:
         with gr.Row(equal_height=False):
             with gr.Column(scale=6, min_width=420, elem_classes="panel"):
-                gr.Markdown("#### 我的版本（每次生成、修改都已自动保存；点表格中的一行即可选中）", elem_classes="panel-title")
-                self.table = gr.Dataframe(headers=VERSION_HEADERS, value=[], interactive=False, wrap=True, max_height=380,
+                gr.Markdown("#### 我的版本（每次生成、修改都已自动保存；点表格中的一行即可选中）",
+                            elem_classes="panel-title")
+                self.table = gr.Dataframe(headers=VERSION_HEADERS, value=[], interactive=False, wrap=True,
+                                          max_height=380,
                                           column_widths=["9%", "19%", "12%", "24%", "13%", "10%", "13%"],
                                           buttons=[], elem_id="history-table")
                 with gr.Row(equal_height=True):
@@ -78,23 +81,25 @@ class HistoryTab:
                     self.refresh_btn = gr.Button("刷新", scale=1, min_width=80, elem_id="history-refresh")
                 with gr.Row():
                     self.open_btn = gr.Button("查看", elem_id="history-open")
-                    self.restore_btn = gr.Button("恢复到起草页继续修改", variant="primary", elem_id="history-restore")
+                    self.restore_btn = gr.Button("恢复到起草页继续修改", variant="primary",
+                                                 elem_id="history-restore")
                 gr.Markdown("#### 比较两个版本", elem_classes="panel-title")
                 with gr.Row(equal_height=True):
                     self.old = gr.Dropdown([], label="旧版本", elem_id="history-old")
                     self.new = gr.Dropdown([], label="新版本", elem_id="history-new")
                 self.compare_btn = gr.Button("比较", elem_id="history-compare")
             with gr.Column(scale=5, min_width=420, elem_classes="panel"):
-                self.meta = gr.Markdown("选中一个版本后点“查看”，或选两个版本后点“比较”。", elem_id="history-meta",
-                                        elem_classes="history-meta")
+                self.meta = gr.Markdown("选中一个版本后点“查看”，或选两个版本后点“比较”。",
+                                        elem_id="history-meta", elem_classes="history-meta")
                 self.view = gr.HTML("", elem_id="history-view")
         with gr.Column(elem_classes="panel"):
             gr.Markdown("#### 导出 Word（GB/T 9704 公文格式）或 Markdown", elem_classes="panel-title")
             with gr.Row():
-                self.title = gr.Textbox(label="文件标题", placeholder="例：市住建局2024年上半年工作总结（不填则用第一节标题）",
+                self.title = gr.Textbox(label="文件标题",
+                                        placeholder="例：市住建局2024年上半年工作总结（不填则用第一节标题）",
                                         scale=3, elem_id="export-title")
-                self.issuer = gr.Textbox(label="落款单位（可选）", placeholder="例：市住房和城乡建设局", scale=2,
-                                         elem_id="export-issuer")
+                self.issuer = gr.Textbox(label="落款单位（可选）", placeholder="例：市住房和城乡建设局",
+                                         scale=2, elem_id="export-issuer")
                 self.date = gr.Textbox(label="成文日期（可选）", placeholder="例：2024年7月10日", scale=1,
                                        elem_id="export-date")
             self.sections = gr.CheckboxGroup(
@@ -148,14 +153,15 @@ class HistoryTab:
         user = self.ctx.user(request)
         history = self.ctx.history()
         versions = history.versions(user)
-        rows = [[v.id, when(v.created), KIND_ZH.get(v.kind, v.kind), v.heading or "（无标题）", v.engine or "—",
-                 len(v.text), _check_zh(v.checks)] for v in versions]
+        rows = [[v.id, when(v.created), KIND_ZH.get(v.kind, v.kind), v.heading or "（无标题）",
+                 v.engine or "—", len(v.text), _check_zh(v.checks)] for v in versions]
         choices = [(version_label(v), v.id) for v in versions]
         latest = versions[0].id if versions else None
         older = versions[1].id if len(versions) > 1 else None
         sections: list[tuple[str, str]] = []
         if state and state.get("text"):
-            sections.append((f"当前起草页中的稿件：{str(state.get('request', {}).get('heading', ''))[:24]}", CURRENT))
+            sections.append((f"当前起草页中的稿件：{str(state.get('request', {}).get('heading', ''))[:24]}",
+                             CURRENT))
         for session, heading, n, last in reversed(history.sessions(user)):
             if state and session == state.get("session"):
                 continue
@@ -208,8 +214,8 @@ class HistoryTab:
         v = self._get(user, vid)
         checks = v.checks or {}
         reasons = checks.get("reasons") or []
-        meta = (f"**版本 {v.id}** · {esc(when(v.created))} · {KIND_ZH.get(v.kind, v.kind)} · 引擎 {esc(v.engine or '—')}"
-                f" · {len(v.text)} 字 · 检查：{_check_zh(checks)}")
+        meta = (f"**版本 {v.id}** · {esc(when(v.created))} · {KIND_ZH.get(v.kind, v.kind)}"
+                f" · 引擎 {esc(v.engine or '—')} · {len(v.text)} 字 · 检查：{_check_zh(checks)}")
         if v.parent:
             meta += f" · 由版本 {v.parent} 而来"
         if v.inputs.get("instruction"):
@@ -248,7 +254,8 @@ class HistoryTab:
         except KeyError as exc:
             raise InputError(f"找不到版本 {vid}。请点“刷新”后重选。") from exc
         restored = history.get(user, new_id)
-        restored.checks = self.draft.recheck_saved(user, restored)  # never the old row's (maybe laundered) checks
+        # never the old row's (maybe laundered) checks
+        restored.checks = self.draft.recheck_saved(user, restored)
         outputs = self.draft.open_version(restored, history.get(user, int(vid)))
         return (*outputs, gr.Tabs(selected="draft"))
 
@@ -265,7 +272,8 @@ class HistoryTab:
             if key == CURRENT:
                 text = editor if (editor or "").strip() else (state or {}).get("text", "")
                 if state and text != state.get("text"):
-                    state = self.draft.adopt_edit(user, text, dict(state))  # autosave the edit before exporting
+                    # autosave the edit before exporting
+                    state = self.draft.adopt_edit(user, text, dict(state))
                 parts.append((str((state or {}).get("request", {}).get("heading", "")), text, state))
             else:
                 versions = history.versions(user, limit=1, session=key)
@@ -288,7 +296,8 @@ class HistoryTab:
         return sections, title, skipped
 
     def _export(self, fmt: str, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
-                state: dict[str, Any] | None, request: gr.Request | None, confirm: bool = False) -> tuple[Any, ...]:
+                state: dict[str, Any] | None, request: gr.Request | None,
+                confirm: bool = False) -> tuple[Any, ...]:
         """(file, message, 仍然导出 button, pending format).  While a section needs review nothing is
         written: the message lists its problems and 仍然导出 appears (``confirm=True`` writes anyway)."""
         user = self.ctx.user(request)
@@ -307,7 +316,8 @@ class HistoryTab:
         path = folder / safe_filename(title, fmt)
         write = to_docx if fmt == "docx" else write_markdown  # both atomic; ExportError on failure
         try:
-            write(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip(), confirm=confirm)
+            write(title, sections, path, issuer=(issuer or "").strip(), date=(date or "").strip(),
+                  confirm=confirm)
         except ExportNeedsConfirmation as exc:
             listing = "\n".join(f"- {esc(p)}" for p in exc.problems)
             message = (f"**还有 {len(exc.problems)} 处需要复核的问题，尚未导出：**\n\n{listing}\n\n"
@@ -315,7 +325,8 @@ class HistoryTab:
             return None, message, gr.update(visible=True), fmt
         problems = sum(len(s.problems) for s in sections)
         note = f"（其中 {problems} 处需要复核的问题经你确认后仍然导出）" if problems else ""
-        return (str(path), f"已导出 {len(sections)} 节{note}：{esc(Path(path).name)}{skipped}。点上方文件名即可下载。",
+        return (str(path),
+                f"已导出 {len(sections)} 节{note}：{esc(Path(path).name)}{skipped}。点上方文件名即可下载。",
                 gr.update(visible=False), "")
 
     @ui_errors
@@ -331,14 +342,14 @@ class HistoryTab:
 
     @ui_errors
     def export_docx(
-        self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
-        request: gr.Request | None = None,
+        self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
+        state: dict[str, Any] | None, request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         return self._export("docx", picked, title, issuer, date, editor, state, request)
 
     @ui_errors
     def export_markdown(
-        self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str, state: dict[str, Any] | None,
-        request: gr.Request | None = None,
+        self, picked: list[str] | None, title: str, issuer: str, date: str, editor: str,
+        state: dict[str, Any] | None, request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         return self._export("md", picked, title, issuer, date, editor, state, request)

@@ -50,9 +50,12 @@ HEAD = "\n".join(f"<script>\n{(DATA / name).read_text(encoding='utf-8')}\n</scri
 # its only writer-supplied part is the auth message, rendered as HTML.  This style, appended to it,
 # puts Chinese over Gradio's English "Login" / "username" / "password" / "Incorrect Credentials".
 LOGIN_CSS = """<style>
-.wrap h2, .wrap p.creds, .wrap .form [data-testid=block-info], .wrap button.primary { font-size: 0 !important; }
+.wrap h2, .wrap p.creds, .wrap .form [data-testid=block-info], .wrap button.primary {
+  font-size: 0 !important; }
 .wrap h2::before { content: "登录拟稿助手"; font-size: 24px; }
-.wrap p.creds::before { content: "没有登录成功：用户名或密码不对，或连续输错后该账号正暂停登录。请核对后稍后再试。"; font-size: 14px; }
+.wrap p.creds::before {
+  content: "没有登录成功：用户名或密码不对，或连续输错后该账号正暂停登录。请核对后稍后再试。";
+  font-size: 14px; }
 .wrap .form .block:nth-of-type(1) [data-testid=block-info]::before { content: "用户名"; font-size: 14px; }
 .wrap .form .block:nth-of-type(2) [data-testid=block-info]::before { content: "密码"; font-size: 14px; }
 .wrap button.primary::before { content: "登录"; font-size: 16px; }

@@ -46,7 +46,8 @@ def context_html(text: str, s: Suggestion) -> str:
     """The writer's words around a suggestion, the changed part marked (tells two equal cards apart)."""
     before, original, after = context(text, s)
     return (f'<div class="ctx">原文：{esc(before)}<mark class="ctx-hit">{esc(original)}</mark>{esc(after)}'
-            f'<span class="ctx-where">（第{paragraph_no(text, s.start)}段第{s.start - line_start(text, s.start) + 1}字起）</span></div>')
+            f'<span class="ctx-where">（第{paragraph_no(text, s.start)}段'
+            f'第{s.start - line_start(text, s.start) + 1}字起）</span></div>')
 
 
 def line_start(text: str, pos: int) -> int:
@@ -73,7 +74,8 @@ def cards_html(suggestions: Sequence[Suggestion], accepted: Sequence[str] = (), 
         state = "已采纳" if s.id in accepted else "未采纳"
         source = source_text(s.source)
         out.append(
-            f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head"><span class="sid">{esc(sid_zh(s.id))}</span>'
+            f'<div class="{cls}" id="sugg-{esc(s.id)}"><div class="sugg-head">'
+            f'<span class="sid">{esc(sid_zh(s.id))}</span>'
             f'<span class="tag">{KIND_ZH.get(s.kind, esc(s.kind))}</span><span>{state}</span>{flags}</div>'
             + (context_html(text, s) if text else "")
             + f"{diff_html(word_diff(s.original, s.suggestion))}"
@@ -119,7 +121,8 @@ class PolishTab:
                 self.result_diff = gr.HTML("", elem_id="polish-result-diff")
             with gr.Column(scale=5, min_width=400, elem_classes="panel"):
                 gr.Markdown("#### 建议（⚑ 表示涉及数字或提法，请核对后再采纳）", elem_classes="panel-title")
-                self.accepted = gr.CheckboxGroup([], label="勾选要采纳的建议（不勾即不采纳）", elem_id="polish-accept")
+                self.accepted = gr.CheckboxGroup([], label="勾选要采纳的建议（不勾即不采纳）",
+                                                 elem_id="polish-accept")
                 with gr.Row():
                     self.all_btn = gr.Button("全部采纳", size="sm", elem_id="polish-all")
                     self.none_btn = gr.Button("全部不采纳", size="sm", elem_id="polish-none")
@@ -129,7 +132,8 @@ class PolishTab:
     def wire(self, demo: gr.Blocks) -> None:
         self.run_btn.click(self.check_text, self.text, None, show_progress="hidden").success(
             self.suggest, [self.text, self.engine],
-            [self.state, self.accepted, self.cards, self.result, self.result_diff, self.notes], api_name="polish",
+            [self.state, self.accepted, self.cards, self.result, self.result_diff, self.notes],
+            api_name="polish",
         )
         outs = [self.accepted, self.cards, self.result, self.result_diff, self.notes, self.state]
         self.accepted.input(self.apply, [self.accepted, self.state], outs, show_progress="hidden")
@@ -151,8 +155,10 @@ class PolishTab:
         state = {"text": text, "suggestions": result.suggestions, "accepted": []}
         choices = [(choice_label(s, text), s.id) for s in result.suggestions]
         flagged = sum(1 for s in result.suggestions if s.flags)
-        summary = f"共 {len(result.suggestions)} 条建议" + (f"，其中 {flagged} 条涉及数字或提法（⚑）" if flagged else "")
-        notes = "  \n".join([esc(summary + "。逐条勾选即采纳，右侧显示修改痕迹。"), *(esc(n) for n in result.notes)])
+        summary = f"共 {len(result.suggestions)} 条建议" + (
+            f"，其中 {flagged} 条涉及数字或提法（⚑）" if flagged else "")
+        notes = "  \n".join([esc(summary + "。逐条勾选即采纳，右侧显示修改痕迹。"),
+                             *(esc(n) for n in result.notes)])
         # nothing is pre-ticked: the writer accepts each suggestion, a flagged one (⚑) only by ticking it
         return (state, gr.update(choices=choices, value=[]), cards_html(result.suggestions, text=text), text,
                 diff_html(word_diff(text, text)), notes)
@@ -179,7 +185,8 @@ class PolishTab:
             gr.Warning(esc(refused[0]), title="这条建议不能同时采纳")
             note += " " + refused[0]
         order = [s.id for s in suggestions if s.id in kept]
-        return order, cards_html(suggestions, kept, text), result, diff_html(word_diff(text, result)), esc(note), state
+        return (order, cards_html(suggestions, kept, text), result, diff_html(word_diff(text, result)),
+                esc(note), state)
 
     def accept_all(self, state: dict[str, Any] | None) -> tuple[Any, ...]:
         """Tick every suggestion without a flag; a flagged one (⚑: figures, 【待补充】, 提法) stays as the
@@ -190,7 +197,8 @@ class PolishTab:
         out = self.apply([*ticked, *safe], state)
         skipped = sum(1 for s in suggestions if s.flags and s.id not in ticked)
         if skipped:
-            note = f"{out[4]} 有{skipped}条带 ⚑ 的建议涉及数字或提法，“全部采纳”不会采纳它们：请逐条核对后自己勾选。"
+            note = (f"{out[4]} 有{skipped}条带 ⚑ 的建议涉及数字或提法，"
+                    "“全部采纳”不会采纳它们：请逐条核对后自己勾选。")
             out = (*out[:4], note, *out[5:])
         return out
 

@@ -48,7 +48,8 @@ CSS = """
 .checks .verdict { padding: 8px 10px; border-radius: 6px; font-weight: 600; }
 .checks .verdict.ok { background: #e8f5e9; color: #1b5e20; }
 .checks .verdict.bad { background: #fdecea; color: #b71c1c; }
-.checks .score.ok { color: #1b5e20; } .checks .score.warn { color: #8a4b00; } .checks .score.bad { color: #b71c1c; }
+.checks .score.ok { color: #1b5e20; } .checks .score.warn { color: #8a4b00; }
+.checks .score.bad { color: #b71c1c; }
 .checks .bar { height: 8px; background: #eee; border-radius: 4px; overflow: hidden; margin: 2px 0 6px; }
 .checks .bar .fill { height: 100%; }
 .checks .bar .fill.ok { background: #43a047; } .checks .bar .fill.warn { background: #fb8c00; }
@@ -94,7 +95,8 @@ CSS = """
 .history-meta { font-size: 13px; color: #555; }
 /* table cells break Chinese between characters, never a Latin word (「offli/ne」) */
 #history-table [role=gridcell] span, #corpus-docs [role=gridcell] span, #corpus-results [role=gridcell] span,
-#history-table th span, #corpus-docs th span { word-break: normal !important; overflow-wrap: normal !important; }
+#history-table th span, #corpus-docs th span {
+  word-break: normal !important; overflow-wrap: normal !important; }
 .style-summary { white-space: pre-wrap; line-height: 1.8; font-size: 14px; }
 """
 
