@@ -111,14 +111,40 @@ def _forget_failed_client(path: str) -> None:
     SharedSystemClient._identifier_to_refcount.pop(path, None)
 
 
-def make_embedder(settings: Settings) -> HashedChineseEmbedding | EndpointEmbedding:
+def make_embedder(
+    settings: Settings, stored_dim: int | None = None, keep_dim: bool = False
+) -> HashedChineseEmbedding | EndpointEmbedding:
+    """The embedding function for the store.  ``stored_dim``: the dimension an existing collection was
+    built with.  A store keeps its dimension (an older store, built at 768, opens as it is); asking
+    for another one explicitly (``DRAFTING_EMBED_DIM``) is refused with advice, never mixed, unless
+    ``keep_dim`` (the migration opens the store as it is, whatever is asked)."""
     if settings.embed_base_url:
         if not settings.embed_model:
             from drafting.errors import ConfigError
 
             raise ConfigError("设置了 DRAFTING_EMBED_BASE_URL 但没有设置 DRAFTING_EMBED_MODEL，请补上模型名（如 bge-m3）。")
         return EndpointEmbedding(settings.embed_base_url, settings.embed_model, settings.embed_api_key)
-    return HashedChineseEmbedding(dim=settings.embed_dim)
+    dim = settings.embed_dim
+    if stored_dim is not None and stored_dim != dim:
+        if "embed_dim" in settings.model_fields_set and not keep_dim:
+            raise StoreError(
+                f"向量库是按 {stored_dim} 维建立的，而 DRAFTING_EMBED_DIM 设为 {dim}，两者不能混用。"
+                f"请运行 `drafting store migrate --dim {dim}` 把向量库转换为 {dim} 维（文档、段落和索引都会保留），"
+                f"或去掉 DRAFTING_EMBED_DIM 设置，沿用 {stored_dim} 维。"
+            )
+        dim = stored_dim
+    return HashedChineseEmbedding(dim=dim)
+
+
+def stored_embedding(collection: Collection) -> tuple[str, dict[str, Any]]:
+    """(name, config) of the embedding function an existing collection was built with ("", {}) if unknown."""
+    ef = (collection.configuration_json or {}).get("embedding_function") or {}
+    return str(ef.get("name", "")), dict(ef.get("config") or {})
+
+
+def migrating_name(collection: str) -> str:
+    """The collection a migration fills before it replaces ``collection`` (see drafting/migrate.py)."""
+    return f"{collection}__migrating"
 
 
 # Measured: 63 documents, 3,850 chunks take 39 MB on disk (Chroma SQLite + HNSW + keyword index).
@@ -129,10 +155,15 @@ FREE_SPACE_MARGIN = 16 * 2**20  # SQLite WAL and HNSW files grow in steps
 class CorpusStore:
     """Chroma collection + keyword index, opened from :class:`Settings`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, keep_dim: bool = False) -> None:
+        """``keep_dim``: open a store built at another dimension than an explicit ``embed_dim`` asks for
+        (only the migration does; everything else is refused rather than mixed)."""
         self.settings = settings
         self.client = make_client(settings)
-        self.embedder = make_embedder(settings)
+        existing = self._existing_collection()
+        name, config = stored_embedding(existing) if existing is not None else ("", {})
+        stored_dim = int(config["dim"]) if name == HashedChineseEmbedding.name() and "dim" in config else None
+        self.embedder = make_embedder(settings, stored_dim, keep_dim)
         try:
             self.collection: Collection = self.client.get_or_create_collection(
                 name=settings.collection,
@@ -152,6 +183,37 @@ class CorpusStore:
             raise StoreError(detail=str(exc)) from exc
         self._keyword: KeywordIndex | None = None
         self._ledger: Ledger | None = None
+
+    def _existing_collection(self) -> Collection | None:
+        """The collection as it is on disk (None for a new store).  A migration that was cut off after
+        it removed the old collection but before it renamed the new one is finished here: the new one
+        was complete (it is only ever removed after its chunks were checked)."""
+        from chromadb.errors import NotFoundError
+
+        name = self.settings.collection
+        with self._chroma():
+            names = {getattr(c, "name", c) for c in self.client.list_collections()}
+            if name not in names and migrating_name(name) in names:
+                self.client.get_collection(migrating_name(name)).modify(name=name)
+                names.add(name)
+            if name not in names:
+                return None
+            try:
+                return self.client.get_collection(name)
+            except NotFoundError:
+                return None
+
+    def format_notice(self) -> str:
+        """Chinese advice when the store was built in an older, larger format ("" when it is current)."""
+        dim = getattr(self.embedder, "dim", None)
+        if dim is None or dim <= self.settings.embed_dim:
+            return ""
+        ratio = dim / self.settings.embed_dim
+        return (
+            f"提示：向量库是按 {dim} 维建立的（旧版本的格式），检索索引占用的内存约为新格式的 {ratio:.0f} 倍。"
+            f"数据完整，可照常使用；运行 `drafting store migrate` 可转换为 {self.settings.embed_dim} 维，"
+            "所有文档、段落和索引都会保留。"
+        )
 
     @contextmanager
     def _chroma(self) -> Iterator[None]:
