@@ -350,30 +350,34 @@ class CorpusStore:
         """Load the saved keyword index, or rebuild it from the collection if it is stale."""
         folder = self.settings.keyword_path()
         saved = KeywordIndex.load(folder)
-        rows = list(self._iter_rows(["metadatas"]))
-        ids = [r[0] for r in rows]
+        # only the five fields the keyword side filters on, strings shared (a row's metadata dict is
+        # a few kB: at 100× holding every row was gigabytes)
+        facts = ChunkFacts(ids=[], doc_ids=[], years=[], issuers=[], doc_types=[])
+        shared: dict[str, str] = {}
+        for cid, _doc, m in self._iter_rows(["metadatas"]):
+            facts.ids.append(cid)
+            facts.doc_ids.append(shared.setdefault(m["doc_id"], m["doc_id"]))
+            facts.years.append(int(m.get("year", 0)))
+            facts.issuers.append(shared.setdefault(m.get("issuer", ""), m.get("issuer", "")))
+            facts.doc_types.append(shared.setdefault(m.get("doc_type", ""), m.get("doc_type", "")))
+        ids = facts.ids
         if saved is not None and saved.fingerprint == fingerprint(ids):
             self._keyword = saved
             return saved
         cache = saved.cached_tokens() if saved is not None else {}
+        del saved
         if fresh_tokens:
             cache.update(fresh_tokens)
         missing = [i for i in ids if i not in cache]
         if missing:
             for cid, (chunk, _e) in self.get_chunks(missing).items():
                 cache[cid] = textseg.keyword_tokens(chunk.index_text())
-        metas = [r[2] for r in rows]
-        facts = ChunkFacts(
-            ids=ids,
-            doc_ids=[m["doc_id"] for m in metas],
-            years=[int(m.get("year", 0)) for m in metas],
-            issuers=[m.get("issuer", "") for m in metas],
-            doc_types=[m.get("doc_type", "") for m in metas],
-        )
         index = KeywordIndex.build(facts, [cache[i] for i in ids])
+        del cache
         index.save(folder)
-        self._keyword = index
-        return index
+        # read back memory-mapped: the matrix stays in the page cache, not on the heap
+        self._keyword = KeywordIndex.load(folder) or index
+        return self._keyword
 
     # ---- figure ledger (derived like the keyword index) ---------------------------------------
     def ledger(self) -> Ledger:
