@@ -118,6 +118,37 @@ def bench_ingest(runs: int = 3) -> Path:
     return keep / "store0"
 
 
+def bench_ingest_against(old_root: Path, runs: int) -> None:
+    """Cold ingest of public + seeds, this tree against another checkout (e.g. ``git archive 24ac461``),
+    alternating old/new (the first of each pair alternates too), each a fresh process into an empty store."""
+    walls: dict[str, list[float]] = {"old": [], "new": []}
+    cpu: dict[str, list[float]] = {"old": [], "new": []}
+    work = Path(tempfile.mkdtemp(prefix="drafting-ingest-ab-"))
+    try:
+        for n in range(runs):
+            pair = [("old", old_root), ("new", ROOT)]
+            for label, root in pair if n % 2 == 0 else pair[::-1]:
+                store = work / f"{label}{n}"
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                before = os.times()
+                t = time.perf_counter()
+                subprocess.run([sys.executable, str(root / "bench" / "retrieval.py"), "_ingest_child", str(store),
+                                "--paths", str(PUBLIC), str(SEEDS)], cwd=root, env=env, check=True,
+                               capture_output=True)
+                walls[label].append(time.perf_counter() - t)
+                after = os.times()
+                cpu[label].append(after.children_user + after.children_system - before.children_user
+                                  - before.children_system)
+                shutil.rmtree(store, ignore_errors=True)
+                print(f"  run {n + 1} {label}: {walls[label][-1]:.1f} s", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [[label, f"{statistics.median(walls[label]):.2f}", ", ".join(f"{w:.1f}" for w in walls[label]),
+             f"{statistics.median(cpu[label]):.2f}"] for label in ("old", "new")]
+    print(f"\nCold ingest of public + seeds, {runs} alternating pairs (old = {old_root})")
+    print(table(rows, ["code", "median wall s", "runs (s)", "median CPU s (process + worker)"]))
+
+
 # ---- latency --------------------------------------------------------------------------------
 def bench_latency(store_path: Path, repeats: int = 3) -> None:
     from drafting.search import Filters, search
@@ -392,7 +423,12 @@ def main() -> None:
     ap.add_argument("--server", action="store_true", help="scale: store in a `chroma run` server")
     ap.add_argument("--dims", default="768,384,256", help="dims: comma-separated dimensions")
     ap.add_argument("--salts", default="", help="dims: comma-separated hash salts (noise floor)")
+    ap.add_argument("--against", type=Path, help="ingest: compare with the checkout in this folder (alternating)")
+    ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
+    if a.what == "ingest" and a.against:
+        bench_ingest_against(a.against.resolve(), a.runs)
+        return
     if a.what == "dims":
         bench_dims([int(x) for x in a.dims.split(",")], [x for x in a.salts.split(",") if x])
         return
