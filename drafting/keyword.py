@@ -63,39 +63,48 @@ _BUILD_ROWS = 8192  # documents counted per step while building the matrix
 
 def bm25_index(token_lists: Sequence[list[str]], k1: float = 1.5, b: float = 0.75) -> bm25s.BM25:
     """A ``bm25s.BM25`` with the scores ``BM25().index(token_lists)`` computes (Lucene variant, float32
-    CSC matrix, vocabulary plus the empty token), built with numpy from token ids counted a slice of
-    documents at a time.  bm25s builds it from a Python list of Python ints per document: at 100×
-    (384k chunks) that alone was gigabytes at the end of an ingest."""
+    CSC matrix, vocabulary plus the empty token), built with numpy in two passes over slices of
+    documents: the first counts document frequencies, the second writes each slice's scores straight
+    into their columns.  Nothing but the final matrix grows with the corpus; bm25s builds it from a
+    Python list of Python ints per document, which at 100× (384k chunks) was gigabytes."""
     n = len(token_lists)
     vocab: dict[str, int] = {}
     new_id = vocab.setdefault
     lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=n)
-    rows_parts, cols_parts, tf_parts = [], [], []
-    for start in range(0, n, _BUILD_ROWS):
+
+    def pairs(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, token id, tf) of every distinct token of each document in one slice, rows ascending."""
         part = token_lists[start : start + _BUILD_ROWS]
+        lens = lengths[start : start + len(part)]
         ids = np.fromiter((new_id(w, len(vocab)) for toks in part for w in toks), dtype=np.int64,
-                          count=int(lengths[start : start + len(part)].sum()))
-        rows = np.repeat(np.arange(start, start + len(part), dtype=np.int64), lengths[start : start + len(part)])
-        pairs, tf = np.unique(rows * _MAX_VOCAB + ids, return_counts=True)
-        r, c = np.divmod(pairs, _MAX_VOCAB)
-        rows_parts.append(r.astype(np.int32))
-        cols_parts.append(c.astype(np.int32))
-        tf_parts.append(tf.astype(np.float32))
-    rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, np.int32)
-    cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, np.int32)
-    tf64 = (np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.float32)).astype(np.float64)
-    del rows_parts, cols_parts, tf_parts
-    df = np.bincount(cols, minlength=len(vocab))
+                          count=int(lens.sum()))
+        rows = np.repeat(np.arange(start, start + len(part), dtype=np.int64), lens)
+        packed, tf = np.unique(rows * _MAX_VOCAB + ids, return_counts=True)
+        r, c = np.divmod(packed, _MAX_VOCAB)
+        return r, c, tf
+
+    df = np.zeros(0, dtype=np.int64)
+    for start in range(0, n, _BUILD_ROWS):
+        counts = np.bincount(pairs(start)[1], minlength=len(vocab))
+        df = np.pad(df, (0, len(counts) - len(df))) + counts
     idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-    avg = lengths.mean() if n else 1.0
-    data = idf[cols] * (tf64 / (k1 * ((1 - b) + b * lengths[rows] / avg) + tf64))
-    del tf64
-    order = np.lexsort((rows, cols))  # column by column, documents ascending within a column
+    norm = k1 * ((1 - b) + b * lengths / (lengths.mean() if n else 1.0))
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    data = np.empty(int(indptr[-1]), dtype=np.float32)
+    fill = indptr[:-1].copy()  # next free slot of each column
+    for start in range(0, n, _BUILD_ROWS):
+        r, c, tf = pairs(start)
+        order = np.argsort(c, kind="stable")  # by column; rows stay ascending within a column
+        r, c, tf = r[order], c[order], tf[order].astype(np.float64)
+        cols, first, counts = np.unique(c, return_index=True, return_counts=True)
+        dest = fill[c] + (np.arange(len(c)) - np.repeat(first, counts))
+        indices[dest] = r
+        data[dest] = idf[c] * (tf / (norm[r] + tf))
+        fill[cols] += counts
     retriever = bm25s.BM25(k1=k1, b=b)
-    retriever.scores = {"data": data[order].astype(np.float32), "indices": rows[order], "indptr": indptr,
-                        "num_docs": n}
+    retriever.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n}
     vocab[""] = len(vocab)  # bm25s adds the empty token after the others
     retriever.vocab_dict = vocab
     retriever.unique_token_ids_set = set(vocab.values())
