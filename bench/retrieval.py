@@ -60,6 +60,11 @@ def case_query(c: dict[str, Any]) -> str:
 def salt_hashing() -> None:
     """With DRAFTING_BENCH_SALT set, hash the embedder's features with that salt (bench only): the
     spread of the quality over salts is the noise floor of a comparison between dimensions."""
+    bigram = os.environ.get("DRAFTING_BENCH_BIGRAM")
+    if bigram:
+        from drafting import embedder as emb
+
+        emb.BIGRAM_WEIGHT = float(bigram)
     salt = os.environ.get("DRAFTING_BENCH_SALT")
     if not salt:
         return

@@ -507,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("store", help="查看向量库格式，或把旧版本建立的向量库迁移为新格式")
     s.add_argument("action", choices=["info", "migrate"])
-    s.add_argument("--dim", type=int, default=None, help="migrate：目标维数（默认 DRAFTING_EMBED_DIM，256）")
+    s.add_argument("--dim", type=int, default=None, help="migrate：目标维数（默认 DRAFTING_EMBED_DIM，768；大型语料库可用 256）")
     s.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     s.set_defaults(func=cmd_store)
 

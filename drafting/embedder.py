@@ -37,7 +37,7 @@ def _bucket(feature: str, dim: int) -> tuple[int, float]:
 class HashedChineseEmbedding(EmbeddingFunction[Documents]):
     """Weighted hashed word + bigram features; see module docstring."""
 
-    def __init__(self, dim: int = 256) -> None:
+    def __init__(self, dim: int = 768) -> None:
         self.dim = dim
         self._memo: dict[str, tuple[int, float]] = {}
         self._ids: dict[str, int] = {}  # feature key -> dense id, for the vectorised path

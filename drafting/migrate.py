@@ -1,9 +1,10 @@
 """Store migrations: re-embed a store into another hashed-embedding dimension, losing nothing.
 
-Releases up to 24ac461 built stores at 768 dimensions; new stores are built at ``Settings.embed_dim``
-(256), which holds the dense index in a third of the memory.  An older store still opens as it is
-(:class:`~drafting.store.CorpusStore` adopts the dimension the collection was built with);
-``drafting store migrate`` converts it:
+Stores are built at ``Settings.embed_dim`` (768, as every release so far); 256 holds the dense index
+of a large archive in about a third of the memory, at a measured cost in retrieval quality
+(docs/benchmarks.md).  A store opens at the dimension it was built with
+(:class:`~drafting.store.CorpusStore` reads it from the collection; an explicit different
+``DRAFTING_EMBED_DIM`` is refused with advice); ``drafting store migrate --dim N`` converts it:
 
 1. every chunk is copied, with its id, text and metadata unchanged, into a new collection
    (``<collection>__migrating``), embedded at the new dimension;
@@ -52,8 +53,8 @@ def migrate_store(settings: Settings, dim: int | None = None,
                   progress: Callable[[int, int], None] | None = None) -> MigrationReport:
     """Re-embed the store at ``dim`` (default: ``settings.embed_dim``); see the module docstring."""
     target = int(dim or settings.embed_dim)
-    if target < 16:
-        raise StoreError(f"向量维数 {target} 太小。请用 64 以上的维数（默认 256）。")
+    if target < 64:
+        raise StoreError(f"向量维数 {target} 太小。请用 64 以上的维数（默认 768，大型语料库可用 256）。")
     t0 = time.perf_counter()
     old = CorpusStore(settings, keep_dim=True)
     if not isinstance(old.embedder, HashedChineseEmbedding):

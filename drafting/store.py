@@ -204,14 +204,15 @@ class CorpusStore:
                 return None
 
     def format_notice(self) -> str:
-        """Chinese advice when the store was built in an older, larger format ("" when it is current)."""
+        """Chinese advice when the store was built at a larger dimension than ``embed_dim`` asks for ("" when
+        not); only seen with ``keep_dim`` (``drafting store info``): otherwise such a store is refused."""
         dim = getattr(self.embedder, "dim", None)
         if dim is None or dim <= self.settings.embed_dim:
             return ""
-        ratio = dim / self.settings.embed_dim
         return (
-            f"提示：向量库是按 {dim} 维建立的（旧版本的格式），检索索引占用的内存约为新格式的 {ratio:.0f} 倍。"
-            f"数据完整，可照常使用；运行 `drafting store migrate` 可转换为 {self.settings.embed_dim} 维，"
+            f"提示：向量库是按 {dim} 维建立的，而 DRAFTING_EMBED_DIM 设为 {self.settings.embed_dim}。"
+            f"数据完整；运行 `drafting store migrate --dim {self.settings.embed_dim}` 可转换为 "
+            f"{self.settings.embed_dim} 维（检索索引占用的内存约为现在的 {self.settings.embed_dim / dim:.0%}），"
             "所有文档、段落和索引都会保留。"
         )
 

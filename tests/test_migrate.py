@@ -1,5 +1,6 @@
 """A store written by release 24ac461 (768-dimensional hashed embeddings) opens in this version, and
-``drafting store migrate`` converts it to the current dimension without losing anything.
+``drafting store migrate --dim 256`` converts it (a third of the memory for the dense index) without
+losing anything.
 
 The fixture ``tests/data/store-24ac461.tar.gz`` is a real store: ``drafting ingest corpus/`` run with
 the code of commit 24ac461 (5 seed documents, 81 chunks), with its keyword index and figure ledger.
@@ -57,9 +58,8 @@ def _snapshot(store: CorpusStore) -> dict[str, Any]:
 
 def test_release_store_opens_as_it_is(release_store: Path) -> None:
     settings = get_settings(store=release_store)
-    assert settings.embed_dim == 256  # the new default: a new store is built smaller
     store = CorpusStore(settings)
-    assert store.embedder.dim == 768  # the store keeps the dimension it was built with
+    assert store.embedder.dim == 768
     assert store.count() == RELEASE_CHUNKS
     docs = store.documents()
     assert len(docs) == RELEASE_DOCS and all(d.complete for d in docs)
@@ -68,8 +68,12 @@ def test_release_store_opens_as_it_is(release_store: Path) -> None:
     assert len(store.ledger()) == len(Ledger.load(settings.ledger_path()) or [])
     hits = search(store, "老旧小区改造", k=3)
     assert hits and "老旧小区" in hits[0].chunk.text
-    notice = store.format_notice()
-    assert "768" in notice and "drafting store migrate" in notice and "256" in notice
+    assert store.format_notice() == ""
+    # asked for 256, the store is only opened as it is by the migration (and `store info`), with advice
+    kept = CorpusStore(get_settings(store=release_store, embed_dim=256), keep_dim=True)
+    assert kept.embedder.dim == 768
+    notice = kept.format_notice()
+    assert "768" in notice and "drafting store migrate --dim 256" in notice
 
 
 def test_another_dimension_asked_for_is_refused_with_advice(release_store: Path) -> None:
@@ -79,8 +83,8 @@ def test_another_dimension_asked_for_is_refused_with_advice(release_store: Path)
 
 
 def test_migrate_keeps_every_chunk_and_index(release_store: Path) -> None:
-    settings = get_settings(store=release_store)
-    before = _snapshot(CorpusStore(settings))
+    settings = get_settings(store=release_store, embed_dim=256)
+    before = _snapshot(CorpusStore(settings, keep_dim=True))
     ticks: list[tuple[int, int]] = []
     report = migrate_store(settings, progress=lambda done, total: ticks.append((done, total)))
     assert (report.chunks, report.from_dim, report.to_dim) == (RELEASE_CHUNKS, 768, 256)
@@ -89,6 +93,7 @@ def test_migrate_keeps_every_chunk_and_index(release_store: Path) -> None:
 
     store = CorpusStore(settings)
     assert store.embedder.dim == 256 and store.format_notice() == ""
+    assert CorpusStore(get_settings(store=release_store)).embedder.dim == 256  # kept without the setting too
     assert _snapshot(store) == before  # same chunks, texts, metadata, documents; indexes not rebuilt
     names = {getattr(c, "name", c) for c in store.client.list_collections()}
     assert names == {settings.collection}
@@ -119,6 +124,7 @@ def test_a_migration_cut_off_before_the_rename_is_finished_on_open(release_store
 def test_a_new_store_is_built_at_the_configured_dimension(tmp_path: Path) -> None:
     from drafting.ingest import ingest
 
+    assert get_settings().embed_dim == 768  # the default stays the releases' dimension
     for dim in (256, 128):
         settings = get_settings(store=tmp_path / f"s{dim}", embed_dim=dim)
         ingest([SEEDS], settings)
@@ -133,7 +139,14 @@ def test_cli_store_info_and_migrate(release_store: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("DRAFTING_STORE", str(release_store))
     assert cli_main(["store", "info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert (info["chunks"], info["dim"]) == (RELEASE_CHUNKS, 768) and "drafting store migrate" in info["notice"]
+    assert (info["chunks"], info["dim"], info["notice"]) == (RELEASE_CHUNKS, 768, "")
+    assert cli_main(["store", "migrate", "--json"]) == 0  # already at the configured dimension
+    assert json.loads(capsys.readouterr().out)["to_dim"] == 768
+    monkeypatch.setenv("DRAFTING_EMBED_DIM", "256")
+    assert cli_main(["search", "老旧小区"]) == 2  # refused, not mixed
+    assert "drafting store migrate --dim 256" in capsys.readouterr().err
+    assert cli_main(["store", "info", "--json"]) == 0
+    assert "drafting store migrate --dim 256" in json.loads(capsys.readouterr().out)["notice"]
     assert cli_main(["store", "migrate", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["chunks"], out["from_dim"], out["to_dim"]) == (RELEASE_CHUNKS, 768, 256)
