@@ -9,7 +9,8 @@ of a large archive in about a third of the memory, at a measured cost in retriev
 1. every chunk is copied, with its id, text and metadata unchanged, into a new collection
    (``<collection>__migrating``), embedded at the new dimension;
 2. the copy is checked: the same number of chunks and the same ids;
-3. only then is the old collection dropped and the new one renamed.
+3. only then is the old collection dropped and the new one renamed, and the old index's folder,
+   which chromadb 1.x leaves on disk, is removed.
 
 An interruption before step 3 leaves the old collection untouched (the next run starts the copy
 again); one between the drop and the rename is finished by the next open of the store.  The keyword
@@ -19,9 +20,14 @@ they stay valid and are not rebuilt.
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import time
+import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from chromadb.api.models.Collection import Collection
@@ -108,7 +114,33 @@ def migrate_store(settings: Settings, dim: int | None = None,
     with old._chroma():
         client.delete_collection(name)
         new.modify(name=name)
+    if not settings.chroma_url:
+        remove_orphan_segments(settings.store_path())
     return MigrationReport(total, source_dim, target, time.perf_counter() - t0)
+
+
+def remove_orphan_segments(store: Path) -> list[str]:
+    """Delete the vector-index folders of collections Chroma has deleted.  chromadb 1.x drops a deleted
+    collection's rows but leaves its HNSW folder (``<store>/<segment uuid>/``) on disk
+    (chroma-core/chroma#5259): after a migration that is the whole old index.  A folder is removed
+    only when its name is a UUID that Chroma's ``segments`` table no longer lists; if the table cannot
+    be read, nothing is removed."""
+    try:
+        with closing(sqlite3.connect(f"file:{store / 'chroma.sqlite3'}?mode=ro", uri=True)) as db:
+            live = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
+    except sqlite3.Error:
+        return []
+    removed = []
+    for folder in store.iterdir():
+        if not folder.is_dir() or folder.name in live:
+            continue
+        try:
+            uuid.UUID(folder.name)
+        except ValueError:
+            continue  # keyword/, ledger/ and anything else that is not Chroma's
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
 
 
 def _ids_of(collection: Collection) -> list[str]:

@@ -85,12 +85,18 @@ def test_another_dimension_asked_for_is_refused_with_advice(release_store: Path)
 def test_migrate_keeps_every_chunk_and_index(release_store: Path) -> None:
     settings = get_settings(store=release_store, embed_dim=256)
     before = _snapshot(CorpusStore(settings, keep_dim=True))
+    old_folders = {p.name for p in release_store.iterdir() if p.is_dir()}
+    old_index = "e639c9af-4a0a-410a-9d05-701a8f33cca0"  # the release store's HNSW folder
+    assert old_index in old_folders
     ticks: list[tuple[int, int]] = []
     report = migrate_store(settings, progress=lambda done, total: ticks.append((done, total)))
     assert (report.chunks, report.from_dim, report.to_dim) == (RELEASE_CHUNKS, 768, 256)
     assert ticks[-1] == (RELEASE_CHUNKS, RELEASE_CHUNKS)
     assert "81 个段落从 768 维转换为 256 维" in report.message()
 
+    folders_after = {p.name for p in release_store.iterdir() if p.is_dir()}
+    assert old_folders - folders_after == {old_index}  # the old HNSW folder is gone, nothing else
+    assert {"keyword", "ledger"} <= folders_after
     store = CorpusStore(settings)
     assert store.embedder.dim == 256 and store.format_notice() == ""
     assert CorpusStore(get_settings(store=release_store)).embedder.dim == 256  # kept without the setting too
