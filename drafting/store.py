@@ -25,6 +25,7 @@ from chromadb.config import Settings as ChromaSettings
 from drafting import textseg
 from drafting.embedder import EndpointEmbedding, HashedChineseEmbedding
 from drafting.errors import DocumentNotFoundError, DraftingError, StoreError, StoreUnavailableError
+from drafting.heap import release_memory
 from drafting.keyword import ChunkFacts, KeywordIndex, fingerprint
 from drafting.ledger import Ledger, LedgerFact, chunk_facts
 from drafting.records import Chunk
@@ -239,12 +240,14 @@ class CorpusStore:
             with self._chroma():
                 res = self.collection.get(where=where, include=include, limit=batch, offset=offset)  # type: ignore[arg-type]
             ids = res["ids"]
-            if not ids:
+            n = len(ids)
+            if not n:
                 return
-            docs = res.get("documents") or [None] * len(ids)
-            metas = res.get("metadatas") or [None] * len(ids)
+            docs = res.get("documents") or [None] * n
+            metas = res.get("metadatas") or [None] * n
             yield from zip(ids, docs, metas, strict=True)
-            if len(ids) < batch:
+            del res, ids, docs, metas  # one batch alive at a time, not two (10×: every row's metadata is ~200 MiB)
+            if n < batch:
                 return
             offset += batch
 
@@ -362,6 +365,7 @@ class CorpusStore:
             facts.issuers.append(shared.setdefault(m.get("issuer", ""), m.get("issuer", "")))
             facts.doc_types.append(shared.setdefault(m.get("doc_type", ""), m.get("doc_type", "")))
         ids = facts.ids
+        release_memory()  # the rows read are garbage now; give it back before the matrix is built
         if saved is not None and saved.fingerprint == fingerprint(ids):
             self._keyword = saved
             return saved
