@@ -264,9 +264,11 @@ def _release() -> None:
         pass
 
 
-def bench_parts(store: Path) -> None:
+def bench_parts(store: Path, only: list[str]) -> None:
     rows = []
     for part, what in PARTS.items():
+        if only and part not in only and part != "baseline":
+            continue
         cmd = [sys.executable, str(Path(__file__).resolve()), "_part", part, "--store", str(store)]
         proc = subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True)
         line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
@@ -298,6 +300,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path)
     ap.add_argument("--corpus", type=Path)
     ap.add_argument("--keep", type=Path, help="upload: keep the resulting store here (for `parts`)")
+    ap.add_argument("--only", default="", help="parts: comma-separated parts (default all): " + ",".join(PARTS))
     a = ap.parse_args()
     if a.what == "_upload":
         upload_child(a.store, a.data, a.corpus)
@@ -307,7 +310,7 @@ def main() -> None:
         print(MACHINE, flush=True)
         bench_upload(a.factor, a.keep)
     else:
-        bench_parts(a.store)
+        bench_parts(a.store, [x for x in a.only.split(",") if x])
 
 
 if __name__ == "__main__":
