@@ -5,6 +5,7 @@
     python bench/retrieval.py quality         # same_series@5 and MRR vs two peer designs, same embedder
     python bench/retrieval.py scale --factor 100   # synthetic corpus, ingest time and search p95
     python bench/retrieval.py scale --factor 100 --server   # the same against a `chroma run` server
+    python bench/retrieval.py dims --dims 768,384,256   # ours at each hashed-embedding dimension, side by side
     python bench/retrieval.py all             # ingest, latency, quality
 """
 
@@ -62,9 +63,32 @@ def case_query(c: dict[str, Any]) -> str:
     return heading + "\n" + "\n".join(c["bullets"])
 
 
+def salt_hashing() -> None:
+    """With DRAFTING_BENCH_SALT set, hash the embedder's features with that salt (bench only): the
+    spread of the quality over salts is the noise floor of a comparison between dimensions."""
+    bigram = os.environ.get("DRAFTING_BENCH_BIGRAM")
+    if bigram:
+        from drafting import embedder as emb
+
+        emb.BIGRAM_WEIGHT = float(bigram)
+    salt = os.environ.get("DRAFTING_BENCH_SALT")
+    if not salt:
+        return
+    import hashlib
+
+    from drafting import embedder
+
+    def bucket(feature: str, dim: int) -> tuple[int, float]:
+        h = int.from_bytes(hashlib.blake2b((salt + feature).encode(), digest_size=8).digest(), "little")
+        return h % dim, 1.0 if (h >> 63) & 1 else -1.0
+
+    embedder._bucket = bucket
+
+
 # ---- ingest ---------------------------------------------------------------------------------
 def ingest_child(store: str, paths: list[Path]) -> None:
     """Runs in a fresh process: import, ingest, print timings as JSON."""
+    salt_hashing()
     t0 = time.perf_counter()
     from drafting.ingest import ingest
     from drafting.settings import get_settings
@@ -103,6 +127,37 @@ def bench_ingest(runs: int = 3) -> Path:
     print(f"\nIngest: {results[0]['docs']} documents, {results[0]['chunks']} chunks, median of {runs} cold runs (s)")
     print(table(rows, ["stage", "seconds"]))
     return keep / "store0"
+
+
+def bench_ingest_against(old_root: Path, runs: int) -> None:
+    """Cold ingest of public + seeds, this tree against another checkout (e.g. ``git archive 24ac461``),
+    alternating old/new (the first of each pair alternates too), each a fresh process into an empty store."""
+    walls: dict[str, list[float]] = {"old": [], "new": []}
+    cpu: dict[str, list[float]] = {"old": [], "new": []}
+    work = Path(tempfile.mkdtemp(prefix="drafting-ingest-ab-"))
+    try:
+        for n in range(runs):
+            pair = [("old", old_root), ("new", ROOT)]
+            for label, root in pair if n % 2 == 0 else pair[::-1]:
+                store = work / f"{label}{n}"
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                before = os.times()
+                t = time.perf_counter()
+                subprocess.run([sys.executable, str(root / "bench" / "retrieval.py"), "_ingest_child", str(store),
+                                "--paths", str(PUBLIC), str(SEEDS)], cwd=root, env=env, check=True,
+                               capture_output=True)
+                walls[label].append(time.perf_counter() - t)
+                after = os.times()
+                cpu[label].append(after.children_user + after.children_system - before.children_user
+                                  - before.children_system)
+                shutil.rmtree(store, ignore_errors=True)
+                print(f"  run {n + 1} {label}: {walls[label][-1]:.1f} s", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [[label, f"{statistics.median(walls[label]):.2f}", ", ".join(f"{w:.1f}" for w in walls[label]),
+             f"{statistics.median(cpu[label]):.2f}"] for label in ("old", "new")]
+    print(f"\nCold ingest of public + seeds, {runs} alternating pairs (old = {old_root})")
+    print(table(rows, ["code", "median wall s", "runs (s)", "median CPU s (process + worker)"]))
 
 
 # ---- latency --------------------------------------------------------------------------------
@@ -226,6 +281,65 @@ def bench_quality(store_path: Path) -> None:
     print(table(rows, ["design", "same_series@5", "same-body share of top 5", "MRR", "cases"]))
 
 
+def ours_ranked(store_path: Path) -> tuple[list[list[str]], list[str], list[bool]]:
+    """Our search on each dev case (own document excluded): the regions of the top 20, the wanted
+    region, and whether the case is eligible (its region has another document in the store)."""
+    from drafting.search import Filters, search
+    from drafting.settings import get_settings
+    from drafting.store import CorpusStore
+
+    store = CorpusStore(get_settings(store=store_path))
+    cs = cases()
+    docs = store.documents()
+    by_file = {Path(d.source).name: d for d in docs}
+    region_of_doc = {d.doc_id: d.issuer for d in docs}
+    ranked = []
+    for c in cs:
+        hits = search(store, case_query(c), k=20, filters=Filters(exclude_doc_ids=[by_file[c["doc"]].doc_id]))
+        ranked.append([region_of_doc[h.chunk.doc_id] for h in hits])
+    eligible = [sum(1 for d in docs if d.issuer == c["region"] and Path(d.source).name != c["doc"]) > 0 for c in cs]
+    return ranked, [c["region"] for c in cs], eligible
+
+
+def bench_dims(dims: list[int], salts: list[str]) -> None:
+    """Our retrieval quality with the built-in embedder at each dimension, every store built in this run;
+    with ``salts``, once per hash salt as well (the spread is the comparison's noise floor)."""
+    if salts:
+        rows = []
+        for salt in salts:
+            os.environ["DRAFTING_BENCH_SALT"] = salt
+            salt_hashing()
+            for d in dims:
+                work = Path(tempfile.mkdtemp(prefix="drafting-dims-"))
+                os.environ["DRAFTING_EMBED_DIM"] = str(d)
+                try:
+                    run_ingest(work / "store")
+                    rows.append([salt or "(none)", d, *_metrics(*ours_ranked(work / "store"))[:3]])
+                finally:
+                    os.environ.pop("DRAFTING_EMBED_DIM", None)
+                    shutil.rmtree(work, ignore_errors=True)
+                print(table(rows, ["hash salt", "dim", "same_series@5", "same-body share", "MRR"]), flush=True)
+        return
+    work = Path(tempfile.mkdtemp(prefix="drafting-dims-"))
+    try:
+        cols: list[list[Any]] = []
+        for d in dims:
+            store = work / f"store{d}"
+            os.environ["DRAFTING_EMBED_DIM"] = str(d)
+            try:
+                r = run_ingest(store)
+                cols.append([d, *_metrics(*ours_ranked(store))[:3], r["wall"]])
+            finally:
+                os.environ.pop("DRAFTING_EMBED_DIM", None)
+            print(f"  dim {d}: done", flush=True)
+        rows = [[name, *(c[i] for c in cols)] for i, name in
+                [(1, "same_series@5"), (2, "same-body share of top 5"), (3, "MRR"), (4, "cold ingest wall s (one run)")]]
+        print(f"\nRetrieval quality by hashed-embedding dimension on {CASES.name} (ours, same run)")
+        print(table(rows, ["metric", *(f"dim {c[0]}" for c in cols)]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # ---- scale ----------------------------------------------------------------------------------
 _REGION = re.compile(r"(驻马店|海拉尔|呼伦贝尔|上海|崇明|松江|奉贤|闵行|云南|吉林|四川|天津|宁夏|安徽|山东|山西|广西|新疆|江西|河北|河南|海南|湖北|甘肃|福建|西藏|辽宁|陕西|黑龙江|内蒙古)")
 
@@ -313,12 +427,22 @@ def bench_scale(factor: int, server: bool = False) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["ingest", "latency", "quality", "scale", "all", "_ingest_child"])
+    ap.add_argument("what", choices=["ingest", "latency", "quality", "scale", "dims", "all", "_ingest_child"])
     ap.add_argument("store", nargs="?")
     ap.add_argument("--factor", type=int, default=100)
     ap.add_argument("--paths", nargs="*")
     ap.add_argument("--server", action="store_true", help="scale: store in a `chroma run` server")
+    ap.add_argument("--dims", default="768,384,256", help="dims: comma-separated dimensions")
+    ap.add_argument("--salts", default="", help="dims: comma-separated hash salts (noise floor)")
+    ap.add_argument("--against", type=Path, help="ingest: compare with the checkout in this folder (alternating)")
+    ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
+    if a.what == "ingest" and a.against:
+        bench_ingest_against(a.against.resolve(), a.runs)
+        return
+    if a.what == "dims":
+        bench_dims([int(x) for x in a.dims.split(",")], [x for x in a.salts.split(",") if x])
+        return
     if a.what == "_ingest_child":
         ingest_child(a.store, [Path(p) for p in a.paths] if a.paths else [PUBLIC, SEEDS])
         return

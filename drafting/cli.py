@@ -110,6 +110,8 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _emit({"docs": [_doc_json(d) for d in docs]})
         return EXIT_OK
+    if store.format_notice():
+        sys.stderr.write(store.format_notice() + "\n")
     if not docs:
         print("语料库还是空的。请先运行 drafting ingest corpus/ 导入往年材料。")
     for d in docs:
@@ -404,6 +406,40 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
+    """``store info``: what the store holds and in which format; ``store migrate``: convert it."""
+    if args.action == "migrate":
+        from drafting.migrate import migrate_store
+
+        def tick(done: int, total: int) -> None:
+            if not args.json:
+                sys.stderr.write(f"\r已转换 {done}/{total} 个段落")
+                sys.stderr.flush()
+
+        report = migrate_store(settings, dim=args.dim, progress=tick)
+        if not args.json and report.from_dim != report.to_dim:
+            sys.stderr.write("\n")
+        if args.json:
+            _emit({"chunks": report.chunks, "from_dim": report.from_dim, "to_dim": report.to_dim,
+                   "seconds": round(report.seconds, 1)})
+        else:
+            print(report.message())
+        return EXIT_OK
+    from drafting.store import CorpusStore
+
+    store = CorpusStore(settings, keep_dim=True)
+    dim = getattr(store.embedder, "dim", None)
+    info = {"store": str(settings.chroma_url or settings.store_path()), "chunks": store.count(), "dim": dim,
+            "notice": store.format_notice()}
+    if args.json:
+        _emit(info)
+    else:
+        print(f"向量库：{info['store']}，{info['chunks']} 个段落，向量维数 {dim or '由向量化服务决定'}。")
+        if info["notice"]:
+            print(info["notice"])
+    return EXIT_OK
+
+
 # ---- parser ---------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drafting", description="拟稿助手：检索往年材料，起草、核对公文。")
@@ -491,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=None, help="监听地址（默认 127.0.0.1；对外提供服务须先建立账号）")
     s.add_argument("--port", type=int, default=None, help="端口（默认 7860）")
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("store", help="查看向量库格式，或把旧版本建立的向量库迁移为新格式")
+    s.add_argument("action", choices=["info", "migrate"])
+    s.add_argument("--dim", type=int, default=None, help="migrate：目标维数（默认 DRAFTING_EMBED_DIM，768；大型语料库可用 256）")
+    s.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    s.set_defaults(func=cmd_store)
 
     s = sub.add_parser("users", help="管理网页界面的账号")
     s.add_argument("action", choices=["add"])

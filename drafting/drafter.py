@@ -20,6 +20,7 @@ from drafting.corpuscheck import CorpusChecks, corpus_checks
 from drafting.engines import Engine, EngineError, Message, collect, make_engine
 from drafting.errors import InputError, StoreError
 from drafting.guard import GuardReport, Source, check_figures
+from drafting.heap import release_memory
 from drafting.offline import OfflineEngine, bigrams, clean_bullet
 from drafting.phrases import house_phrases
 from drafting.prompting import defuse, render
@@ -284,6 +285,7 @@ def house_style(store: CorpusStore) -> StyleProfile | None:
     profile = _PROFILES.get(key)
     if profile is None:
         profile = _PROFILES[key] = load_or_build(store)
+        release_memory()  # a rebuild reads every chunk of the store: give that memory back
     return profile
 
 

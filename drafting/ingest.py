@@ -27,6 +27,7 @@ from drafting.chunking import chunk_document, doc_id_for
 from drafting.embedder import HashedChineseEmbedding
 from drafting.errors import LoaderError
 from drafting.figures import figures_of_chunk
+from drafting.heap import release_memory
 from drafting.ledger import chunk_facts
 from drafting.loaders import iter_corpus_files, load_file
 from drafting.records import Chunk, DocMeta
@@ -348,16 +349,5 @@ def ingest(
     figures_of_chunk.cache_clear()
     report = run.report
     del run  # the parsed chunks and tokens go before the heap is trimmed
-    _release_memory()
+    release_memory()
     return report
-
-
-def _release_memory() -> None:
-    """Hand freed heap back to the OS after a big ingest: the web app is long-lived, and glibc keeps
-    freed arenas (measured: 1× corpus, RSS 305 → 201 MB)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     embed_base_url: str | None = Field(None, description="OpenAI-compatible embedding endpoint")
     embed_model: str | None = None
     embed_api_key: str | None = Field(None, repr=False)  # never in a repr, log line or error detail
-    embed_dim: int = Field(768, description="dimension of the built-in hashed embedder")
+    embed_dim: int = Field(768, description="dimension of the built-in hashed embedder for a new store; a store "
+                           "keeps the dimension it was built with (`drafting store migrate --dim N` changes it). "
+                           "256 holds the dense index of a 100× archive in about a third of the memory, at a "
+                           "measured cost in retrieval quality (docs/benchmarks.md, memory at 100×)")
 
     engine: str | None = Field(None, description="offline | openai | local; default: openai if an LLM URL is set, "
                                "else local if a GGUF is set, else offline")

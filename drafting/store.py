@@ -27,6 +27,7 @@ from chromadb.config import Settings as ChromaSettings
 from drafting import textseg
 from drafting.embedder import EndpointEmbedding, HashedChineseEmbedding
 from drafting.errors import DocumentNotFoundError, DraftingError, StoreError, StoreUnavailableError
+from drafting.heap import release_memory
 from drafting.keyword import ChunkFacts, KeywordIndex, fingerprint
 from drafting.ledger import Ledger, LedgerFact, chunk_facts
 from drafting.records import Chunk
@@ -113,14 +114,40 @@ def _forget_failed_client(path: str) -> None:
     SharedSystemClient._identifier_to_refcount.pop(path, None)
 
 
-def make_embedder(settings: Settings) -> HashedChineseEmbedding | EndpointEmbedding:
+def make_embedder(
+    settings: Settings, stored_dim: int | None = None, keep_dim: bool = False
+) -> HashedChineseEmbedding | EndpointEmbedding:
+    """The embedding function for the store.  ``stored_dim``: the dimension an existing collection was
+    built with.  A store keeps its dimension (an older store, built at 768, opens as it is); asking
+    for another one explicitly (``DRAFTING_EMBED_DIM``) is refused with advice, never mixed, unless
+    ``keep_dim`` (the migration opens the store as it is, whatever is asked)."""
     if settings.embed_base_url:
         if not settings.embed_model:
             from drafting.errors import ConfigError
 
             raise ConfigError("设置了 DRAFTING_EMBED_BASE_URL 但没有设置 DRAFTING_EMBED_MODEL，请补上模型名（如 bge-m3）。")
         return EndpointEmbedding(settings.embed_base_url, settings.embed_model, settings.embed_api_key)
-    return HashedChineseEmbedding(dim=settings.embed_dim)
+    dim = settings.embed_dim
+    if stored_dim is not None and stored_dim != dim:
+        if "embed_dim" in settings.model_fields_set and not keep_dim:
+            raise StoreError(
+                f"向量库是按 {stored_dim} 维建立的，而 DRAFTING_EMBED_DIM 设为 {dim}，两者不能混用。"
+                f"请运行 `drafting store migrate --dim {dim}` 把向量库转换为 {dim} 维（文档、段落和索引都会保留），"
+                f"或去掉 DRAFTING_EMBED_DIM 设置，沿用 {stored_dim} 维。"
+            )
+        dim = stored_dim
+    return HashedChineseEmbedding(dim=dim)
+
+
+def stored_embedding(collection: Collection) -> tuple[str, dict[str, Any]]:
+    """(name, config) of the embedding function an existing collection was built with ("", {}) if unknown."""
+    ef = (collection.configuration_json or {}).get("embedding_function") or {}
+    return str(ef.get("name", "")), dict(ef.get("config") or {})
+
+
+def migrating_name(collection: str) -> str:
+    """The collection a migration fills before it replaces ``collection`` (see drafting/migrate.py)."""
+    return f"{collection}__migrating"
 
 
 # Measured: 63 documents, 3,850 chunks take 39 MB on disk (Chroma SQLite + HNSW + keyword index).
@@ -131,10 +158,15 @@ FREE_SPACE_MARGIN = 16 * 2**20  # SQLite WAL and HNSW files grow in steps
 class CorpusStore:
     """Chroma collection + keyword index, opened from :class:`Settings`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, keep_dim: bool = False) -> None:
+        """``keep_dim``: open a store built at another dimension than an explicit ``embed_dim`` asks for
+        (only the migration does; everything else is refused rather than mixed)."""
         self.settings = settings
         self.client = make_client(settings)
-        self.embedder = make_embedder(settings)
+        existing = self._existing_collection()
+        name, config = stored_embedding(existing) if existing is not None else ("", {})
+        stored_dim = int(config["dim"]) if name == HashedChineseEmbedding.name() and "dim" in config else None
+        self.embedder = make_embedder(settings, stored_dim, keep_dim)
         try:
             self.collection: Collection = self.client.get_or_create_collection(
                 name=settings.collection,
@@ -159,6 +191,38 @@ class CorpusStore:
         # write the same gen-<fingerprint>-<pid> folder and remove each other's files.
         self._derived = threading.RLock()
 
+    def _existing_collection(self) -> Collection | None:
+        """The collection as it is on disk (None for a new store).  A migration that was cut off after
+        it removed the old collection but before it renamed the new one is finished here: the new one
+        was complete (it is only ever removed after its chunks were checked)."""
+        from chromadb.errors import NotFoundError
+
+        name = self.settings.collection
+        with self._chroma():
+            names = {getattr(c, "name", c) for c in self.client.list_collections()}
+            if name not in names and migrating_name(name) in names:
+                self.client.get_collection(migrating_name(name)).modify(name=name)
+                names.add(name)
+            if name not in names:
+                return None
+            try:
+                return self.client.get_collection(name)
+            except NotFoundError:
+                return None
+
+    def format_notice(self) -> str:
+        """Chinese advice when the store was built at a larger dimension than ``embed_dim`` asks for ("" when
+        not); only seen with ``keep_dim`` (``drafting store info``): otherwise such a store is refused."""
+        dim = getattr(self.embedder, "dim", None)
+        if dim is None or dim <= self.settings.embed_dim:
+            return ""
+        return (
+            f"提示：向量库是按 {dim} 维建立的，而 DRAFTING_EMBED_DIM 设为 {self.settings.embed_dim}。"
+            f"数据完整；运行 `drafting store migrate --dim {self.settings.embed_dim}` 可转换为 "
+            f"{self.settings.embed_dim} 维（检索索引占用的内存约为现在的 {self.settings.embed_dim / dim:.0%}），"
+            "所有文档、段落和索引都会保留。"
+        )
+
     @contextmanager
     def _chroma(self) -> Iterator[None]:
         """Every call into Chroma goes through here: a server that went away, a full disk or a
@@ -182,13 +246,15 @@ class CorpusStore:
             with self._chroma():
                 res = self.collection.get(where=where, include=include, limit=batch, offset=offset)
             ids = res["ids"]
-            if not ids:
+            n = len(ids)
+            if not n:
                 return
             empty: list[Any] = [None] * len(ids)
             docs = res.get("documents") or empty
             metas = res.get("metadatas") or empty
             yield from zip(ids, docs, metas, strict=True)
-            if len(ids) < batch:
+            del res, ids, docs, metas  # one batch alive at a time, not two (10×: every row's metadata is ~200 MiB)
+            if n < batch:
                 return
             offset += batch
 
@@ -311,30 +377,35 @@ class CorpusStore:
     def _sync_keyword(self, fresh_tokens: dict[str, list[str]] | None) -> KeywordIndex:
         folder = self.settings.keyword_path()
         saved = KeywordIndex.load(folder)
-        rows = list(self._iter_rows(["metadatas"]))
-        ids = [r[0] for r in rows]
+        # only the five fields the keyword side filters on, strings shared (a row's metadata dict is
+        # a few kB: at 100× holding every row was gigabytes)
+        facts = ChunkFacts(ids=[], doc_ids=[], years=[], issuers=[], doc_types=[])
+        shared: dict[str, str] = {}
+        for cid, _doc, m in self._iter_rows(["metadatas"]):
+            facts.ids.append(cid)
+            facts.doc_ids.append(shared.setdefault(m["doc_id"], m["doc_id"]))
+            facts.years.append(int(m.get("year", 0)))
+            facts.issuers.append(shared.setdefault(m.get("issuer", ""), m.get("issuer", "")))
+            facts.doc_types.append(shared.setdefault(m.get("doc_type", ""), m.get("doc_type", "")))
+        ids = facts.ids
+        release_memory()  # the rows read are garbage now; give it back before the matrix is built
         if saved is not None and saved.fingerprint == fingerprint(ids):
             self._keyword = saved
             return saved
         cache = saved.cached_tokens() if saved is not None else {}
+        del saved
         if fresh_tokens:
             cache.update(fresh_tokens)
         missing = [i for i in ids if i not in cache]
         if missing:
             for cid, (chunk, _e) in self.get_chunks(missing).items():
                 cache[cid] = textseg.keyword_tokens(chunk.index_text())
-        metas = [r[2] for r in rows]
-        facts = ChunkFacts(
-            ids=ids,
-            doc_ids=[m["doc_id"] for m in metas],
-            years=[int(m.get("year", 0)) for m in metas],
-            issuers=[m.get("issuer", "") for m in metas],
-            doc_types=[m.get("doc_type", "") for m in metas],
-        )
         index = KeywordIndex.build(facts, [cache[i] for i in ids])
+        del cache
         index.save(folder)
-        self._keyword = index
-        return index
+        # read back memory-mapped: the matrix stays in the page cache, not on the heap
+        self._keyword = KeywordIndex.load(folder) or index
+        return self._keyword
 
     # ---- figure ledger (derived like the keyword index) ---------------------------------------
     def ledger(self) -> Ledger:
