@@ -51,8 +51,9 @@ from drafting.ledger import LedgerFact, check_ledger
 from drafting.settings import get_settings
 from drafting.store import CorpusStore
 
-PUBLIC = ROOT.parent / "shared" / "corpus" / "public"
-SEEDS = ROOT.parent / "shared" / "corpus" / "seeds"
+SHARED = Path(os.environ.get("DRAFTING_SHARED") or ROOT.parent / "shared")  # as bench/retrieval.py
+PUBLIC = SHARED / "corpus" / "public"
+SEEDS = SHARED / "corpus" / "seeds"
 SERIES = ("河南省驻马店市", "内蒙古呼伦贝尔市海拉尔区")
 SEED = 20261128
 MIN_DIGITS = get_settings().ledger.min_digits

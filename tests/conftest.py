@@ -36,6 +36,8 @@ def _find_shared() -> Path:
 
 
 SHARED = _find_shared()
+# the bench scripts some tests import (and every child process) find the shared folder the same way
+os.environ.setdefault("DRAFTING_SHARED", str(SHARED))
 SEEDS = ROOT / "corpus"
 PUBLIC = SHARED / "corpus" / "public"
 
