@@ -230,7 +230,9 @@ class KeywordIndex:
             m &= ~np.isin(self._doc_ids, list(exclude_doc_ids))
         return None if m.all() else m
 
-    def search(self, query_tokens: list[str], k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query_tokens: list[str], k: int, mask: np.ndarray | None = None
+    ) -> list[tuple[str, float]]:
         """Top-k (chunk_id, bm25 score) for the tokens, restricted to ``mask`` when given."""
         if self.retriever is None:
             return []

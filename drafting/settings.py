@@ -31,13 +31,16 @@ class RetrievalSettings(BaseModel):
 
 
 class LedgerSettings(BaseModel):
-    match: float = Field(0.6, description="indicator similarity from which two wordings count as one indicator")
-    min_digits: int = Field(2, description="a figure repeating last year's value is flagged as stale only with this "
-                            "many significant digits (9% recurs by chance, 3,200 套 does not)")
-    enabled: bool = Field(True, description="build the figure ledger at ingest and run the ledger and policy-citation "
-                          "checks on every draft")
-    year: int | None = Field(None, description="the year drafts are about (default: this year); the CLI's --year "
-                             "overrides it")
+    match: float = Field(
+        0.6, description="indicator similarity from which two wordings count as one indicator")
+    min_digits: int = Field(
+        2, description="a figure repeating last year's value is flagged as stale only with this "
+        "many significant digits (9% recurs by chance, 3,200 套 does not)")
+    enabled: bool = Field(
+        True, description="build the figure ledger at ingest and run the ledger and policy-citation "
+        "checks on every draft")
+    year: int | None = Field(
+        None, description="the year drafts are about (default: this year); the CLI's --year overrides it")
     issuer: str = Field("", description="the issuer whose published figures drafts are checked against; "
                         "empty: the issuer with the most figures in the store")
 
@@ -52,14 +55,17 @@ class Settings(BaseSettings):
     embed_base_url: str | None = Field(None, description="OpenAI-compatible embedding endpoint")
     embed_model: str | None = None
     embed_api_key: str | None = Field(None, repr=False)  # never in a repr, log line or error detail
-    embed_dim: int = Field(768, description="dimension of the built-in hashed embedder for a new store; a store "
-                           "keeps the dimension it was built with (`drafting store migrate --dim N` changes it). "
-                           "256 holds the dense index of a 100× archive in about a third of the memory, at a "
-                           "measured cost in retrieval quality (docs/benchmarks.md, memory at 100×)")
+    embed_dim: int = Field(
+        768, description="dimension of the built-in hashed embedder for a new store; a store "
+        "keeps the dimension it was built with (`drafting store migrate --dim N` changes it). "
+        "256 holds the dense index of a 100× archive in about a third of the memory, at a "
+        "measured cost in retrieval quality (docs/benchmarks.md, memory at 100×)")
 
-    engine: str | None = Field(None, description="offline | openai | local; default: openai if an LLM URL is set, "
-                               "else local if a GGUF is set, else offline")
-    llm_base_url: str | None = Field(None, description="OpenAI-compatible chat endpoint, e.g. http://127.0.0.1:8080/v1")
+    engine: str | None = Field(
+        None, description="offline | openai | local; default: openai if an LLM URL is set, "
+        "else local if a GGUF is set, else offline")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible chat endpoint, e.g. http://127.0.0.1:8080/v1")
     llm_model: str | None = None
     llm_api_key: str | None = Field(None, repr=False)  # never in a repr, log line or error detail
     llm_gguf: Path | None = Field(None, description="GGUF file for the in-process `local` engine")
@@ -70,25 +76,32 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, description="retries on 429/5xx/connection errors, with exponential backoff")
 
     max_file_mb: float = Field(20.0, description="files larger than this are refused at ingest")
-    max_bullet_chars: int = Field(600, description="one bullet longer than this is refused: a bullet is one fact, "
-                                  "not a pasted section (a 5,000-character bullet was echoed as a draft)")
+    max_bullet_chars: int = Field(
+        600, description="one bullet longer than this is refused: a bullet is one fact, "
+        "not a pasted section (a 5,000-character bullet was echoed as a draft)")
 
-    office: str = Field("市住房和城乡建设局", description="the writer's issuing office: named in the model's system "
-                        "prompt and the default 落款 of an exported document")
-    outline_min_docs: int = Field(2, description="an outline is mined from at least this many past documents of a "
-                                  "type; with fewer, the nearest type's documents are added (and the writer told)")
+    office: str = Field(
+        "市住房和城乡建设局", description="the writer's issuing office: named in the model's system "
+        "prompt and the default 落款 of an exported document")
+    outline_min_docs: int = Field(
+        2, description="an outline is mined from at least this many past documents of a "
+        "type; with fewer, the nearest type's documents are added (and the writer told)")
 
     data_dir: Path = Field(Path("data"), description="per-user history (SQLite, WAL) and exports")
-    users_file: Path | None = Field(None, description="JSON users file (hashed passwords); required beyond 127.0.0.1")
+    users_file: Path | None = Field(
+        None, description="JSON users file (hashed passwords); required beyond 127.0.0.1")
     host: str = Field("127.0.0.1", description="address the UI binds to")
     port: int = 7860
-    trusted_proxies: str = Field("", description="comma-separated addresses or networks of reverse proxies whose "
-                                 "X-Forwarded-For names the client (login limits per address); empty = trust none")
-    max_editor_chars: int = Field(20_000, description="largest text the 起草 editor saves and checks: one report section")
-    upload_quota_mb: float = Field(1000.0, description="per user: MB uploaded within upload_keep_hours, "
-                                   "counted against Gradio's temp folder")
-    upload_keep_hours: float = Field(6.0, description="Gradio's temp copies of uploads and downloads are deleted "
-                                     "after this many hours")
+    trusted_proxies: str = Field(
+        "", description="comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For names the client (login limits per address); empty = trust none")
+    max_editor_chars: int = Field(
+        20_000, description="largest text the 起草 editor saves and checks: one report section")
+    upload_quota_mb: float = Field(
+        1000.0, description="per user: MB uploaded within upload_keep_hours, "
+        "counted against Gradio's temp folder")
+    upload_keep_hours: float = Field(
+        6.0, description="Gradio's temp copies of uploads and downloads are deleted after this many hours")
 
     chunking: ChunkingSettings = ChunkingSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

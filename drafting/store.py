@@ -125,14 +125,16 @@ def make_embedder(
         if not settings.embed_model:
             from drafting.errors import ConfigError
 
-            raise ConfigError("设置了 DRAFTING_EMBED_BASE_URL 但没有设置 DRAFTING_EMBED_MODEL，请补上模型名（如 bge-m3）。")
+            raise ConfigError(
+                "设置了 DRAFTING_EMBED_BASE_URL 但没有设置 DRAFTING_EMBED_MODEL，请补上模型名（如 bge-m3）。")
         return EndpointEmbedding(settings.embed_base_url, settings.embed_model, settings.embed_api_key)
     dim = settings.embed_dim
     if stored_dim is not None and stored_dim != dim:
         if "embed_dim" in settings.model_fields_set and not keep_dim:
             raise StoreError(
                 f"向量库是按 {stored_dim} 维建立的，而 DRAFTING_EMBED_DIM 设为 {dim}，两者不能混用。"
-                f"请运行 `drafting store migrate --dim {dim}` 把向量库转换为 {dim} 维（文档、段落和索引都会保留），"
+                f"请运行 `drafting store migrate --dim {dim}` 把向量库转换为 {dim} 维"
+                "（文档、段落和索引都会保留），"
                 f"或去掉 DRAFTING_EMBED_DIM 设置，沿用 {stored_dim} 维。"
             )
         dim = stored_dim
@@ -177,7 +179,8 @@ class CorpusStore:
             raise
         except ValueError as exc:
             raise StoreError(
-                "向量库已用另一种向量化方式建立，不能混用。请换一个 DRAFTING_STORE 目录，或删除旧库后重新导入。",
+                "向量库已用另一种向量化方式建立，不能混用。"
+                "请换一个 DRAFTING_STORE 目录，或删除旧库后重新导入。",
                 detail=str(exc),
             ) from exc
         except Exception as exc:
@@ -219,7 +222,8 @@ class CorpusStore:
         return (
             f"提示：向量库是按 {dim} 维建立的，而 DRAFTING_EMBED_DIM 设为 {self.settings.embed_dim}。"
             f"数据完整；运行 `drafting store migrate --dim {self.settings.embed_dim}` 可转换为 "
-            f"{self.settings.embed_dim} 维（检索索引占用的内存约为现在的 {self.settings.embed_dim / dim:.0%}），"
+            f"{self.settings.embed_dim} 维"
+            f"（检索索引占用的内存约为现在的 {self.settings.embed_dim / dim:.0%}），"
             "所有文档、段落和索引都会保留。"
         )
 
@@ -239,7 +243,9 @@ class CorpusStore:
         with self._chroma():
             return int(self.collection.count())
 
-    def _iter_rows(self, include: Include, where: dict[str, Any] | None = None) -> Iterator[tuple[str, Any, Any]]:
+    def _iter_rows(
+        self, include: Include, where: dict[str, Any] | None = None
+    ) -> Iterator[tuple[str, Any, Any]]:
         batch = 5000
         offset = 0
         while True:
@@ -253,7 +259,8 @@ class CorpusStore:
             docs = res.get("documents") or empty
             metas = res.get("metadatas") or empty
             yield from zip(ids, docs, metas, strict=True)
-            del res, ids, docs, metas  # one batch alive at a time, not two (10×: every row's metadata is ~200 MiB)
+            # one batch alive at a time, not two (10×: every row's metadata is ~200 MiB)
+            del res, ids, docs, metas
             if n < batch:
                 return
             offset += batch
@@ -290,7 +297,8 @@ class CorpusStore:
     def get_chunks(self, ids: Sequence[str], with_embeddings: bool = False) -> dict[str, tuple[Chunk, Any]]:
         if not ids:
             return {}
-        include: Include = ["documents", "metadatas", "embeddings"] if with_embeddings else ["documents", "metadatas"]
+        include: Include = (
+            ["documents", "metadatas", "embeddings"] if with_embeddings else ["documents", "metadatas"])
         with self._chroma():
             res = self.collection.get(ids=list(ids), include=include)
         embs = res.get("embeddings") if with_embeddings else None
@@ -329,7 +337,8 @@ class CorpusStore:
         free = st.f_bavail * st.f_frsize
         if free < need:
             raise StoreError(
-                f"磁盘空间不足：向量库所在磁盘只剩 {free / 2**20:.1f} MB，这次写入约需 {need / 2**20:.1f} MB。"
+                f"磁盘空间不足：向量库所在磁盘只剩 {free / 2**20:.1f} MB，"
+                f"这次写入约需 {need / 2**20:.1f} MB。"
                 "请清理磁盘或把 DRAFTING_STORE 指到空间更大的位置，然后重新导入（已导入的内容不受影响）。"
             )
 
