@@ -59,7 +59,8 @@ _SUB_PERIODS = {"上半年", "下半年", "一季度", "二季度", "三季度",
 _SENTENCE_STOP = "。；;！？!?\n"
 PASSAGE_CHARS = 120
 FORMAT = 2
-_SHARED = ("indicator", "unit", "direction", "period", "doc_id", "title", "issuer", "chunk_id", "heading", "passage")
+_SHARED = (
+    "indicator", "unit", "direction", "period", "doc_id", "title", "issuer", "chunk_id", "heading", "passage")
 
 
 @dataclass(slots=True)  # no per-fact __dict__: a 100× store holds about a million facts
@@ -85,11 +86,14 @@ class LedgerFact:
     last: bool = False  # said to be last year's (上年2845套, 上年同期为2845套)
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, "", []) and k not in ("start", "end", "last")}
+        return {
+            k: v for k, v in asdict(self).items()
+            if v not in (None, "", []) and k not in ("start", "end", "last")}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> LedgerFact:
-        # the strings a document's facts repeat are shared, not one copy per fact (ledger at 10×: 121 → 57 MiB with slots)
+        # the strings a document's facts repeat are shared, not one copy per fact
+        # (ledger at 10×: 121 → 57 MiB with slots)
         for key in _SHARED:
             if key in d:
                 d[key] = intern(d[key])
@@ -123,7 +127,8 @@ def _sentence_period(text: str, start: int, notes: bool) -> str:
 
 
 def facts_of_text(
-    text: str, *, year: int, notes: bool = False, keep_passage: bool = True, shift: bool = True, period: str = "",
+    text: str, *, year: int, notes: bool = False, keep_passage: bool = True, shift: bool = True,
+    period: str = "",
     figures: Sequence[Figure] | None = None,
 ) -> list[LedgerFact]:
     """The ledger facts of one text: figures with a unit and an informative indicator.
@@ -234,7 +239,8 @@ def mark_key(finding: LedgerFinding | dict[str, Any]) -> str:
     """The pair a 口径不同 mark silences: the draft's value against one published fact."""
     d = finding.to_json() if isinstance(finding, LedgerFinding) else finding
     src = d.get("source") or {}
-    return f"{d.get('kind')}|{src.get('doc_id', '')}|{src.get('indicator', '')}|{src.get('value')}{src.get('unit', '')}|{d.get('value')}"
+    return (f"{d.get('kind')}|{src.get('doc_id', '')}|{src.get('indicator', '')}|"
+            f"{src.get('value')}{src.get('unit', '')}|{d.get('value')}")
 
 
 @dataclass
@@ -321,11 +327,16 @@ class Ledger:
         return cls(by_chunk, meta["fingerprint"])
 
     # ---- queries -----------------------------------------------------------------------------
-    def candidates(self, unit: str, year: int, exclude: Iterable[str] = (), issuer: str | None = None) -> list[LedgerFact]:
+    def candidates(
+        self, unit: str, year: int, exclude: Iterable[str] = (), issuer: str | None = None
+    ) -> list[LedgerFact]:
         ex = set(exclude)
-        return [f for f in self._index.get((unit, year), ()) if f.doc_id not in ex and (issuer is None or f.issuer == issuer)]
+        return [f for f in self._index.get((unit, year), ())
+                if f.doc_id not in ex and (issuer is None or f.issuer == issuer)]
 
-    def series(self, indicator: str, issuer: str | None = None, threshold: float = 0.6) -> dict[str, list[LedgerFact]]:
+    def series(
+        self, indicator: str, issuer: str | None = None, threshold: float = 0.6
+    ) -> dict[str, list[LedgerFact]]:
         """Every issuer's values of ``indicator`` (and its wording variants) over time, oldest first."""
         out: dict[str, list[LedgerFact]] = defaultdict(list)
         scores: dict[str, float] = {}
@@ -408,7 +419,8 @@ def check_ledger(
             if stale.key not in silenced:
                 out.append(stale)
             continue
-        # inconsistent: an issued document of this period says otherwise (unambiguously: one value per document)
+        # inconsistent: an issued document of this period says otherwise
+        # (unambiguously: one value per document)
         per_doc: dict[str, set[float]] = defaultdict(set)
         for g in this_year:
             per_doc[g.doc_id].add(round(g.value, 9))
@@ -423,7 +435,8 @@ def check_ledger(
             if f.key not in silenced:
                 out.append(f)
             continue
-    out += _base_suggestions(ledger, given, given_values, year, issuer, exclude_doc_ids, silenced, threshold, pairs)
+    out += _base_suggestions(
+        ledger, given, given_values, year, issuer, exclude_doc_ids, silenced, threshold, pairs)
     return out
 
 
@@ -444,7 +457,8 @@ def _stale(
                  if _close(g.value, d.value)]
     if not last_year:
         return None
-    if any(_close(g.value, d.value) for g in _best(d, ledger.candidates(d.unit, year - 2, exclude, issuer), threshold)):
+    if any(_close(g.value, d.value)
+           for g in _best(d, ledger.candidates(d.unit, year - 2, exclude, issuer), threshold)):
         return None  # the same value two years running: a project's size (700万吨露天矿), not a yearly result
     g = last_year[0]
     return LedgerFinding(
@@ -455,8 +469,9 @@ def _stale(
 
 
 def _base_suggestions(
-    ledger: Ledger, given: list[LedgerFact], given_values: set[tuple[float, str]], year: int, issuer: str | None,
-    exclude: Sequence[str], silenced: set[str], threshold: float, pairs: Sequence[tuple[str, float, float, str]],
+    ledger: Ledger, given: list[LedgerFact], given_values: set[tuple[float, str]], year: int,
+    issuer: str | None, exclude: Sequence[str], silenced: set[str], threshold: float,
+    pairs: Sequence[tuple[str, float, float, str]],
 ) -> list[LedgerFinding]:
     out: list[LedgerFinding] = []
     for p in given:
@@ -506,6 +521,7 @@ def chunk_facts(chunk: Chunk) -> list[LedgerFact]:
                           figures=figures_of_chunk(chunk.text))
     heading = " › ".join(chunk.heading_path)
     for f in facts:
-        f.doc_id, f.title, f.issuer, f.chunk_id, f.heading = chunk.doc_id, chunk.title, chunk.issuer, chunk.chunk_id, heading
+        f.doc_id, f.title, f.issuer, f.chunk_id, f.heading = (
+            chunk.doc_id, chunk.title, chunk.issuer, chunk.chunk_id, heading)
         f.start = f.end = None
     return facts
