@@ -43,7 +43,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if sys.stderr.isatty() and not args.json:
         from tqdm import tqdm
 
-        tqdm.monitor_interval = 0  # no monitor thread: ingest forks its worker only from a single-threaded process
+        # no monitor thread: ingest forks its worker only from a single-threaded process
+        tqdm.monitor_interval = 0
         bar = tqdm(total=0, unit="个文件", desc="导入", file=sys.stderr)
 
         def progress(done: int, total: int, name: str) -> None:
@@ -99,7 +100,8 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     if args.action == "remove":
         if not args.doc_id:
-            raise InputError("请给出要删除的文档编号：drafting docs remove DOC_ID（编号见 drafting docs list）。")
+            raise InputError(
+                "请给出要删除的文档编号：drafting docs remove DOC_ID（编号见 drafting docs list）。")
         info = store.remove_document(args.doc_id)
         if args.json:
             _emit({"removed": _doc_json(info)})
@@ -116,7 +118,8 @@ def cmd_docs(args: argparse.Namespace, settings: Settings) -> int:
         print("语料库还是空的。请先运行 drafting ingest corpus/ 导入往年材料。")
     for d in docs:
         flag = "" if d.complete else "（不完整，请重新导入）"
-        print(f"{d.doc_id}  {d.chunks:>4} 段  {d.figures:>4} 个数字  {d.year or '----'}  {d.title or Path(d.source).name}{flag}")
+        print(f"{d.doc_id}  {d.chunks:>4} 段  {d.figures:>4} 个数字  {d.year or '----'}  "
+              f"{d.title or Path(d.source).name}{flag}")
     return EXIT_OK
 
 
@@ -180,7 +183,8 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         if result.citations:
             print("借用了以下往年段落（套写）：")
             for c in result.citations:
-                print(f"  · {c.title} › {' › '.join(c.heading_path)}（用于第{'、'.join(str(p + 1) for p in c.paragraphs)}段）")
+                print(f"  · {c.title} › {' › '.join(c.heading_path)}"
+                      f"（用于第{'、'.join(str(p + 1) for p in c.paragraphs)}段）")
         if result.references:
             print("可参考的往年段落（未借用其文字）：")
             for c in result.references:
@@ -188,7 +192,8 @@ def cmd_draft(args: argparse.Namespace, settings: Settings) -> int:
         if result.provenance:
             from drafting.seam import SOURCE_ZH
 
-            print("正文字数来源：" + "，".join(f"{SOURCE_ZH.get(k, k)}{v}字" for k, v in result.provenance.items()))
+            print("正文字数来源："
+                  + "，".join(f"{SOURCE_ZH.get(k, k)}{v}字" for k, v in result.provenance.items()))
     return EXIT_OK if result.status == "ok" else EXIT_REVIEW
 
 
@@ -200,7 +205,8 @@ def _engine(args: argparse.Namespace, settings: Settings) -> Any:
 
 def _print_checks(guard: Any, terms: list[Any], reasons: list[str]) -> None:
     print(
-        f"数字核对：提供 {len(guard.provided)} 个，漏写 {len(guard.missing)} 处，有问题 {len(guard.unverified)} 处，"
+        f"数字核对：提供 {len(guard.provided)} 个，漏写 {len(guard.missing)} 处，"
+        f"有问题 {len(guard.unverified)} 处，"
         f"请核实 {len(guard.to_verify)} 处。"
     )
     for f in [*guard.missing, *guard.unverified]:
@@ -233,9 +239,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     corpus = _corpus_checks(settings, text, provided, args)
     review = review or corpus.blocking
     if args.json:
-        figures = guard.to_json() if args.bullets is not None else {**guard.to_json(), "unverified": [], "to_verify": []}
-        _emit({"status": "needs_review" if review else "ok", "figures": figures, "terms": [t.to_json() for t in terms],
-               "corpus": corpus.to_json()})
+        figures = (guard.to_json() if args.bullets is not None
+                   else {**guard.to_json(), "unverified": [], "to_verify": []})
+        _emit({"status": "needs_review" if review else "ok", "figures": figures,
+               "terms": [t.to_json() for t in terms], "corpus": corpus.to_json()})
     else:
         _print_corpus(corpus)
         if args.bullets is None:
@@ -286,7 +293,8 @@ def cmd_ledger(args: argparse.Namespace, settings: Settings) -> int:
         _emit({
             "indicator": args.indicator,
             "series": [
-                {"issuer": iss, "values": [{**f.to_json(), "label": f.label} for f in fs]} for iss, fs in rows.items()
+                {"issuer": iss, "values": [{**f.to_json(), "label": f.label} for f in fs]}
+                for iss, fs in rows.items()
             ],
         })
     elif not rows:
@@ -368,7 +376,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         sys.stderr.write(f"\r评测中：{done}/{total}")
         sys.stderr.flush()
 
-    report = run_eval(cases, settings, engine_name=args.engine, store=store, progress=progress if show else None)
+    report = run_eval(
+        cases, settings, engine_name=args.engine, store=store, progress=progress if show else None)
     if show:
         sys.stderr.write("\n")
     if args.json:
@@ -474,7 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--doc-type", default="工作总结")
     s.add_argument("--chars", type=int, default=400, help="目标字数（离线引擎不编造内容，达不到时会说明）")
     s.add_argument("--from", dest="past", default=None, metavar="DOC_ID[:标题]",
-                   help="套写：沿用这篇往年材料中一节的结构和措辞，数字换成要点里的数字（文档编号见 drafting docs list）")
+                   help="套写：沿用这篇往年材料中一节的结构和措辞，数字换成要点里的数字"
+                        "（文档编号见 drafting docs list）")
     s.add_argument("--engine", choices=["offline", "openai", "local"], default=None)
     s.add_argument("--year", type=int, default=None, help="所写的年度，用于与往年数字比对（默认今年）")
     s.add_argument("--json", action="store_true")
@@ -484,7 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", metavar="FILE|-")
     s.add_argument("--bullets", default=None, metavar="FILE", help="要点文件：稿件中的数字只能来自这里")
     s.add_argument("--year", type=int, default=None, help="稿件所写的年度，用于与往年数字比对（默认今年）")
-    s.add_argument("--issuer", default=None, help="与哪个发文单位已发布的数字比对（默认语料库中数字最多的单位）")
+    s.add_argument("--issuer", default=None,
+                   help="与哪个发文单位已发布的数字比对（默认语料库中数字最多的单位）")
     s.add_argument("--corpus", action="store_true",
                    help="同时与语料库中的往年数字和政策原文比对（给了 --year 或 --issuer 也会比对）")
     s.add_argument("--no-corpus", action="store_true", help="不与语料库比对（默认即不比对）")
@@ -530,7 +541,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("store", help="查看向量库格式，或把旧版本建立的向量库迁移为新格式")
     s.add_argument("action", choices=["info", "migrate"])
-    s.add_argument("--dim", type=int, default=None, help="migrate：目标维数（默认 DRAFTING_EMBED_DIM，768；大型语料库可用 256）")
+    s.add_argument("--dim", type=int, default=None,
+                   help="migrate：目标维数（默认 DRAFTING_EMBED_DIM，768；大型语料库可用 256）")
     s.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     s.set_defaults(func=cmd_store)
 
@@ -538,7 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["add"])
     s.add_argument("name", metavar="NAME")
     s.add_argument("--admin", action="store_true", help="管理员：可以修改共享语料库")
-    s.add_argument("--file", default=None, help="用户文件（默认 DRAFTING_USERS_FILE，或数据目录下 users.json）")
+    s.add_argument("--file", default=None,
+                   help="用户文件（默认 DRAFTING_USERS_FILE，或数据目录下 users.json）")
     s.add_argument("--password-stdin", action="store_true", help="从标准输入读密码（脚本用）")
     s.set_defaults(func=cmd_users)
     return p
