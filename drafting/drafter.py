@@ -66,7 +66,8 @@ class DraftRequest:
     past: str = ""  # 套写: DOC_ID[:HEADING] of a past section, or "" to draft from the bullets
 
     def sources(self) -> list[Source]:
-        """Where the writer gave facts: 标题, 要点N (1-based), 数字表第N行 (see :mod:`drafting.provenance`)."""
+        """Where the writer gave facts: 标题, 要点N (1-based), 数字表第N行
+        (see :mod:`drafting.provenance`)."""
         out = [Source(HEADING, self.heading)] if self.heading.strip() else []
         out += [Source(bullet_label(n), b) for n, b in enumerate(self.bullets, 1)]
         return out + [Source(row_label(n), f.as_text()) for n, f in enumerate(self.figures, 1)]
@@ -85,9 +86,11 @@ class DraftRequest:
         return out
 
     def validate(self, settings: Settings | None = None) -> None:
-        limit = settings.max_bullet_chars if settings is not None else Settings.model_fields["max_bullet_chars"].default
+        limit = (settings.max_bullet_chars if settings is not None
+                 else Settings.model_fields["max_bullet_chars"].default)
         if self.heading.strip() and not has_words(self.heading):
-            raise InputError(f"标题“{_short(self.heading)}”只有标点或符号，没有文字。请写明这一节写什么，例如“（三）城市更新”。")
+            raise InputError(f"标题“{_short(self.heading)}”只有标点或符号，没有文字。"
+                             "请写明这一节写什么，例如“（三）城市更新”。")
         for n, b in enumerate(self.bullets, 1):
             if b.strip() and not has_words(b):
                 raise InputError(
@@ -196,7 +199,8 @@ class DraftResult:
 
     @property
     def status(self) -> str:
-        if self.figures.status != "ok" or any(t.severity == "必错" for t in self.terms) or self.corpus.blocking:
+        if (self.figures.status != "ok" or any(t.severity == "必错" for t in self.terms)
+                or self.corpus.blocking):
             return "needs_review"
         return "ok"
 
@@ -206,7 +210,8 @@ class DraftResult:
             out.append("漏写数字：" + "、".join(f.raw for f in self.figures.missing))
         out += [f.message for f in self.figures.unverified]
         out += [f"推算有误：{d.explanation}" for d in self.figures.derived if not d.ok]
-        out += [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”" for t in self.terms if t.severity == "必错"]
+        out += [f"提法（{t.severity}）：“{t.found}”应为“{t.suggest}”"
+                for t in self.terms if t.severity == "必错"]
         out += self.corpus.messages()
         return out
 
@@ -242,13 +247,17 @@ def check(
     return settle(check_figures(text, provided, pairs=list(pairs))), check_terms(text)
 
 
-def review(text: str, provided: Sequence[Source], pairs: Sequence[tuple[str, float, float, str]] = ()) -> DraftResult:
+def review(
+    text: str, provided: Sequence[Source], pairs: Sequence[tuple[str, float, float, str]] = ()
+) -> DraftResult:
     """``text`` checked as a result (status and Chinese reasons), e.g. before an export."""
     guard, terms = check(text, provided, pairs)
     return DraftResult(text, "", guard, terms, [])
 
 
-def cite(text: str, hits: Sequence[Hit], only: Sequence[Hit] | None = None, threshold: float = 0.12) -> list[Citation]:
+def cite(
+    text: str, hits: Sequence[Hit], only: Sequence[Hit] | None = None, threshold: float = 0.12
+) -> list[Citation]:
     """Exemplars drawn on, each linked to the draft paragraphs that echo it (bigram overlap)."""
     paragraphs = [p for p in text.split("\n") if p.strip()]
     grams = [bigrams(p) for p in paragraphs]
@@ -281,7 +290,8 @@ def house_style(store: CorpusStore) -> StyleProfile | None:
     """
     if store.count() == 0:
         return None
-    key = (str(store.settings.chroma_url or store.settings.store_path().resolve()), store.keyword().fingerprint)
+    key = (str(store.settings.chroma_url or store.settings.store_path().resolve()),
+           store.keyword().fingerprint)
     profile = _PROFILES.get(key)
     if profile is None:
         profile = _PROFILES[key] = load_or_build(store)
@@ -318,7 +328,8 @@ def draft(
     store = store or CorpusStore(settings)
     hits = exemplars_for(store, req, settings.retrieval.exemplars, exclude_doc_ids) if use_retrieval else []
     profile = house_style(store) if use_retrieval else None
-    notes = [] if hits or not use_retrieval else ["语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
+    notes = [] if hits or not use_retrieval else [
+        "语料库为空，没有可参考的往年材料：请先导入往年总结、汇报（drafting ingest）。"]
     provided = req.provided_text()
     past: PastSection | None = None
     if req.past.strip() in ("自动", "auto"):
@@ -326,7 +337,8 @@ def draft(
 
         past = propose_past([h for h in hits if h.chunk.doc_type == req.doc_type] or hits)
         if past is None:
-            raise InputError("没有检索到可以套写的往年段落。请先导入往年材料，或改为按要点起草（套写一栏留空）。")
+            raise InputError(
+                "没有检索到可以套写的往年段落。请先导入往年材料，或改为按要点起草（套写一栏留空）。")
     elif req.past.strip():
         from drafting.template import past_section
 
@@ -366,9 +378,10 @@ def draft(
         c.paragraphs = []
     # the heading is the writer's too (一、2018年工作回顾): its figures are given (标题), not invented
     guard, terms = check(text, req.sources(), req.pairs())
-    corpus = corpus_checks(store, settings, text, req.provided_text(), req.pairs(), year=req.year, marks=marks)
-    return DraftResult(text, engine.name, guard, terms, citations, [*notes, *comp.notes, *corpus.notes], references,
-                       comp.provenance(), comp.inherited, corpus=corpus)
+    corpus = corpus_checks(
+        store, settings, text, req.provided_text(), req.pairs(), year=req.year, marks=marks)
+    return DraftResult(text, engine.name, guard, terms, citations, [*notes, *comp.notes, *corpus.notes],
+                       references, comp.provenance(), comp.inherited, corpus=corpus)
 
 
 def refine(
@@ -415,8 +428,8 @@ def refine(
         hints = style_hints_of(profile)
         messages = [
             Message("system", render("system.j2", office=settings.office, doc_type=req.doc_type)),
-            Message("user", render("refine.j2", draft=defuse(previous), instruction=instruction, figures=req.figures,
-                                   style_hints=defuse(hints))),
+            Message("user", render("refine.j2", draft=defuse(previous), instruction=instruction,
+                                   figures=req.figures, style_hints=defuse(hints))),
         ]
         text = collect(engine, messages, on_delta=on_delta).strip()
     guard, terms = check(text, [*req.sources(), *extra_sources], req.pairs())
