@@ -5,7 +5,7 @@
     python bench/retrieval.py quality         # same_series@5 and MRR vs two peer designs, same embedder
     python bench/retrieval.py scale --factor 100   # synthetic corpus, ingest time and search p95
     python bench/retrieval.py scale --factor 100 --server   # the same against a `chroma run` server
-    python bench/retrieval.py dims --dims 768,384,256   # ours at each hashed-embedding dimension, side by side
+    python bench/retrieval.py dims --dims 768,384,256  # ours at each hashed-embedding dimension, side by side
     python bench/retrieval.py all             # ingest, latency, quality
 """
 
@@ -30,9 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DRAFTING_SHARED") or ROOT.parent / "shared").resolve()
 if not (SHARED / "corpus" / "public").is_dir():
     sys.exit(
-        f"找不到共享语料 {SHARED / 'corpus' / 'public'}：请把 DRAFTING_SHARED 设为含 corpus/ 和 eval/ 的文件夹"
+        f"找不到共享语料 {SHARED / 'corpus' / 'public'}："
+        "请把 DRAFTING_SHARED 设为含 corpus/ 和 eval/ 的文件夹"
         f"（例如 DRAFTING_SHARED=../shared python bench/retrieval.py …）。\n"
-        f"bench: shared corpus not found at {SHARED}; set DRAFTING_SHARED to the folder holding corpus/ and eval/."
+        f"bench: shared corpus not found at {SHARED}; "
+        "set DRAFTING_SHARED to the folder holding corpus/ and eval/."
     )
 PUBLIC = SHARED / "corpus" / "public"
 SEEDS = ROOT / "corpus"
@@ -96,8 +98,8 @@ def ingest_child(store: str, paths: list[Path]) -> None:
     t1 = time.perf_counter()
     report = ingest(paths, get_settings(store=Path(store)))
     t2 = time.perf_counter()
-    print(json.dumps({"import": t1 - t0, "ingest": t2 - t1, "timings": report.timings, "chunks": report.chunks,
-                      "docs": report.added}))
+    print(json.dumps({"import": t1 - t0, "ingest": t2 - t1, "timings": report.timings,
+                      "chunks": report.chunks, "docs": report.added}))
 
 
 def run_ingest(store: Path, paths: list[Path] | None = None) -> dict[str, Any]:
@@ -124,7 +126,8 @@ def bench_ingest(runs: int = 3) -> Path:
     rows.append(["wall, cold process", statistics.median(r["wall"] for r in results)])
     print("(tokenise and embed run in a worker process, overlapped with parsing and Chroma writes in the main"
           " process; 'worker wait' is the part the main process waited for)")
-    print(f"\nIngest: {results[0]['docs']} documents, {results[0]['chunks']} chunks, median of {runs} cold runs (s)")
+    print(f"\nIngest: {results[0]['docs']} documents, {results[0]['chunks']} chunks, "
+          f"median of {runs} cold runs (s)")
     print(table(rows, ["stage", "seconds"]))
     return keep / "store0"
 
@@ -143,9 +146,9 @@ def bench_ingest_against(old_root: Path, runs: int) -> None:
                 env = {**os.environ, "PYTHONPATH": str(root)}
                 before = os.times()
                 t = time.perf_counter()
-                subprocess.run([sys.executable, str(root / "bench" / "retrieval.py"), "_ingest_child", str(store),
-                                "--paths", str(PUBLIC), str(SEEDS)], cwd=root, env=env, check=True,
-                               capture_output=True)
+                subprocess.run([sys.executable, str(root / "bench" / "retrieval.py"), "_ingest_child",
+                                str(store), "--paths", str(PUBLIC), str(SEEDS)],
+                               cwd=root, env=env, check=True, capture_output=True)
                 walls[label].append(time.perf_counter() - t)
                 after = os.times()
                 cpu[label].append(after.children_user + after.children_system - before.children_user
@@ -180,7 +183,9 @@ def bench_latency(store_path: Path, repeats: int = 3) -> None:
 
 
 # ---- quality --------------------------------------------------------------------------------
-def _metrics(ranked_regions: list[list[str]], regions: list[str], eligible: list[bool]) -> tuple[float, float, float, int]:
+def _metrics(
+    ranked_regions: list[list[str]], regions: list[str], eligible: list[bool]
+) -> tuple[float, float, float, int]:
     hit5 = prec5 = rr = 0.0
     n = 0
     for got, want, ok in zip(ranked_regions, regions, eligible, strict=True):
@@ -216,7 +221,8 @@ def bench_quality(store_path: Path) -> None:
     by_file = {Path(d.source).name: d for d in docs}
     region_of_doc = {d.doc_id: d.issuer for d in docs}
     regions = [c["region"] for c in cs]
-    eligible = [sum(1 for d in docs if d.issuer == c["region"] and Path(d.source).name != c["doc"]) > 0 for c in cs]
+    eligible = [sum(1 for d in docs if d.issuer == c["region"] and Path(d.source).name != c["doc"]) > 0
+                for c in cs]
     queries = [case_query(c) for c in cs]
 
     # ours
@@ -231,7 +237,8 @@ def bench_quality(store_path: Path) -> None:
     raw: list[tuple[str, str, str]] = []  # (file, region, text)
     for folder in (PUBLIC, SEEDS):
         for p in sorted(folder.glob("*.txt")):
-            raw.append((p.name, hints[p.name].issuer if p.name in hints else "", load_file(p, max_bytes=10**8).text))
+            raw.append((p.name, hints[p.name].issuer if p.name in hints else "",
+                        load_file(p, max_bytes=10**8).text))
     client = chromadb.EphemeralClient()
 
     def build_peer(name: str, size: int, overlap: int) -> tuple[Any, list[str], list[dict[str, str]]]:
@@ -241,11 +248,12 @@ def bench_quality(store_path: Path) -> None:
             for piece in splitter.split_text(text):
                 texts.append(piece)
                 metas.append({"file": fname, "region": region})
-        col = client.create_collection(name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}})
+        col = client.create_collection(
+            name, embedding_function=ef, configuration={"hnsw": {"space": "cosine"}})
         emb = ef.embed_tokens(texts, [textseg.words(t) for t in texts])
         for s in range(0, len(texts), 4000):
-            col.add(ids=[f"{name}-{i}" for i in range(s, min(s + 4000, len(texts)))], documents=texts[s:s + 4000],
-                    metadatas=metas[s:s + 4000], embeddings=emb[s:s + 4000])
+            col.add(ids=[f"{name}-{i}" for i in range(s, min(s + 4000, len(texts)))],
+                    documents=texts[s:s + 4000], metadatas=metas[s:s + 4000], embeddings=emb[s:s + 4000])
         return col, texts, metas
 
     lc_col, _lt, _lm = build_peer("langchain_default", 500, 50)
@@ -297,7 +305,8 @@ def ours_ranked(store_path: Path) -> tuple[list[list[str]], list[str], list[bool
     for c in cs:
         hits = search(store, case_query(c), k=20, filters=Filters(exclude_doc_ids=[by_file[c["doc"]].doc_id]))
         ranked.append([region_of_doc[h.chunk.doc_id] for h in hits])
-    eligible = [sum(1 for d in docs if d.issuer == c["region"] and Path(d.source).name != c["doc"]) > 0 for c in cs]
+    eligible = [sum(1 for d in docs if d.issuer == c["region"] and Path(d.source).name != c["doc"]) > 0
+                for c in cs]
     return ranked, [c["region"] for c in cs], eligible
 
 
@@ -318,7 +327,8 @@ def bench_dims(dims: list[int], salts: list[str]) -> None:
                 finally:
                     os.environ.pop("DRAFTING_EMBED_DIM", None)
                     shutil.rmtree(work, ignore_errors=True)
-                print(table(rows, ["hash salt", "dim", "same_series@5", "same-body share", "MRR"]), flush=True)
+                print(table(rows, ["hash salt", "dim", "same_series@5", "same-body share", "MRR"]),
+                      flush=True)
         return
     work = Path(tempfile.mkdtemp(prefix="drafting-dims-"))
     try:
@@ -333,7 +343,8 @@ def bench_dims(dims: list[int], salts: list[str]) -> None:
                 os.environ.pop("DRAFTING_EMBED_DIM", None)
             print(f"  dim {d}: done", flush=True)
         rows = [[name, *(c[i] for c in cols)] for i, name in
-                [(1, "same_series@5"), (2, "same-body share of top 5"), (3, "MRR"), (4, "cold ingest wall s (one run)")]]
+                [(1, "same_series@5"), (2, "same-body share of top 5"), (3, "MRR"),
+                 (4, "cold ingest wall s (one run)")]]
         print(f"\nRetrieval quality by hashed-embedding dimension on {CASES.name} (ours, same run)")
         print(table(rows, ["metric", *(f"dim {c[0]}" for c in cols)]))
     finally:
@@ -341,7 +352,9 @@ def bench_dims(dims: list[int], salts: list[str]) -> None:
 
 
 # ---- scale ----------------------------------------------------------------------------------
-_REGION = re.compile(r"(驻马店|海拉尔|呼伦贝尔|上海|崇明|松江|奉贤|闵行|云南|吉林|四川|天津|宁夏|安徽|山东|山西|广西|新疆|江西|河北|河南|海南|湖北|甘肃|福建|西藏|辽宁|陕西|黑龙江|内蒙古)")
+_REGION = re.compile(
+    r"(驻马店|海拉尔|呼伦贝尔|上海|崇明|松江|奉贤|闵行|云南|吉林|四川|天津|宁夏|安徽|山东|山西|"
+    r"广西|新疆|江西|河北|河南|海南|湖北|甘肃|福建|西藏|辽宁|陕西|黑龙江|内蒙古)")
 
 
 def make_synthetic(dst: Path, factor: int) -> None:
@@ -367,7 +380,8 @@ class _ChromaServer:
             self.port = int(sock.getsockname()[1])
         exe = Path(sys.executable).parent / "chroma"
         self.proc = subprocess.Popen([str(exe), "run", "--path", str(data), "--host", "127.0.0.1",
-                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      "--port", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}"
         import urllib.request
 
@@ -418,8 +432,8 @@ def bench_scale(factor: int, server: bool = False) -> None:
                     srv.stop()
                     os.environ.pop("DRAFTING_CHROMA_URL", None)
             rows.append([f"{f}x", r["docs"], r["chunks"], wall, wall / f, pct(times, 0.5), pct(times, 0.95)])
-            print(table(rows, ["corpus", "docs", "chunks", "ingest s", "s per 1x", "search p50 ms", "search p95 ms"]),
-                  flush=True)
+            print(table(rows, ["corpus", "docs", "chunks", "ingest s", "s per 1x", "search p50 ms",
+                               "search p95 ms"]), flush=True)
             shutil.rmtree(corpus)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -434,7 +448,8 @@ def main() -> None:
     ap.add_argument("--server", action="store_true", help="scale: store in a `chroma run` server")
     ap.add_argument("--dims", default="768,384,256", help="dims: comma-separated dimensions")
     ap.add_argument("--salts", default="", help="dims: comma-separated hash salts (noise floor)")
-    ap.add_argument("--against", type=Path, help="ingest: compare with the checkout in this folder (alternating)")
+    ap.add_argument("--against", type=Path,
+                    help="ingest: compare with the checkout in this folder (alternating)")
     ap.add_argument("--runs", type=int, default=3)
     a = ap.parse_args()
     if a.what == "ingest" and a.against:
