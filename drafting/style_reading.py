@@ -256,14 +256,16 @@ def closing_frame(sentence: str) -> str:
     return best[2] if best else ""
 
 
+def text_lines(text: str) -> list[str]:
+    """The non-empty lines of a chunk text or a draft, stripped of blanks (full-width and no-break too)."""
+    return [s for s in (line.strip(" \t\u3000\xa0") for line in text.splitlines()) if s]
+
+
 def body_lines(text: str) -> tuple[list[str], list[str]]:
     """(heading lines, body lines) of a chunk text or a draft."""
     heads: list[str] = []
     body: list[str] = []
-    for line in text.splitlines():
-        s = line.strip(" \t\u3000\xa0")
-        if not s:
-            continue
+    for s in text_lines(text):
         (heads if heading_level(s) else body).append(s)
     return heads, body
 

@@ -56,6 +56,7 @@ from drafting.style_reading import (
     family_example,
     head,
     jieba_dict,
+    text_lines,
 )
 
 __all__ = ["Conformance", "conformance"]
@@ -239,10 +240,7 @@ def _split_run_in(text: str) -> tuple[list[str], list[str]]:
     ``1.住房保障：新开工…``) taken as body, in its place."""
     heads: list[str] = []
     body: list[str] = []
-    for line in text.splitlines():
-        s = line.strip(" \t\u3000\xa0")
-        if not s:
-            continue
+    for s in text_lines(text):
         if not heading_level(s):
             body.append(s)
             continue
