@@ -76,11 +76,11 @@ def ledger_bench(store: CorpusStore, examples: int) -> dict[str, Any]:  # noqa: 
 
     ledger = store.ledger()
     chunks = {}
-    for cid, (chunk, _e) in store.get_chunks([c for c, fs in ledger.by_chunk.items() if fs]).items():
+    for cid, (chunk, _e) in store.get_chunks(ledger.chunk_ids()).items():
         if chunk.issuer in SERIES:
             chunks[cid] = chunk
     by_doc_year: dict[tuple[str, int], dict[str, list[LedgerFact]]] = {}
-    for f in ledger.facts:
+    for f in ledger.iter_facts():
         if f.issuer in SERIES:
             by_doc_year.setdefault((f.issuer, f.year), {}).setdefault(f.indicator, []).append(f)
     res: dict[str, Any] = {"stale": [0, 0], "inconsistent": [0, 0], "clean_stale": [0, 0],
@@ -245,7 +245,7 @@ def whole_checks_ms(store: CorpusStore, n: int = 100) -> dict[str, float]:
     from drafting.corpuscheck import corpus_checks
 
     ledger = store.ledger()
-    ids = [cid for cid, fs in ledger.by_chunk.items() if fs and fs[0].issuer in SERIES][:n]
+    ids = list(dict.fromkeys(f.chunk_id for s in SERIES for f in ledger.iter_facts(issuer=s)))[:n]
     chunks = [c for c, _e in store.get_chunks(ids).values()]
     corpus_checks(store, store.settings, chunks[0].text, year=chunks[0].year)  # warm: policy titles, caches
     times = []
@@ -279,7 +279,7 @@ def main() -> None:
         print(json.dumps(ingest_side_by_side(args.ingest or 3), ensure_ascii=False, indent=1))
         return
     store = CorpusStore(get_settings(store=args.store))
-    seeds_facts = sum(1 for fs in store.ledger().by_chunk.values() for f in fs if "*" in f.raw)
+    seeds_facts = sum(1 for f in store.ledger().iter_facts() if "*" in f.raw)
     res = ledger_bench(store, args.examples)
     cites = citation_bench(store)
     times = res.pop("times_ms")

@@ -249,9 +249,13 @@ def part_child(store: Path, part: str) -> None:
 
         hold.append(KeywordIndex.load(settings.keyword_path()))
     elif part == "ledger":
-        from drafting.ledger import Ledger
+        # the ledger lives in SQLite: what it holds is the connection plus what one draft's check reads
+        from drafting.ledger import Ledger, check_ledger
 
-        hold.append(Ledger.load(settings.ledger_path()))
+        ledger = Ledger.load(settings.ledger_path())
+        hold.append(ledger)
+        for q in [case_query(c) for c in cases()[:20]]:
+            check_ledger(ledger, q, year=2024)
     elif part == "style":
         from drafting.style import STYLE_FILE, StyleProfile
 

@@ -9,7 +9,6 @@ the corpus checks did not run.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -61,7 +60,7 @@ def house_issuer(store: CorpusStore, settings: Settings) -> str:
         return settings.ledger.issuer
     ledger = store.ledger()
     if ledger.house is None:  # counted once per ledger (corpus state)
-        counts = Counter(f.issuer for f in ledger.facts if f.issuer)
+        counts = ledger.issuer_counts()
         ledger.house = counts.most_common(1)[0][0] if counts else ""
     return ledger.house
 

@@ -25,7 +25,7 @@ from drafting.errors import StoreError
 def write_generation(folder: Path, fingerprint: str, write: Callable[[Path], None], what: str) -> Path:
     """Write a derived index into a fresh ``gen-*`` folder with ``write(gen)``, then point ``CURRENT`` at it
     (an atomic rename) and drop older generations: an interrupted write never leaves a half index in use.
-    Used by the keyword index and the figure ledger."""
+    Used by the keyword index."""
     folder.mkdir(parents=True, exist_ok=True)
     gen = folder / f"gen-{fingerprint}-{os.getpid()}"
     if gen.exists():

@@ -30,18 +30,22 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+import shutil
+import sqlite3
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
-from sys import intern
 from typing import Any
 
+from drafting.errors import StoreError
 from drafting.facts import _PERIOD_RE, _PERIODS, _clause_start, facts_of, informative, similarity
-from drafting.keyword import current_generation, write_generation
+from drafting.keyword import current_generation
 from drafting.quantities import Figure, digit_runs, extract_dates, extract_figures
 from drafting.records import Chunk
 
@@ -58,12 +62,10 @@ __all__ = [
 _SUB_PERIODS = {"上半年", "下半年", "一季度", "二季度", "三季度", "四季度", "前三季度"}
 _SENTENCE_STOP = "。；;！？!?\n"
 PASSAGE_CHARS = 120
-FORMAT = 2
-_SHARED = (
-    "indicator", "unit", "direction", "period", "doc_id", "title", "issuer", "chunk_id", "heading", "passage")
+FORMAT = 3  # 3: SQLite; 2: facts.jsonl in a generation folder (read once, then removed)
 
 
-@dataclass(slots=True)  # no per-fact __dict__: a 100× store holds about a million facts
+@dataclass(slots=True)  # no per-fact __dict__: a check materialises thousands
 class LedgerFact:
     indicator: str
     value: float
@@ -92,13 +94,6 @@ class LedgerFact:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> LedgerFact:
-        # the strings a document's facts repeat are shared, not one copy per fact
-        # (ledger at 10×: 121 → 57 MiB with slots)
-        for key in _SHARED:
-            if key in d:
-                d[key] = intern(d[key])
-        if "qualifiers" in d:
-            d["qualifiers"] = [intern(q) for q in d["qualifiers"]]
         return cls(**{"qualifiers": [], "direction": "", "period": "", **d})
 
     @property
@@ -279,81 +274,281 @@ class LedgerFinding:
         }
 
 
+_DB_FILE = "facts.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS facts (
+    chunk_id TEXT NOT NULL, indicator TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL,
+    raw TEXT NOT NULL, qualifiers TEXT NOT NULL, direction TEXT NOT NULL, period TEXT NOT NULL,
+    year INTEGER NOT NULL, target INTEGER NOT NULL, doc_id TEXT NOT NULL, title TEXT NOT NULL,
+    issuer TEXT NOT NULL, heading TEXT NOT NULL, passage TEXT NOT NULL, high REAL);
+CREATE INDEX IF NOT EXISTS facts_chunk ON facts (chunk_id);
+CREATE INDEX IF NOT EXISTS facts_key ON facts (unit, year, issuer);
+CREATE INDEX IF NOT EXISTS facts_indicator ON facts (indicator);
+"""
+_COLUMNS = ("chunk_id", "indicator", "value", "unit", "raw", "qualifiers", "direction", "period", "year",
+            "target", "doc_id", "title", "issuer", "heading", "passage", "high")
+_SELECT = "SELECT " + ", ".join(_COLUMNS) + " FROM facts"
+_QSEP = "\x1f"  # between qualifiers in one column
+
+
+def _row(cid: str, f: LedgerFact) -> tuple[Any, ...]:
+    return (cid, f.indicator, f.value, f.unit, f.raw, _QSEP.join(f.qualifiers), f.direction, f.period, f.year,
+            int(f.target), f.doc_id, f.title, f.issuer, f.heading, f.passage, f.high)
+
+
+def _fact(row: Sequence[Any]) -> LedgerFact:
+    (cid, indicator, value, unit, raw, quals, direction, period, year, target, doc_id, title, issuer,
+     heading, passage, high) = row
+    return LedgerFact(indicator=indicator, value=value, unit=unit, raw=raw,
+                      qualifiers=quals.split(_QSEP) if quals else [], direction=direction, period=period,
+                      year=year, target=bool(target), doc_id=doc_id, title=title, issuer=issuer,
+                      chunk_id=cid, heading=heading, passage=passage, high=high)
+
+
 class Ledger:
-    """Facts by chunk id, indexed by (issuer, unit, year) for lookups."""
+    """The published facts, kept in SQLite (``<store>/ledger/facts.sqlite3``) and read per query.
 
-    def __init__(self, by_chunk: dict[str, list[LedgerFact]], fingerprint: str = "") -> None:
-        self.by_chunk = by_chunk
-        self.fingerprint = fingerprint
+    Nothing but the connection lives in memory: at 100× the facts held as objects were about 0.6 GiB
+    (docs/benchmarks.md).  The table ``chunks`` lists every chunk read (with or without facts), so a
+    sync reads only chunks it has not seen; ``meta`` holds the fingerprint of the collection's chunk
+    ids the ledger matches.  A sync is one transaction: a kill -9 leaves the last complete ledger.
+    ``Ledger.from_facts`` makes one in memory (tests, benches).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
         self.house: str | None = None  # the issuer drafts are checked against, once known
-        self.facts = [f for fs in by_chunk.values() for f in fs]
-        self._index: dict[tuple[str, int], list[LedgerFact]] = defaultdict(list)
-        for f in self.facts:
-            self._index[(f.unit, f.year)].append(f)
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(
+                str(path) if path is not None else ":memory:", timeout=60, check_same_thread=False,
+                isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(detail=f"数字台账打不开：{exc}") from exc
+        with self._db():
+            self._conn.executescript(_SCHEMA)
+            if self._meta("format") is None:
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('format', ?)", (str(FORMAT),))
 
-    def __len__(self) -> int:
-        return len(self.facts)
+    @contextmanager
+    def _db(self) -> Iterator[None]:
+        """One thread at a time on the connection; a database error becomes a :class:`StoreError` with
+        advice (a full disk, a read-only folder), never a raw sqlite3 error."""
+        with self._lock:
+            try:
+                yield
+            except sqlite3.Error as exc:
+                raise StoreError(detail=f"数字台账读写失败：{exc}") from exc
 
-    # ---- persistence (the keyword index's pattern: gen folder + atomic CURRENT) -------------------
-    def save(self, folder: Path) -> None:
-        def write(gen: Path) -> None:
-            with open(gen / "facts.jsonl", "w", encoding="utf-8") as fh:
-                fh.writelines(
-                    json.dumps({"id": cid, "facts": [f.to_json() for f in fs]}, ensure_ascii=False) + "\n"
-                    for cid, fs in self.by_chunk.items()
-                )
-            meta = {"fingerprint": self.fingerprint, "chunks": len(self.by_chunk), "format": FORMAT}
-            (gen / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-
-        write_generation(folder, self.fingerprint, write, "数字台账")
+    @classmethod
+    def from_facts(cls, by_chunk: dict[str, list[LedgerFact]], fingerprint: str = "") -> Ledger:
+        ledger = cls()
+        ledger.stage(by_chunk)
+        ledger._set_fingerprint(fingerprint)
+        return ledger
 
     @classmethod
     def load(cls, folder: Path) -> Ledger | None:
-        """The saved ledger, or None when there is none or it is unreadable (the caller rebuilds)."""
+        """The saved ledger, or None when there is none or it cannot be read (the caller rebuilds)."""
+        path = folder / _DB_FILE
+        if not path.exists():
+            return None
+        try:
+            ledger = cls(path)
+            if ledger._meta("format") != str(FORMAT):
+                ledger.close()
+                return None
+            with ledger._lock:
+                ledger._conn.execute("SELECT count(*) FROM chunks").fetchone()
+            return ledger
+        except (sqlite3.Error, StoreError):
+            return None
+
+    @classmethod
+    def open(cls, folder: Path) -> Ledger:
+        """The saved ledger, or an empty one in its place (an unreadable file is replaced)."""
+        found = cls.load(folder)
+        if found is not None:
+            return found
+        path = folder / _DB_FILE
+        for p in (path, path.with_name(_DB_FILE + "-journal"), path.with_name(_DB_FILE + "-wal")):
+            p.unlink(missing_ok=True)
+        ledger = cls(path)
+        ledger._adopt_generation(folder)
+        return ledger
+
+    def _adopt_generation(self, folder: Path) -> None:
+        """Take over a ledger the previous release saved (format 2: ``gen-*/facts.jsonl`` behind
+        ``CURRENT``), streamed a few thousand chunks at a time, then remove it; one that cannot be read
+        is removed too, and the sync re-reads its chunks from Chroma."""
         try:
             gen = current_generation(folder)
             meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
-            if meta.get("format") != FORMAT:
-                return None
-            by_chunk: dict[str, list[LedgerFact]] = {}
-            with open(gen / "facts.jsonl", encoding="utf-8") as fh:
-                for line in fh:
-                    row = json.loads(line)
-                    by_chunk[row["id"]] = [LedgerFact.from_json(f) for f in row["facts"]]
-            if len(by_chunk) != meta["chunks"]:
-                return None
+            if meta.get("format") == 2:
+                with self._db(), self._conn, open(gen / "facts.jsonl", encoding="utf-8") as fh:
+                    self._conn.execute("BEGIN")
+                    part: dict[str, list[LedgerFact]] = {}
+                    for line in fh:
+                        row = json.loads(line)
+                        part[row["id"]] = [LedgerFact.from_json(f) for f in row["facts"]]
+                        if len(part) >= 2000:
+                            self._replace(part)
+                            part = {}
+                    self._replace(part)
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (meta["fingerprint"],))
         except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return cls(by_chunk, meta["fingerprint"])
+            pass  # nothing to adopt, or unreadable: the sync reads the chunks from Chroma
+        for old in [*folder.glob("gen-*"), folder / "CURRENT"]:
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        with self._db():
+            self._conn.close()
+
+    def _meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_fingerprint(self, fp: str) -> None:
+        with self._db():
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fp,))
+
+    @property
+    def fingerprint(self) -> str:
+        with self._db():
+            return self._meta("fingerprint") or ""
+
+    def __len__(self) -> int:
+        with self._db():
+            return int(self._conn.execute("SELECT count(*) FROM facts").fetchone()[0])
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[LedgerFact]:
+        with self._db():
+            rows = self._conn.execute(sql, params).fetchall()
+        return [_fact(r) for r in rows]
+
+    # ---- writing -----------------------------------------------------------------------------
+    def stage(self, by_chunk: dict[str, list[LedgerFact]]) -> None:
+        """Record the facts of chunks just read (an ingest's batch), replacing what those chunks had,
+        so an ingest holds none of them in memory; :meth:`sync` then decides what the ledger matches."""
+        if not by_chunk:
+            return
+        with self._db(), self._conn:
+            self._conn.execute("BEGIN")
+            self._replace(by_chunk)
+            # staged chunks may never reach the collection (a failed write): the next sync compares
+            # every chunk id instead of trusting the fingerprint
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', '')")
+
+    def _replace(self, by_chunk: dict[str, list[LedgerFact]]) -> None:
+        ids = [(cid,) for cid in by_chunk]
+        self._conn.executemany("DELETE FROM facts WHERE chunk_id = ?", ids)
+        self._conn.executemany("INSERT OR IGNORE INTO chunks VALUES (?)", ids)
+        self._conn.executemany(
+            f"INSERT INTO facts VALUES ({', '.join('?' * len(_COLUMNS))})",
+            [_row(cid, f) for cid, fs in by_chunk.items() for f in fs])
+
+    def sync(
+        self, ids: Sequence[str], fp: str,
+        read: Callable[[list[str]], dict[str, list[LedgerFact]]], batch: int = 2000,
+    ) -> None:
+        """Make the ledger hold exactly the chunks ``ids`` (fingerprint ``fp``): drop chunks no longer
+        in the collection, read the facts of chunks not seen yet (``read``), in one transaction."""
+        if self.fingerprint == fp:
+            return
+        with self._db():
+            seen = {r[0] for r in self._conn.execute("SELECT id FROM chunks")}
+        wanted = set(ids)
+        gone = [(cid,) for cid in seen - wanted]
+        missing = [cid for cid in ids if cid not in seen]
+        del seen, wanted
+        with self._db(), self._conn:
+            self._conn.execute("BEGIN")
+            self._conn.executemany("DELETE FROM facts WHERE chunk_id = ?", gone)
+            self._conn.executemany("DELETE FROM chunks WHERE id = ?", gone)
+            for start in range(0, len(missing), batch):
+                part = missing[start : start + batch]
+                found = read(part)
+                self._replace({cid: found.get(cid, []) for cid in part})
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fp,))
 
     # ---- queries -----------------------------------------------------------------------------
+    def iter_facts(self, issuer: str | None = None) -> Iterator[LedgerFact]:
+        """Every fact (of one issuer), in the order read, a page at a time."""
+        last = 0
+        where = "rowid > ?" + (" AND issuer = ?" if issuer else "")
+        while True:
+            with self._db():
+                rows = self._conn.execute(
+                    f"SELECT rowid, {', '.join(_COLUMNS)} FROM facts WHERE {where} ORDER BY rowid LIMIT 5000",
+                    (last, issuer) if issuer else (last,)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (_fact(r[1:]) for r in rows)
+
+    def chunk_ids(self) -> list[str]:
+        """The chunks that hold at least one fact."""
+        with self._db():
+            return [r[0] for r in self._conn.execute("SELECT DISTINCT chunk_id FROM facts ORDER BY rowid")]
+
+    def issuer_counts(self) -> Counter[str]:
+        with self._db():
+            rows = self._conn.execute("SELECT issuer, count(*) FROM facts WHERE issuer != '' GROUP BY issuer")
+            return Counter(dict(rows.fetchall()))
+
     def candidates(
-        self, unit: str, year: int, exclude: Iterable[str] = (), issuer: str | None = None
+        self, unit: str, year: int, exclude: Iterable[str] = (), issuer: str | None = None,
+        like: LedgerFact | None = None,
     ) -> list[LedgerFact]:
+        """Facts with this unit and year (of one issuer; not of the documents ``exclude``); ``like``: only
+        those of its sub-period, target flag and direction (what :func:`_comparable` asks too)."""
+        sql = f"{_SELECT} WHERE unit = ? AND year = ?"
+        params: list[Any] = [unit, year]
+        if issuer is not None:
+            sql += " AND issuer = ?"
+            params.append(issuer)
+        if like is not None:
+            sql += " AND period = ? AND target = ? AND direction = ?"
+            params += [like.period, int(like.target), like.direction]
         ex = set(exclude)
-        return [f for f in self._index.get((unit, year), ())
-                if f.doc_id not in ex and (issuer is None or f.issuer == issuer)]
+        return [f for f in self._query(sql + " ORDER BY rowid", params) if f.doc_id not in ex]
 
     def series(
         self, indicator: str, issuer: str | None = None, threshold: float = 0.6
     ) -> dict[str, list[LedgerFact]]:
         """Every issuer's values of ``indicator`` (and its wording variants) over time, oldest first."""
+        with self._db():
+            names = [r[0] for r in self._conn.execute(
+                "SELECT DISTINCT indicator FROM facts" + (" WHERE issuer = ?" if issuer else ""),
+                (issuer,) if issuer else ())]
+        matched = [n for n in names if indicator_match(indicator, n, threshold)]
         out: dict[str, list[LedgerFact]] = defaultdict(list)
-        scores: dict[str, float] = {}
-        for f in self.facts:
-            if issuer and f.issuer != issuer:
-                continue
-            s = scores.get(f.indicator)
-            if s is None:
-                s = scores[f.indicator] = indicator_match(indicator, f.indicator, threshold)
-            if s:
+        for start in range(0, len(matched), 500):
+            part = matched[start : start + 500]
+            sql = f"{_SELECT} WHERE indicator IN ({', '.join('?' * len(part))})"
+            params: list[Any] = list(part)
+            if issuer:
+                sql += " AND issuer = ?"
+                params.append(issuer)
+            for f in self._query(sql + " ORDER BY rowid", params):
                 out[f.issuer].append(f)
         for fs in out.values():
             fs.sort(key=lambda f: (f.year, f.period, f.target, f.direction, f.doc_id))
         return dict(sorted(out.items(), key=lambda kv: -len(kv[1])))
 
     def issuers(self) -> list[str]:
-        return sorted({f.issuer for f in self.facts if f.issuer})
+        with self._db():
+            rows = self._conn.execute("SELECT DISTINCT issuer FROM facts WHERE issuer != ''").fetchall()
+        return sorted(r[0] for r in rows)
 
 
 def _best(d: LedgerFact, pool: Sequence[LedgerFact], threshold: float) -> list[LedgerFact]:
@@ -393,7 +588,7 @@ def check_ledger(
     pairs: Sequence[tuple[str, float, float, str]] = (),
 ) -> list[LedgerFinding]:
     """Stale, inconsistent and last-year's-base findings for ``text`` (a draft of period ``year``)."""
-    if ledger is None or not ledger.facts or not text.strip():
+    if ledger is None or not text.strip() or not len(ledger):
         return []
     year = year or date.today().year
     silenced = set(marks)
@@ -409,7 +604,7 @@ def check_ledger(
             o is not d and not o.last and o.passage == d.passage and indicator_match(o.indicator, d.indicator)
             for o in drafted
         )
-        this_year = _best(d, ledger.candidates(d.unit, year, exclude_doc_ids, issuer), threshold)
+        this_year = _best(d, ledger.candidates(d.unit, year, exclude_doc_ids, issuer, like=d), threshold)
         if any(_close(g.value, d.value) for g in this_year):
             continue  # as published
         stale = None if comparison else _stale(
@@ -453,12 +648,12 @@ def _stale(
         return None
     if d.end is not None and (_THRESHOLD_AFTER.match(text, d.end) or _ATTRIBUTE_AFTER.match(text, d.end)):
         return None  # 投资3000万元以上的项目, 700万吨露天煤矿: a class or size of a project, not a result
-    last_year = [g for g in _best(d, ledger.candidates(d.unit, year - 1, exclude, issuer), threshold)
+    last_year = [g for g in _best(d, ledger.candidates(d.unit, year - 1, exclude, issuer, like=d), threshold)
                  if _close(g.value, d.value)]
     if not last_year:
         return None
     if any(_close(g.value, d.value)
-           for g in _best(d, ledger.candidates(d.unit, year - 2, exclude, issuer), threshold)):
+           for g in _best(d, ledger.candidates(d.unit, year - 2, exclude, issuer, like=d), threshold)):
         return None  # the same value two years running: a project's size (700万吨露天矿), not a yearly result
     g = last_year[0]
     return LedgerFinding(
@@ -484,7 +679,7 @@ def _base_suggestions(
             continue  # the writer gave a rate or last year's value already
         if any(indicator_match(p.indicator, name, threshold) for name, *_ in pairs):
             continue
-        prev = _best(p, ledger.candidates(p.unit, year - 1, exclude, issuer), threshold)
+        prev = _best(p, ledger.candidates(p.unit, year - 1, exclude, issuer, like=p), threshold)
         values = {round(g.value, 9) for g in prev}
         if len(values) != 1:
             continue  # nothing, or the ledger itself is not clear

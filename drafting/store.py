@@ -425,29 +425,30 @@ class CorpusStore:
             return self._ledger
 
     def sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None = None) -> Ledger:
-        """Load the saved ledger, or rebuild it from the collection, reading only chunks it lacks
-        (``fresh``: the facts of chunks an ingest has just written, read from its parse)."""
+        """Bring the saved ledger in line with the collection, reading only chunks it has not seen
+        (``fresh``: the facts of chunks just parsed, recorded first)."""
         with self._derived:
             return self._sync_ledger(fresh)
 
+    def stage_ledger(self, fresh: dict[str, list[LedgerFact]]) -> None:
+        """Record the facts of chunks an ingest has just parsed (written to disk, not held)."""
+        with self._derived:
+            self._open_ledger().stage(fresh)
+
+    def _open_ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger.open(self.settings.ledger_path())
+        return self._ledger
+
     def _sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None) -> Ledger:
-        folder = self.settings.ledger_path()
-        saved = self._ledger if self._ledger is not None else Ledger.load(folder)
+        ledger = self._open_ledger()
+        if fresh:
+            ledger.stage(fresh)
         kw = self._keyword
         # the keyword index was synced just before (ingest, removal, ledger()): its ids are the collection's
-        ids = list(kw.facts.ids) if kw is not None else [r[0] for r in self._iter_rows([])]
-        fp = fingerprint(ids)
-        if saved is not None and saved.fingerprint == fp:
-            self._ledger = saved
-            return saved
-        old = dict(saved.by_chunk) if saved is not None else {}
-        old.update(fresh or {})
-        by_chunk = {i: old[i] for i in ids if i in old}
-        missing = [i for i in ids if i not in old]
-        for start in range(0, len(missing), 2000):
-            for cid, (chunk, _e) in self.get_chunks(missing[start : start + 2000]).items():
-                by_chunk[cid] = chunk_facts(chunk)
-        ledger = Ledger({i: by_chunk[i] for i in ids}, fp)
-        ledger.save(folder)
-        self._ledger = ledger
+        ids = list(kw.facts.ids) if kw is not None else self.chunk_ids()
+        ledger.sync(ids, fingerprint(ids), self._read_facts)
         return ledger
+
+    def _read_facts(self, ids: list[str]) -> dict[str, list[LedgerFact]]:
+        return {cid: chunk_facts(chunk) for cid, (chunk, _e) in self.get_chunks(ids).items()}

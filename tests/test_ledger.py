@@ -71,11 +71,12 @@ def _value(facts: list[Any], raw: str) -> Any:
 def test_ingest_records_every_figure_as_a_fact_with_its_source(store_2023: CorpusStore) -> None:
     saved = Ledger.load(store_2023.settings.ledger_path())
     assert saved is not None, "ingest writes the ledger to the store"
-    f = _value(saved.facts, "2845套")
+    facts = list(saved.iter_facts())
+    f = _value(facts, "2845套")
     assert ((f.indicator, f.value, f.unit, f.period, f.year, f.issuer)
         == ("城镇棚户区改造", 2845.0, "套", "上半年", 2023, ISSUER))
     assert f.title == "市住建局2023年上半年工作总结" and "2845套" in f.passage and f.doc_id
-    assert {"1260套", "635万元", "46个", "1.3万户"} <= {g.raw for g in saved.facts}
+    assert {"1260套", "635万元", "46个", "1.3万户"} <= {g.raw for g in facts}
     assert saved.fingerprint == store_2023.keyword().fingerprint
 
 
@@ -83,11 +84,11 @@ def test_masks_of_the_seed_reports_are_never_values(tmp_path_factory: pytest.Tem
     settings = ingested_seeds(tmp_path_factory, "ledger-seeds")
     seeds_text = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "corpus").glob("*.txt"))
     assert "**" in seeds_text  # the seeds are masked: the check below can fail
-    ledger = CorpusStore(settings).ledger()
-    assert ledger.facts, "unmasked figures of the seeds are in the ledger"
-    assert not [f.raw for f in ledger.facts if "*" in f.raw]
+    facts = list(CorpusStore(settings).ledger().iter_facts())
+    assert facts, "unmasked figures of the seeds are in the ledger"
+    assert not [f.raw for f in facts if "*" in f.raw]
     # every fact stands in its passage as written: a mask never became a number
-    assert all(f.raw in f.passage for f in ledger.facts if not f.passage.startswith("…"))
+    assert all(f.raw in f.passage for f in facts if not f.passage.startswith("…"))
 
 
 def test_stale_figure_names_last_years_document(store_2023: CorpusStore) -> None:
@@ -140,50 +141,80 @@ def test_wording_variants_are_one_indicator_within_an_issuer(store_both: CorpusS
 
 
 def test_ledger_follows_the_corpus_removal_and_additions(store_both: CorpusStore, tmp_path: Path) -> None:
-    ledger = store_both.ledger()
+    fp = store_both.ledger().fingerprint
     doc = next(d for d in store_both.documents() if d.year == 2024)
     store_both.remove_document(doc.doc_id)
     again = CorpusStore(store_both.settings).ledger()
-    assert again.fingerprint != ledger.fingerprint
-    assert "3200套" not in {f.raw for f in again.facts} and "2845套" in {f.raw for f in again.facts}
+    assert again.fingerprint != fp
+    raws = {f.raw for f in again.iter_facts()}
+    assert "3200套" not in raws and "2845套" in raws
     saved = Ledger.load(store_both.settings.ledger_path())
     assert saved is not None and saved.fingerprint == again.fingerprint
 
 
 _KILL = """
 import os, signal, sys
+from pathlib import Path
+from drafting.ingest import ingest
 from drafting.ledger import Ledger
 from drafting.settings import get_settings
-from drafting.store import CorpusStore
 
-real_save = Ledger.save
-def save(self, folder):
-    folder.mkdir(parents=True, exist_ok=True)
-    gen = folder / "gen-half"
-    gen.mkdir(exist_ok=True)
-    (gen / "facts.jsonl").write_text('{"id": "x", "fa', encoding="utf-8")
+real = Ledger._replace
+def replace(self, by_chunk):
+    real(self, by_chunk)  # the 2024 document's facts are written, not committed
     os.kill(os.getpid(), signal.SIGKILL)
-Ledger.save = save
-store = CorpusStore(get_settings(store=sys.argv[1]))
-store._ledger = None
-import shutil
-shutil.rmtree(get_settings(store=sys.argv[1]).ledger_path() / \
-open(get_settings(store=sys.argv[1]).ledger_path() / "CURRENT").read().strip())
-store.sync_ledger()
+Ledger._replace = replace
+ingest([Path(sys.argv[2])], get_settings(store=sys.argv[1]))
 """
 
 
-def test_ledger_survives_kill_9_while_being_written(store_both: CorpusStore) -> None:
-    before = {f.raw for f in store_both.ledger().facts}
-    proc = subprocess.run([sys.executable, "-c", _KILL, str(store_both.settings.store)], check=False,
-                          cwd=ROOT,
-                          capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def _rebuilt(store: CorpusStore) -> list[str]:
+    """The ledger a full rebuild from the collection gives, as sorted JSON."""
+    from drafting.ledger import chunk_facts
+
+    return sorted(json.dumps(f.to_json(), sort_keys=True, ensure_ascii=False)
+                  for c in store.iter_chunks() for f in chunk_facts(c))
+
+
+def _held(ledger: Ledger) -> list[str]:
+    return sorted(json.dumps(f.to_json(), sort_keys=True, ensure_ascii=False) for f in ledger.iter_facts())
+
+
+def test_ledger_survives_kill_9_while_being_written(store_2023: CorpusStore, tmp_path: Path) -> None:
+    before = _held(store_2023.ledger())
+    corpus = _corpus(tmp_path / "c2", ["2024上半年.txt"])
+    proc = subprocess.run([sys.executable, "-c", _KILL, str(store_2023.settings.store), str(corpus)],
+                          check=False, cwd=ROOT, capture_output=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()[-500:]
-    # the old generation was lost, the new one is half
+    # the write that was cut off left nothing: the ledger on disk is the one before the ingest
+    saved = Ledger.load(store_2023.settings.ledger_path())
+    assert saved is not None and _held(saved) == before
+    saved.close()
+    # reopened, the ledger follows the collection, whatever the killed ingest wrote to Chroma
+    after = CorpusStore(store_2023.settings)
+    assert _held(after.ledger()) == _rebuilt(after)
+
+
+def test_an_unreadable_ledger_file_is_rebuilt(store_both: CorpusStore) -> None:
+    before = _held(store_both.ledger())
+    path = store_both.settings.ledger_path() / "facts.sqlite3"
+    store_both.ledger().close()
+    path.write_bytes(b"this is not a database" * 100)
     assert Ledger.load(store_both.settings.ledger_path()) is None
-    after = CorpusStore(store_both.settings).ledger()
-    assert {f.raw for f in after.facts} == before
-    assert Ledger.load(store_both.settings.ledger_path()) is not None
+    again = CorpusStore(store_both.settings).ledger()
+    assert _held(again) == before and len(before) > 5
+
+
+def test_a_staged_chunk_that_never_reached_the_collection_is_dropped(store_2023: CorpusStore) -> None:
+    from drafting.ledger import LedgerFact
+
+    store_2023.ledger()
+    ghost = LedgerFact("棚户区改造", 9999, "套", "9999套", [], "", "上半年", 2023, False,
+                       doc_id="ghost", issuer=ISSUER)
+    store_2023.stage_ledger({"ghost-chunk": [ghost]})  # as an ingest would, then its write failed
+    assert "9999套" not in {f.raw for f in store_2023.ledger().iter_facts()}
+    assert _held(store_2023.ledger()) == _rebuilt(store_2023)
 
 
 def test_basis_marks_are_kept_in_history_and_not_asked_again(store_2023: CorpusStore, tmp_path: Path) -> None:

@@ -48,17 +48,30 @@ def _snapshot(store: CorpusStore) -> dict[str, Any]:
     res = store.collection.get(include=["documents", "metadatas"])
     rows = sorted(zip(res["ids"], res["documents"], res["metadatas"], strict=True), key=lambda r: r[0])
     settings = store.settings
-    ledger = Ledger.load(settings.ledger_path())
-    assert ledger is not None
+    ledger = store.ledger()
     return {
         "rows": [(i, d, json.dumps(m, sort_keys=True, ensure_ascii=False)) for i, d, m in rows],
         "docs": [(d.doc_id, d.title, d.chunks, d.n_chunks, d.figures) for d in store.documents()],
         "keyword_gen": current_generation(settings.keyword_path()).name,
-        "ledger_gen": current_generation(settings.ledger_path()).name,
+        "ledger_fingerprint": ledger.fingerprint,
         "ledger_facts": sorted(
-            json.dumps(f.to_json(), sort_keys=True, ensure_ascii=False) for f in ledger.facts
+            json.dumps(f.to_json(), sort_keys=True, ensure_ascii=False) for f in ledger.iter_facts()
         ),
     }
+
+
+def _facts(ledger: Ledger) -> list[str]:
+    return sorted(json.dumps(f.to_json(), sort_keys=True, ensure_ascii=False) for f in ledger.iter_facts())
+
+
+def _release_ledger(folder: Path) -> list[str]:
+    """The facts the release saved, read from its own format (``gen-*/facts.jsonl``)."""
+    gen = current_generation(folder)
+    assert json.loads((gen / "meta.json").read_text(encoding="utf-8"))["format"] == 2
+    rows = [json.loads(line) for line in (gen / "facts.jsonl").read_text(encoding="utf-8").splitlines()]
+    facts = sorted(json.dumps(f, sort_keys=True, ensure_ascii=False) for r in rows for f in r["facts"])
+    assert facts, "the release's ledger holds facts: the comparison can fail"
+    return facts
 
 
 def test_release_store_opens_as_it_is(release_store: Path) -> None:
@@ -70,7 +83,11 @@ def test_release_store_opens_as_it_is(release_store: Path) -> None:
     assert len(docs) == RELEASE_DOCS and all(d.complete for d in docs)
     saved = KeywordIndex.load(settings.keyword_path())
     assert saved is not None and store.keyword().fingerprint == saved.fingerprint  # not rebuilt
-    assert len(store.ledger()) == len(Ledger.load(settings.ledger_path()) or [])
+    # the release's ledger (format 2, facts.jsonl) is taken over as it is, not re-read, and removed
+    assert _release_ledger(settings.ledger_path()) == _facts(store.ledger())
+    folder = settings.ledger_path()
+    assert not list(folder.glob("gen-*")) and not (folder / "CURRENT").exists()
+    assert store.ledger().fingerprint == store.keyword().fingerprint
     hits = search(store, "老旧小区改造", k=3)
     assert hits and "老旧小区" in hits[0].chunk.text
     assert store.format_notice() == ""
