@@ -19,10 +19,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from drafting.errors import ConfigError
+from drafting.rulefile import load_rule_file
 
 __all__ = ["DEFAULT_RULES", "ColloquialFinding", "ColloquialRule", "colloquial_findings", "load_rules"]
 
@@ -80,26 +80,13 @@ def _parse(path: Path, line: int, raw: str) -> ColloquialRule:
     return ColloquialRule(obj["pattern"], obj["suggestion"], obj["reason"], obj["example"], line, compiled)
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path, mtime_ns: int, size: int) -> tuple[ColloquialRule, ...]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"口语改写规则 {path.name} 不是 UTF-8 编码。", detail=str(path)) from exc
-    rules = tuple(_parse(path, n, raw) for n, raw in enumerate(text.splitlines(), 1) if raw.strip())
-    if not rules:
-        raise ConfigError(f"口语改写规则 {path.name} 没有任何规则。", detail=str(path))
-    return rules
+def _parse_all(path: Path, lines: list[tuple[int, str]]) -> list[ColloquialRule]:
+    return [_parse(path, n, raw) for n, raw in lines]
 
 
 def load_rules(path: Path | None = None) -> list[ColloquialRule]:
     """The rules, validated (raises :class:`ConfigError` naming the file and line of a bad one)."""
-    path = Path(path) if path is not None else DEFAULT_RULES
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise ConfigError(f"找不到口语改写规则 {path}。", detail=str(exc)) from exc
-    return list(_load(path.resolve(), stat.st_mtime_ns, stat.st_size))
+    return load_rule_file(Path(path) if path is not None else DEFAULT_RULES, "口语改写规则", _parse_all)
 
 
 def colloquial_findings(

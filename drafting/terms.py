@@ -20,11 +20,11 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from drafting.errors import ConfigError
+from drafting.rulefile import load_rule_file
 
 SEVERITIES: tuple[str, ...] = ("必错", "疑似", "提示")
 _RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -165,26 +165,17 @@ def _parse_rule(path: Path, line: int, raw: str) -> TermRule:  # noqa: C901  one
     return rule
 
 
-@lru_cache(maxsize=8)
-def _load(path: Path, mtime_ns: int, size: int) -> tuple[TermRule, ...]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"规范提法词库 {path.name} 不是 UTF-8 编码。", detail=str(path)) from exc
+def _parse_all(path: Path, lines: list[tuple[int, str]]) -> list[TermRule]:
     rules: list[TermRule] = []
     seen: dict[tuple[str, bool], int] = {}
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
+    for line, raw in lines:
         rule = _parse_rule(path, line, raw)
         key = (rule.pattern, rule.regex)
         if key in seen:
             raise _bad(path, line, f"与第{seen[key]}行的 pattern 重复")
         seen[key] = line
         rules.append(rule)
-    if not rules:
-        raise ConfigError(f"规范提法词库 {path.name} 没有任何规则。", detail=str(path))
-    return tuple(rules)
+    return rules
 
 
 def load_lexicon(path: Path | None = None) -> list[TermRule]:
@@ -192,12 +183,7 @@ def load_lexicon(path: Path | None = None) -> list[TermRule]:
 
     Raises :class:`ConfigError` naming the file and line of the first bad entry.
     """
-    path = Path(path) if path is not None else DEFAULT_LEXICON
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise ConfigError(f"找不到规范提法词库 {path}。", detail=str(exc)) from exc
-    return list(_load(path.resolve(), stat.st_mtime_ns, stat.st_size))
+    return load_rule_file(Path(path) if path is not None else DEFAULT_LEXICON, "规范提法词库", _parse_all)
 
 
 def check_terms(text: str, lexicon: list[TermRule] | None = None) -> list[TermFinding]:
