@@ -42,7 +42,7 @@ import drafting  # noqa: F401 - the package, before bench/ui.py puts bench/ firs
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from retrieval import SEEDS, case_query, cases, make_synthetic, table
-from ui import free_port, rss_mb, upload_handler
+from ui import launched_app, rss_mb
 
 MACHINE = ("Machine: 2 cores shared with other engineers' work during this run; "
            "RSS is per process, from /proc.")
@@ -99,14 +99,12 @@ def upload_child(store: Path, data: Path, corpus: Path) -> None:
     """Fresh process: launch the app as app.py does, then call the upload handler with the corpus."""
     import gc
 
-    from drafting.settings import get_settings, offline_environment
+    from drafting.settings import offline_environment
 
     offline_environment()
     from drafting import drafter as drafter_mod
     from drafting.store import CorpusStore
     from drafting.ui import corpus_tab
-    from drafting.ui.app import build_app, launch_kwargs
-    from drafting.ui.common import AppContext
 
     sampler = StageSampler()
     sampler.wrap(CorpusStore, "add_chunks", "ingest: Chroma writes")
@@ -115,13 +113,7 @@ def upload_child(store: Path, data: Path, corpus: Path) -> None:
     sampler.wrap(corpus_tab, "ingest", "ingest (whole call)")
     sampler.wrap(drafter_mod, "load_or_build", "view: style profile (rebuilt from every chunk)")
     sampler.wrap(corpus_tab.CorpusTab, "view", "view: document table + style (after ingest)")
-
-    settings = get_settings(store=store, data_dir=data, port=free_port())
-    ctx = AppContext.create(settings)
-    demo = build_app(settings, ctx)
-    demo.launch(**launch_kwargs(settings, ctx), prevent_thread_lock=True, quiet=True)
-    ctx.warm_up()
-    upload = upload_handler(demo)
+    demo, ctx, upload = launched_app(store, data)
     files = [str(p) for p in sorted(corpus.iterdir())]
     out: dict[str, Any] = {"files": len(files), "idle": rss_mb()[0]}
     sampler.peaks.clear()

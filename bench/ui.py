@@ -313,10 +313,9 @@ def upload_handler(demo: Any) -> Callable[..., Any]:
     raise SystemExit("the 语料库 tab's upload handler is not wired in build_app any more: update bench/ui.py")
 
 
-def ingest_child(store: Path, data: Path, corpus: Path) -> None:
-    """Run in a fresh process: launch the app as app.py does, then call the upload handler with the corpus."""
-    import gc
-
+def launched_app(store: Path, data: Path) -> tuple[Any, Any, Callable[..., Any]]:
+    """(demo, context, upload handler): the app launched as app.py does (offline, on a free port) and
+    warmed up, with the function the 导入语料库 button is wired to.  Used by bench/memory.py too."""
     from drafting.settings import get_settings, offline_environment
 
     offline_environment()
@@ -328,7 +327,14 @@ def ingest_child(store: Path, data: Path, corpus: Path) -> None:
     demo = build_app(settings, ctx)
     demo.launch(**launch_kwargs(settings, ctx), prevent_thread_lock=True, quiet=True)
     ctx.warm_up()
-    upload = upload_handler(demo)
+    return demo, ctx, upload_handler(demo)
+
+
+def ingest_child(store: Path, data: Path, corpus: Path) -> None:
+    """Run in a fresh process: launch the app as app.py does, then call the upload handler with the corpus."""
+    import gc
+
+    demo, ctx, upload = launched_app(store, data)
     files = [str(p) for p in sorted(corpus.iterdir())]
     out: dict[str, Any] = {"files": len(files), "idle": rss_mb()[0]}
     t = time.perf_counter()
