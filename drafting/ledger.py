@@ -319,7 +319,7 @@ class Ledger:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.house: str | None = None  # the issuer drafts are checked against, once known
+        self.house: str | None = None  # the issuer drafts are checked against, once known (per corpus)
         self._lock = threading.Lock()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -464,6 +464,7 @@ class Ledger:
         in the collection, read the facts of chunks not seen yet (``read``), in one transaction."""
         if self.fingerprint == fp:
             return
+        self.house = None  # counted again for the new corpus
         with self._db():
             seen = {r[0] for r in self._conn.execute("SELECT id FROM chunks")}
         wanted = set(ids)

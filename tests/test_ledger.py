@@ -283,3 +283,22 @@ def test_polish_checks_the_writers_text_against_the_ledger(store_2023: CorpusSto
     res = polish("今年上半年，全市完成棚改2845套，工作取得明显成效。", settings, store=store_2023)
     assert res.corpus is not None and [f.kind for f in res.corpus.ledger] == ["stale"]
     assert res.to_json()["corpus"]["ledger"][0]["source"]["title"] == "市住建局2023年上半年工作总结"
+
+
+def test_the_house_issuer_is_counted_again_when_the_corpus_changes(store_2023: CorpusStore,
+                                                                    tmp_path: Path) -> None:
+    from drafting.corpuscheck import house_issuer
+
+    assert house_issuer(store_2023, store_2023.settings) == ISSUER
+    other = tmp_path / "other"
+    other.mkdir()
+    lines = []
+    for n in range(3):  # three reports of another issuer: more figures than the one of ISSUER
+        (other / f"{n}.txt").write_text(
+            f"区住建局202{n}年工作总结\n一、主要工作\n完成棚户区改造{100 + n}套，"
+            f"新开工保障性租赁住房{200 + n}套，发放住房租赁补贴{300 + n}万元。\n", encoding="utf-8")
+        lines.append(json.dumps({"file": f"{n}.txt", "title": f"区住建局202{n}年工作总结", "year": 2020 + n,
+                                 "issuer": "区住建局", "doc_type": "工作总结"}, ensure_ascii=False))
+    (other / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ingest([other], store_2023.settings, store=store_2023)
+    assert house_issuer(store_2023, store_2023.settings) == "区住建局"
