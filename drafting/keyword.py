@@ -61,7 +61,7 @@ def fingerprint(ids: Iterable[str]) -> str:
 
 
 _MAX_VOCAB = 1 << 31  # (row, token id) pairs are packed as row * _MAX_VOCAB + id
-_BUILD_ROWS = 8192  # documents counted per step while building the matrix
+_BUILD_ROWS = 2048  # documents per slice: a slice's token lists and pairs are the build's transient memory
 
 
 class TokenSource(Protocol):
@@ -72,13 +72,16 @@ class TokenSource(Protocol):
     def __getitem__(self, part: slice, /) -> Sequence[list[str]]: ...
 
 
-def bm25_index(token_lists: TokenSource, k1: float = 1.5, b: float = 0.75) -> bm25s.BM25:
+def bm25_index(
+    token_lists: TokenSource, k1: float = 1.5, b: float = 0.75, rows: int = _BUILD_ROWS
+) -> bm25s.BM25:
     """A ``bm25s.BM25`` with the scores ``BM25().index(token_lists)`` computes (Lucene variant, float32
     CSC matrix, vocabulary plus the empty token), built with numpy in two passes over slices of
     documents: the first counts document lengths and frequencies, the second writes each slice's scores
     straight into their columns.  Only one slice of token lists is asked for at a time, so a
     :class:`TokenLines` source keeps the rest on disk; nothing but the final matrix grows with the
-    corpus (bm25s builds it from a Python list of Python ints per document: gigabytes at 100×)."""
+    corpus (bm25s builds it from a Python list of Python ints per document: gigabytes at 100×).
+    ``rows``: documents per slice."""
     n = len(token_lists)
     vocab: dict[str, int] = {}
     new_id = vocab.setdefault
@@ -86,19 +89,19 @@ def bm25_index(token_lists: TokenSource, k1: float = 1.5, b: float = 0.75) -> bm
 
     def pairs(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, token id, tf) of every distinct token of each document in one slice, rows ascending."""
-        part = token_lists[start : start + _BUILD_ROWS]
+        part = token_lists[start : start + rows]
         lens = np.fromiter((len(t) for t in part), dtype=np.int64, count=len(part))
         lengths[start : start + len(part)] = lens
         ids = np.fromiter((new_id(w, len(vocab)) for toks in part for w in toks), dtype=np.int64,
                           count=int(lens.sum()))
         del part
-        rows = np.repeat(np.arange(start, start + len(lens), dtype=np.int64), lens)
-        packed, tf = np.unique(rows * _MAX_VOCAB + ids, return_counts=True)
+        docs = np.repeat(np.arange(start, start + len(lens), dtype=np.int64), lens)
+        packed, tf = np.unique(docs * _MAX_VOCAB + ids, return_counts=True)
         r, c = np.divmod(packed, _MAX_VOCAB)
         return r, c, tf
 
     df = np.zeros(0, dtype=np.int64)
-    for start in range(0, n, _BUILD_ROWS):
+    for start in range(0, n, rows):
         counts = np.bincount(pairs(start)[1], minlength=len(vocab))
         df = np.pad(df, (0, len(counts) - len(df))) + counts
     idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -108,7 +111,7 @@ def bm25_index(token_lists: TokenSource, k1: float = 1.5, b: float = 0.75) -> bm
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
     data = np.empty(int(indptr[-1]), dtype=np.float32)
     fill = indptr[:-1].copy()  # next free slot of each column
-    for start in range(0, n, _BUILD_ROWS):
+    for start in range(0, n, rows):
         r, c, tf = pairs(start)
         order = np.argsort(c, kind="stable")  # by column; rows stay ascending within a column
         r, c, tf = r[order], c[order], tf[order].astype(np.float64)
@@ -139,7 +142,7 @@ def line_starts(path: Path) -> np.ndarray:
     starts = [np.zeros(1, dtype=np.int64)]
     pos = 0
     with open(path, "rb") as fh:
-        while block := fh.read(1 << 24):
+        while block := fh.read(_READ_BUFFER):
             ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + (pos + 1)
             starts.append(ends.astype(np.int64))
             pos += len(block)
