@@ -271,8 +271,11 @@ class _IngestRun:
         self.timer.add_seconds("embed", embed_seconds)
         self.timer.lap("worker wait")
         assert self.spool is not None, "collect() runs inside run()"
-        for c, ws in zip(chunks, word_lists, strict=True):
-            self.spool.add(c.chunk_id, (w for w in ws if w not in textseg.STOPWORDS))
+        try:
+            for c, ws in zip(chunks, word_lists, strict=True):
+                self.spool.add(c.chunk_id, (w for w in ws if w not in textseg.STOPWORDS))
+        except OSError as exc:  # a full disk: nothing of this batch is in Chroma yet
+            raise StoreError(detail=f"关键词暂存文件无法写入：{exc}") from exc
         if embeddings is None:  # an embedding endpoint: called from here, not from the worker
             embeddings = np.asarray(self.store.embedder([c.index_text() for c in chunks]), dtype=np.float32)
             self.timer.lap("embed")

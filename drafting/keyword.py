@@ -8,6 +8,7 @@ swapped atomically, so an interrupted write never leaves a half index in use.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -215,14 +216,17 @@ class TokenSpool:
 
     def close(self) -> Path:
         """Flush and close; the path, for the sync to read."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            fh.close()  # closed even when the last flush fails (a full disk): the OSError still says so
         return self.path
 
     def remove(self) -> None:
-        self.close()
-        self.path.unlink(missing_ok=True)
+        """Close and delete; never raises (a full disk only means the unwritten lines go with the file)."""
+        with contextlib.suppress(OSError):
+            self.close()
+        with contextlib.suppress(OSError):  # a read-only store: the next sync removes it
+            self.path.unlink(missing_ok=True)
 
 
 class TokenLocator:
