@@ -225,7 +225,7 @@ class TokenSpool:
         """Close and delete; never raises (a full disk only means the unwritten lines go with the file)."""
         with contextlib.suppress(OSError):
             self.close()
-        with contextlib.suppress(OSError):  # a read-only store: the next sync removes it
+        with contextlib.suppress(OSError):  # a read-only store: a sync after this process ends removes it
             self.path.unlink(missing_ok=True)
 
 
@@ -327,7 +327,8 @@ def remove_stale_spools(folder: Path) -> None:
         except (IndexError, ValueError):
             continue
         if pid != os.getpid() and not _alive(pid):
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only store still searches; the file is never read
+                path.unlink(missing_ok=True)
 
 
 @dataclass
