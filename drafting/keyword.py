@@ -194,7 +194,7 @@ class _EmptyAsPlaceholder:
 
 
 def spool_path(folder: Path, kind: str = "spool") -> Path:
-    """A fresh spool file's path in ``folder``, named for this process (``spool-<pid>-<random>.txt``), so
+    """A fresh spool file's path in ``folder``, named for this process (``spool-<pid>-<random>.<kind>``), so
     :func:`remove_stale_spools` can tell a killed process's leftover from a live one's."""
     return folder / f"spool-{os.getpid()}-{secrets.token_hex(4)}.{kind}"
 
