@@ -14,10 +14,11 @@ import json
 import os
 import secrets
 import shutil
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
-from sys import intern
 from typing import BinaryIO, Protocol, Self
 
 import bm25s
@@ -62,7 +63,7 @@ def fingerprint(ids: Iterable[str]) -> str:
 
 
 _MAX_VOCAB = 1 << 31  # (row, token id) pairs are packed as row * _MAX_VOCAB + id
-_BUILD_ROWS = 2048  # documents per slice: a slice's token lists and pairs are the build's transient memory
+_BUILD_ROWS = 1024  # documents per slice: a slice's token lists and pairs are the build's transient memory
 
 
 class TokenSource(Protocol):
@@ -84,16 +85,17 @@ def bm25_index(
     corpus (bm25s builds it from a Python list of Python ints per document: gigabytes at 100×).
     ``rows``: documents per slice."""
     n = len(token_lists)
-    vocab: dict[str, int] = {}
-    new_id = vocab.setdefault
+    # a new word's id is the vocabulary's size: looked up in C (map over the slice), no Python per token
+    vocab: defaultdict[str, int] = defaultdict()
+    vocab.default_factory = vocab.__len__
     lengths = np.zeros(n, dtype=np.int64)
 
     def pairs(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, token id, tf) of every distinct token of each document in one slice, rows ascending."""
         part = token_lists[start : start + rows]
-        lens = np.fromiter((len(t) for t in part), dtype=np.int64, count=len(part))
+        lens = np.fromiter(map(len, part), dtype=np.int64, count=len(part))
         lengths[start : start + len(part)] = lens
-        ids = np.fromiter((new_id(w, len(vocab)) for toks in part for w in toks), dtype=np.int64,
+        ids = np.fromiter(map(vocab.__getitem__, chain.from_iterable(part)), dtype=np.int64,
                           count=int(lens.sum()))
         del part
         docs = np.repeat(np.arange(start, start + len(lens), dtype=np.int64), lens)
@@ -124,6 +126,7 @@ def bm25_index(
     retriever = bm25s.BM25(k1=k1, b=b)
     retriever.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": n}
     vocab[""] = len(vocab)  # bm25s adds the empty token after the others
+    vocab.default_factory = None  # from here a plain mapping: an unknown word is a KeyError, never added
     retriever.vocab_dict = vocab
     retriever.unique_token_ids_set = set(vocab.values())
     retriever.nonoccurrence_array = None  # the Lucene variant has none
@@ -153,10 +156,6 @@ def line_starts(path: Path) -> np.ndarray:
     return out
 
 
-def _split(line: str) -> list[str]:
-    return [intern(w) for w in line.split(" ")] if line else []
-
-
 class TokenLines:
     """The token lists of a ``tokens.txt``, read from disk a slice at a time (see :func:`bm25_index`):
     ``lines[a:b]`` decodes only lines a…b-1, so only one slice of lists is alive at a time."""
@@ -177,7 +176,7 @@ class TokenLines:
         with open(self.path, "rb") as fh:
             fh.seek(int(self._starts[start]))
             text = fh.read(int(self._starts[stop] - self._starts[start])).decode("utf-8")
-        return [_split(line) for line in text.removesuffix("\n").split("\n")]
+        return [line.split(" ") if line else [] for line in text.removesuffix("\n").split("\n")]
 
 
 class _EmptyAsPlaceholder:
