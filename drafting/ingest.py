@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from sys import intern
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,10 @@ import numpy as np
 from drafting import textseg
 from drafting.chunking import chunk_document, doc_id_for
 from drafting.embedder import HashedChineseEmbedding
-from drafting.errors import LoaderError
+from drafting.errors import LoaderError, StoreError
 from drafting.figures import figures_of_chunk
 from drafting.heap import release_memory
+from drafting.keyword import TokenSpool
 from drafting.ledger import chunk_facts
 from drafting.loaders import iter_corpus_files, load_file
 from drafting.records import Chunk, DocMeta
@@ -191,7 +191,8 @@ class _IngestRun:
         self.pending: _Batch = []  # parsed, not yet sent to the worker
         self.in_flight: list[tuple[_Batch, Future[Any]]] = []  # at the worker
         self.ready: list[tuple[_Batch, np.ndarray]] = []  # worker results waiting to be written
-        self.fresh_tokens: dict[str, list[str]] = {}
+        # each new chunk's keyword tokens go to a file as they come, not into memory (see sync_indexes)
+        self.spool: TokenSpool | None = None
 
     def index_existing(self) -> None:
         for d in self.store.documents() if self.store.count() else []:
@@ -267,10 +268,12 @@ class _IngestRun:
         self.timer.add_seconds("tokenise", tok_seconds)
         self.timer.add_seconds("embed", embed_seconds)
         self.timer.lap("worker wait")
-        for c, ws in zip(chunks, word_lists, strict=True):
-            # interned: the worker's words arrive as new objects, one per occurrence; a shared string per
-            # word keeps the token table to pointers (peak RSS at 3x: 504 -> 478 MB)
-            self.fresh_tokens[c.chunk_id] = [intern(w) for w in ws if w not in textseg.STOPWORDS]
+        assert self.spool is not None, "collect() runs inside run()"
+        try:
+            for c, ws in zip(chunks, word_lists, strict=True):
+                self.spool.add(c.chunk_id, (w for w in ws if w not in textseg.STOPWORDS))
+        except OSError as exc:  # a full disk: nothing of this batch is in Chroma yet
+            raise StoreError(detail=f"关键词暂存文件无法写入：{exc}") from exc
         if embeddings is None:  # an embedding endpoint: called from here, not from the worker
             embeddings = np.asarray(self.store.embedder([c.index_text() for c in chunks]), dtype=np.float32)
             self.timer.lap("embed")
@@ -303,6 +306,7 @@ class _IngestRun:
 
     def run(self) -> None:
         """Every file through the worker into Chroma; the worker pool is shut down on the way out."""
+        self.spool = self.spool or self._open_spool()
         self.tokeniser = tokeniser = _tokeniser()
         finished = False
         try:
@@ -321,15 +325,31 @@ class _IngestRun:
         if self.progress:
             self.progress(len(self.files), len(self.files), "")
 
+    def _open_spool(self) -> TokenSpool:
+        try:
+            return TokenSpool(self.settings.keyword_path())
+        except OSError as exc:
+            raise StoreError(detail=f"关键词暂存文件无法创建：{exc}") from exc
+
+    def discard_spool(self) -> None:
+        """Remove this run's token spool (after the sync, or when the run stopped short)."""
+        if self.spool is not None:
+            self.spool.remove()
+            self.spool = None
+
     def sync_indexes(self) -> None:
-        """The keyword index from the fresh tokens, the ledger from the staged facts (the rest: Chroma)."""
+        """The keyword index from the spooled tokens, the ledger from the staged facts (the rest: Chroma)."""
         self.timer.mark()
-        self.store.sync_keyword(self.fresh_tokens)
+        try:
+            self.store.sync_keyword(self.spool.close() if self.spool is not None else None)
+        except OSError as exc:
+            raise StoreError(detail=f"关键词暂存文件无法写入：{exc}") from exc
+        finally:
+            self.discard_spool()
         self.timer.lap("keyword")
         if self.settings.ledger.enabled:
             self.store.sync_ledger()
             self.timer.lap("ledger")
-        self.fresh_tokens.clear()
 
 
 def ingest(
@@ -340,9 +360,12 @@ def ingest(
 ) -> IngestReport:
     """Ingest files and folders into the store (see the module docstring); the report per file."""
     run = _IngestRun(paths, settings, progress, store)
-    run.index_existing()
-    run.run()
-    run.sync_indexes()
+    try:
+        run.index_existing()
+        run.run()
+        run.sync_indexes()
+    finally:
+        run.discard_spool()  # stopped short: no one will read it
     figures_of_chunk.cache_clear()
     report = run.report
     del run  # the parsed chunks and tokens go before the heap is trimmed

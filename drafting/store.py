@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,7 +29,16 @@ from drafting import textseg
 from drafting.embedder import EndpointEmbedding, HashedChineseEmbedding
 from drafting.errors import DocumentNotFoundError, DraftingError, StoreError, StoreUnavailableError
 from drafting.heap import release_memory
-from drafting.keyword import ChunkFacts, KeywordIndex, fingerprint
+from drafting.keyword import (
+    ChunkFacts,
+    KeywordIndex,
+    TokenLines,
+    TokenLocator,
+    TokenSpool,
+    fingerprint,
+    remove_stale_spools,
+    spool_path,
+)
 from drafting.ledger import Ledger, LedgerFact, chunk_facts
 from drafting.records import Chunk
 from drafting.settings import Settings
@@ -378,13 +388,16 @@ class CorpusStore:
             if self._keyword is not None and len(self._keyword) != self.count():
                 self.sync_keyword()
 
-    def sync_keyword(self, fresh_tokens: dict[str, list[str]] | None = None) -> KeywordIndex:
-        """Load the saved keyword index, or rebuild it from the collection if it is stale."""
+    def sync_keyword(self, spool: Path | None = None) -> KeywordIndex:
+        """Load the saved keyword index, or rebuild it from the collection if it is stale (``spool``: a
+        :class:`~drafting.keyword.TokenSpool` file with the tokens of chunks an ingest has just written)."""
         with self._derived:
-            return self._sync_keyword(fresh_tokens)
+            return self._sync_keyword(spool)
 
-    def _sync_keyword(self, fresh_tokens: dict[str, list[str]] | None) -> KeywordIndex:
+    def _sync_keyword(self, spool: Path | None) -> KeywordIndex:
         folder = self.settings.keyword_path()
+        if folder.is_dir():
+            remove_stale_spools(folder)  # a killed ingest's spool is never read
         saved = KeywordIndex.load(folder)
         # only the five fields the keyword side filters on, strings shared (a row's metadata dict is
         # a few kB: at 100× holding every row was gigabytes)
@@ -401,17 +414,33 @@ class CorpusStore:
         if saved is not None and saved.fingerprint == fingerprint(ids):
             self._keyword = saved
             return saved
-        cache = saved.cached_tokens() if saved is not None else {}
-        del saved
-        if fresh_tokens:
-            cache.update(fresh_tokens)
-        missing = [i for i in ids if i not in cache]
-        if missing:
-            for cid, (chunk, _e) in self.get_chunks(missing).items():
-                cache[cid] = textseg.keyword_tokens(chunk.index_text())
-        index = KeywordIndex.build(facts, [cache[i] for i in ids])
-        del cache
-        index.save(folder)
+        # The new tokens.txt is written line by line in collection order from the old one, the spool
+        # and chunks neither holds (re-tokenised from Chroma); the matrix is then built from it a slice
+        # at a time: no list of every chunk's tokens is ever held (at 100× that was hundreds of MiB).
+        lines = spool_path(folder, "tokens")
+        extra: TokenSpool | None = None
+        try:
+            extra = TokenSpool(folder, "missing")
+            with TokenLocator(ids) as where:
+                if saved is not None and saved.tokens_file is not None:
+                    where.add_lines(saved.tokens_file, saved.facts.ids)
+                del saved
+                if spool is not None:
+                    where.add_spool(spool)
+                missing = where.missing()
+                for start in range(0, len(missing), 2000):
+                    for cid, (chunk, _e) in self.get_chunks(missing[start : start + 2000]).items():
+                        extra.add(cid, textseg.keyword_tokens(chunk.index_text()))
+                where.add_spool(extra.close())
+                where.write(lines)
+            index = KeywordIndex.build(facts, TokenLines(lines))
+            index.save(folder)  # moves ``lines`` into the new generation as its tokens.txt
+        except OSError as exc:
+            raise StoreError(detail=f"关键词索引写入失败：{exc}") from exc
+        finally:
+            if extra is not None:
+                extra.remove()
+            lines.unlink(missing_ok=True)
         # read back memory-mapped: the matrix stays in the page cache, not on the heap
         self._keyword = KeywordIndex.load(folder) or index
         return self._keyword

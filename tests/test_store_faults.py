@@ -151,12 +151,15 @@ def test_kill_9_mid_ingest_then_rerun_leaves_both_indexes_agreeing(tmp_path: Pat
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in worker), "the worker outlived the killed ingest"
     settings = get_settings(store=store)
+    leftover = list(settings.keyword_path().glob(f"spool-{proc.pid}-*"))
+    assert leftover, "the killed ingest spooled its chunks' keyword tokens to a file"
     killed = CorpusStore(settings)
     assert killed.count() > 0  # something was written before the kill...
     assert len(killed.documents()) < 58  # ...and not everything
     report = ingest([PUBLIC], settings)
     assert report.failed == []
     assert_consistent(settings, 58)
+    assert list(settings.keyword_path().glob("spool-*")) == []  # the dead process's spool removed, unread
 
 
 # ---- disk full and read-only store (tmpfs; root only) ---------------------------------------------------
