@@ -42,7 +42,7 @@ import drafting  # noqa: F401 - the package, before bench/ui.py puts bench/ firs
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from retrieval import SEEDS, case_query, cases, make_synthetic, table
-from ui import launched_app, rss_mb
+from ui import launched_app, rss_mb, rss_split
 
 MACHINE = ("Machine: 2 cores shared with other engineers' work during this run; "
            "RSS is per process, from /proc.")
@@ -127,6 +127,7 @@ def upload_child(store: Path, data: Path, corpus: Path) -> None:
     out["line"] = str(result[1])
     del result
     out["after"], out["peak"] = rss_mb()
+    out["after_split"] = rss_split()
     gc.collect()
     out["after_gc"] = rss_mb()[0]
     from drafting.search import search
@@ -135,6 +136,7 @@ def upload_child(store: Path, data: Path, corpus: Path) -> None:
     for q in [case_query(c) for c in cases()[:20]]:
         search(store_obj, q, k=5)
     out["after_search"] = rss_mb()[0]
+    out["search_split"] = rss_split()
     out["docs"], out["chunks"] = len(store_obj.documents()), store_obj.count()
     out["stages"] = [[name, sampler.entry[name], sampler.peaks.get(name, 0.0)] for name in sampler.order]
     demo.close()
@@ -173,8 +175,12 @@ def bench_upload(factor: int, keep: Path | None) -> None:
                  for name, entry, peak in r["stages"]]
         rows += [["after the upload (VmRSS; peak = VmHWM of the process)",
                   f"{r['after']:.0f}", f"{r['peak']:.0f}"],
+                 ["    of which anonymous / file-backed (RssAnon / RssFile)",
+                  "{:.0f} / {:.0f}".format(*r["after_split"]), ""],
                  ["  after gc.collect()", f"{r['after_gc']:.0f}", ""],
-                 ["  after 20 searches", f"{r['after_search']:.0f}", ""]]
+                 ["  after 20 searches", f"{r['after_search']:.0f}", ""],
+                 ["    of which anonymous / file-backed (RssAnon / RssFile)",
+                  "{:.0f} / {:.0f}".format(*r["search_split"]), ""]]
         print(table(rows, ["app process, moment", "RSS MiB", "peak MiB"]))
         print(MACHINE)
         if keep is not None:

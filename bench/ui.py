@@ -73,6 +73,17 @@ def rss_mb(pid: int | str = "self") -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
+def rss_split(pid: int | str = "self") -> tuple[float, float]:
+    """(RssAnon, RssFile) in MiB: heap and anonymous maps, and file-backed pages mapped in (a
+    memory-mapped index's columns, libraries), which the kernel can drop and read back."""
+    fields: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields["RssAnon"], fields["RssFile"]
+
+
 def settle_rss(pid: int, limit: float = 60.0) -> float:
     """RSS once it has stopped moving (three 1-s samples within 2 MiB): the warm-up thread is done."""
     samples: list[float] = []
