@@ -6,7 +6,7 @@ index's hash of every chunk id), so it is rebuilt whenever a document is ingeste
 The chunks are read through the store's public :meth:`drafting.store.CorpusStore.chunk_ids`,
 :meth:`~drafting.store.CorpusStore.iter_metadata` and :meth:`~drafting.store.CorpusStore.iter_chunks`.
 A rebuild streams: one pass over the metadata decides whether only the bureau's own documents count
-(:func:`~drafting.style_profile.bureau_docs`), then the chunks go one batch at a time into
+(:func:`~drafting.style_profile.bureau_docs`), then those chunks go one batch at a time into
 :func:`~drafting.style_profile.build_profile`, never all of them in a list (issue #14: at 100× that
 list was the upload's peak).
 """
@@ -43,13 +43,12 @@ def corpus_fingerprint(store: CorpusStore) -> str:
 def profile_chunks(store: CorpusStore) -> Iterator[Chunk]:
     """The chunks the profile is built from, streamed from the store: the bureau's own documents'
     when others outnumber them (:func:`~drafting.style_profile.bureau_docs`, decided from the
-    metadata alone), else every chunk; in the store's order, as ``prefer_bureau(list(...))`` gives."""
+    metadata alone; only their chunks' text is read), else every chunk; in the store's order, as
+    ``prefer_bureau(list(store.iter_chunks()))`` gives."""
     own = bureau_docs(
         (str(m["doc_id"]), str(m.get("issuer", "")), str(m.get("title", ""))) for m in store.iter_metadata()
     )
-    for chunk in store.iter_chunks():
-        if own is None or chunk.doc_id in own:
-            yield chunk
+    return store.iter_chunks(None if own is None else {"doc_id": {"$in": sorted(own)}})
 
 
 def load_or_build(store: CorpusStore) -> StyleProfile:
