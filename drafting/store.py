@@ -279,6 +279,11 @@ class CorpusStore:
         """Every chunk id in the collection (what the keyword index's fingerprint is computed from)."""
         return [row[0] for row in self._iter_rows([])]
 
+    def iter_metadata(self) -> Iterator[Mapping[str, Any]]:
+        """Every chunk's metadata (doc_id, title, issuer, …) without its text, read in batches."""
+        for _id, _text, meta in self._iter_rows(["metadatas"]):
+            yield meta
+
     def iter_chunks(self, where: dict[str, Any] | None = None) -> Iterator[Chunk]:
         """Every chunk, or those matching a Chroma ``where`` (``{"doc_id": …}``), read in batches."""
         for chunk_id, text, meta in self._iter_rows(["documents", "metadatas"], where):

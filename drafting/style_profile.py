@@ -46,9 +46,11 @@ the cache in the store in :mod:`drafting.style_cache`; the conformance score in 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from drafting.headings import find_enumerations
@@ -61,6 +63,7 @@ from drafting.style_reading import (
     LEVEL_NAMES,
     MODIFIERS,
     WE_RE,
+    WordDict,
     bare_i,
     body_lines,
     closing_frame,
@@ -74,7 +77,7 @@ from drafting.style_reading import (
     strip_marker,
 )
 
-__all__ = ["BUREAU_RE", "StyleProfile", "build_profile", "prefer_bureau"]
+__all__ = ["BUREAU_RE", "StyleProfile", "build_profile", "bureau_docs", "prefer_bureau"]
 
 PROFILE_VERSION = 1
 
@@ -226,18 +229,27 @@ class StyleProfile:
 
 
 
-def _percentiles(values: list[int]) -> dict[str, float]:
+def _percentiles(counts: Mapping[int, int]) -> dict[str, float]:
+    """Median, p10, p90 (linear between the two nearest ranks) and mean of the values counted in
+    ``counts`` (value → how many times it occurs): the numbers the sorted list of values gives,
+    without holding one entry per sentence."""
+    values = sorted(v for v, n in counts.items() if n > 0)
     if not values:
         return {}
-    v = sorted(values)
+    ends = list(accumulate(counts[v] for v in values))  # ends[i]: rank after the last copy of values[i]
+    total = ends[-1]
+
+    def at(rank: int) -> int:  # the value at this 0-based rank of the sorted list
+        return values[bisect_right(ends, rank)]
 
     def q(p: float) -> float:
-        k = (len(v) - 1) * p
+        k = (total - 1) * p
         lo = int(k)
-        hi = min(lo + 1, len(v) - 1)
-        return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 1)
+        hi = min(lo + 1, total - 1)
+        return round(at(lo) + (at(hi) - at(lo)) * (k - lo), 1)
 
-    return {"median": q(0.5), "p10": q(0.1), "p90": q(0.9), "mean": round(sum(v) / len(v), 1)}
+    mean = sum(v * counts[v] for v in values) / total
+    return {"median": q(0.5), "p10": q(0.1), "p90": q(0.9), "mean": round(mean, 1)}
 
 
 
@@ -259,12 +271,13 @@ def build_profile(  # noqa: C901  one pass over the chunks, a branch per statist
     section_len: dict[tuple[str, tuple[str, ...]], int] = defaultdict(int)
     openers: Counter[str] = Counter()
     verbs: Counter[str] = Counter()
-    sentence_lengths: list[int] = []
+    sentence_lengths: Counter[int] = Counter()  # length → sentences
     docs_we: set[str] = set()
     docs_i: set[str] = set()
 
-    firsts: list[tuple[str, str]] = []  # sentence-initial (word, rest)
-    clause_firsts: list[tuple[str, str]] = []
+    # sentence- and clause-initial (word, what compose() reads of the rest) → how many
+    firsts: Counter[tuple[str, str]] = Counter()
+    clause_firsts: Counter[tuple[str, str]] = Counter()
     for c in chunks:
         n_chunks += 1
         if c.doc_id not in seen_docs:
@@ -289,24 +302,28 @@ def build_profile(  # noqa: C901  one pass over the chunks, a branch per statist
             for sent in split_sentences(line):
                 if len(sent) < 2:
                     continue
-                sentence_lengths.append(len(sent))
-                firsts.append(first_word(sent, d))
+                sentence_lengths[len(sent)] += 1
+                firsts[_head_key(*first_word(sent, d), d)] += 1
                 for k, clause in enumerate(CLAUSE_SPLIT_RE.split(sent)):
                     if len(clause) >= 2:
-                        clause_firsts.append(first_word(clause, d, first_clause=k == 0))
+                        clause_firsts[_head_key(*first_word(clause, d, first_clause=k == 0), d)] += 1
 
     # verbs: plain clause heads (no adverb) seen at least 3 times make the verb set; an adverb
     # then counts the known verb after it
-    plain = Counter(w for w, _r in clause_firsts if w and w not in MODIFIERS)
+    # (the keys in order of first occurrence, so ties come out in the order of one list per clause)
+    plain: Counter[str] = Counter()
+    for (w, _r), n in clause_firsts.items():
+        if w and w not in MODIFIERS:
+            plain[w] += n
     verbset = {w for w, n in plain.items() if n >= 3}
-    for w, rest in clause_firsts:
+    for (w, rest), n in clause_firsts.items():
         _o, verb = compose(w, rest, d, verbset)
         if verb:
-            verbs[verb] += 1
-    for w, rest in firsts:
+            verbs[verb] += n
+    for (w, rest), n in firsts.items():
         opener, _v = compose(w, rest, d, verbset)
         if opener:
-            openers[opener] += 1
+            openers[opener] += n
 
     # headings: once per document, marker levels only
     patterns: dict[int, Counter[str]] = defaultdict(Counter)
@@ -352,13 +369,21 @@ def build_profile(  # noqa: C901  one pass over the chunks, a branch per statist
         openers=openers.most_common(TOP_WORDS),
         verbs=verbs.most_common(TOP_WORDS),
         sentence_chars=_percentiles(sentence_lengths),
-        section_chars=_percentiles([n for n in section_len.values() if n > 0]),
+        section_chars=_percentiles(Counter(n for n in section_len.values() if n > 0)),
         closings=frames.most_common(TOP_CLOSINGS),
         first_person={
             "我们": round(len(docs_we) / n_docs, 3) if n_docs else 0.0,
             "我": round(len(docs_i) / n_docs, 3) if n_docs else 0.0,
         },
     )
+
+
+def _head_key(w: str, rest: str, d: WordDict) -> tuple[str, str]:
+    """A sentence head as :func:`~drafting.style_reading.compose` reads it: the word, and of the rest
+    only the dictionary word at its start (``d.longest``, which gives the same word back when given
+    it), and only after a modifier (``深入`` + ``推进``).  Counting these keys gives the profile that
+    keeping every (word, rest) gives, in memory that grows with the vocabulary, not the corpus."""
+    return w, (d.longest(rest) if rest and w in MODIFIERS else "")
 
 
 def _pick_examples(items: list[tuple[str, str, str]], top: list[str]) -> list[str]:
@@ -396,16 +421,28 @@ def _pick_examples(items: list[tuple[str, str, str]], top: list[str]) -> list[st
 BUREAU_RE = re.compile(r"住建|住房和城乡建设|住房城乡建设|建设局|建设和管理委员会|建设管理委|建委")
 
 
-def prefer_bureau(chunks: list[Chunk]) -> list[Chunk]:
-    """The bureau's own documents when others outnumber them, else every chunk.
+def bureau_docs(rows: Iterable[tuple[str, str, str]]) -> set[str] | None:
+    """The doc_ids of the bureau's own documents when others outnumber them, else None (keep all).
 
+    ``rows`` are (doc_id, issuer, title), one per chunk (metadata is enough: no text is needed).
     A document is the bureau's own when its issuer or title names a 住建 body (``市住建局``,
     ``…住房和城乡建设管理委员会…``).  A corpus that mixes in more government work reports than the
     bureau's own material would otherwise take their style; a few outside documents do not matter.
     """
-    own = {c.doc_id for c in chunks if BUREAU_RE.search(f"{c.issuer} {c.title}")}
-    others = {c.doc_id for c in chunks} - own
-    if len(own) >= 2 and len(others) > len(own):
-        return [c for c in chunks if c.doc_id in own]
-    return chunks
+    every: set[str] = set()
+    own: set[str] = set()
+    for doc_id, issuer, title in rows:
+        every.add(doc_id)
+        if doc_id not in own and BUREAU_RE.search(f"{issuer} {title}"):
+            own.add(doc_id)
+    if len(own) >= 2 and len(every) - len(own) > len(own):
+        return own
+    return None
+
+
+def prefer_bureau(chunks: list[Chunk]) -> list[Chunk]:
+    """The bureau's own documents' chunks when others outnumber them, else every chunk
+    (the rule is :func:`bureau_docs`)."""
+    own = bureau_docs((c.doc_id, c.issuer, c.title) for c in chunks)
+    return chunks if own is None else [c for c in chunks if c.doc_id in own]
 
