@@ -180,7 +180,7 @@ def citation_bench(store: CorpusStore) -> dict[str, Any]:
         docno = m.group()
         cited = title[title.index("关于"):] if "关于" in title else title
         chunks = [c for c, _e in store.get_chunks(
-            [i for i, _t, meta in store._iter_rows(["metadatas"], where={"doc_id": d.doc_id})]).values()]
+            [i for i, _t, meta in store.iter_rows(["metadatas"], where={"doc_id": d.doc_id})]).values()]
         sentences = [s for c in chunks for s in re.split(r"[。；\n]", c.text) if 12 <= len(s) <= 40
                      and "“" not in s]
         quote = rng.choice(sentences) if sentences else ""

@@ -96,7 +96,7 @@ def policy_docs(store: CorpusStore) -> list[PolicyDoc]:
     if cached is not None and cached[0] == fp:
         return cached[1]
     docs: dict[str, tuple[str, str]] = {}
-    for _id, text, meta in store._iter_rows(["documents", "metadatas"]):
+    for _id, text, meta in store.iter_rows(["documents", "metadatas"]):
         if int(meta.get("position", 0)) == 0 or meta["doc_id"] not in docs:
             first = text if int(meta.get("position", 0)) == 0 else ""
             prev = docs.get(meta["doc_id"], ("", ""))[1]
@@ -116,7 +116,7 @@ def policy_docs(store: CorpusStore) -> list[PolicyDoc]:
 
 
 def _full_text(store: CorpusStore, doc_id: str) -> str:
-    rows = sorted(store._iter_rows(["documents", "metadatas"], where={"doc_id": doc_id}),
+    rows = sorted(store.iter_rows(["documents", "metadatas"], where={"doc_id": doc_id}),
                   key=lambda r: int(r[2].get("position", 0)))
     return "\n".join(r[1] or "" for r in rows)
 

@@ -74,12 +74,12 @@ def migrate_store(settings: Settings, dim: int | None = None,
     client, name = old.client, settings.collection
     temp = migrating_name(name)
     embedder = HashedChineseEmbedding(dim=target)
-    with old._chroma():
+    with old.chroma_errors():
         if temp in {getattr(c, "name", c) for c in client.list_collections()}:
             client.delete_collection(temp)  # a copy left by an interrupted run: start again
         new = client.create_collection(temp, embedding_function=embedder,
                                        configuration={"hnsw": {"space": "cosine"}})
-    old._check_free_space(total)
+    old.check_free_space(total)
     done = 0
     ids: list[str] = []
     batch: list[tuple[str, Any, Any]] = []
@@ -88,7 +88,7 @@ def migrate_store(settings: Settings, dim: int | None = None,
         nonlocal done
         chunks = [chunk_from_row(i, t or "", m) for i, t, m in batch]
         vectors = embedder([c.index_text() for c in chunks])
-        with old._chroma():
+        with old.chroma_errors():
             new.add(ids=[i for i, _t, _m in batch], documents=[t for _i, t, _m in batch],
                     metadatas=[m for _i, _t, m in batch], embeddings=vectors)
         done += len(batch)
@@ -96,24 +96,24 @@ def migrate_store(settings: Settings, dim: int | None = None,
         if progress:
             progress(done, total)
 
-    for row in old._iter_rows(["documents", "metadatas"]):
+    for row in old.iter_rows(["documents", "metadatas"]):
         ids.append(row[0])
         batch.append(row)
         if len(batch) >= BATCH:
             write()
     if batch:
         write()
-    with old._chroma():
+    with old.chroma_errors():
         copied = new.count()
         copied_ids = _ids_of(new)
     if copied != total or fingerprint(copied_ids) != fingerprint(ids):
-        with old._chroma():
+        with old.chroma_errors():
             client.delete_collection(temp)
         raise StoreError(
             f"迁移未完成：新向量库有 {copied} 个段落，原库有 {total} 个，原库未做任何改动。"
             "请确认迁移期间没有同时导入或删除文档，然后重新运行 `drafting store migrate`。"
         )
-    with old._chroma():
+    with old.chroma_errors():
         client.delete_collection(name)
         new.modify(name=name)
     if not settings.chroma_url:

@@ -265,7 +265,7 @@ def past_documents(store: CorpusStore, store_types: tuple[str, ...],
         return []
     rows: dict[str, list[tuple[int, list[str], str]]] = {}
     meta: dict[str, dict[str, Any]] = {}
-    for _id, text, m in store._iter_rows(["metadatas", "documents"], where={"doc_id": {"$in": ids}}):
+    for _id, text, m in store.iter_rows(["metadatas", "documents"], where={"doc_id": {"$in": ids}}):
         rows.setdefault(m["doc_id"], []).append((int(m.get("position", 0)),
                                                  json.loads(m.get("heading_path", "[]")), text or ""))
         meta[m["doc_id"]] = m

@@ -88,6 +88,6 @@ def house_phrases(store: CorpusStore) -> HousePhrases:
     key = (str(settings.chroma_url or settings.store_path().resolve()), store.keyword().fingerprint)
     found = _CACHE.get(key)
     if found is None:
-        rows = store._iter_rows(["documents", "metadatas"])
+        rows = store.iter_rows(["documents", "metadatas"])
         found = _CACHE[key] = mine((m["doc_id"], t or "") for _i, t, m in rows)
     return found

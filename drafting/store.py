@@ -211,7 +211,7 @@ class CorpusStore:
         from chromadb.errors import NotFoundError
 
         name = self.settings.collection
-        with self._chroma():
+        with self.chroma_errors():
             names = {getattr(c, "name", c) for c in self.client.list_collections()}
             if name not in names and migrating_name(name) in names:
                 self.client.get_collection(migrating_name(name)).modify(name=name)
@@ -238,7 +238,7 @@ class CorpusStore:
         )
 
     @contextmanager
-    def _chroma(self) -> Iterator[None]:
+    def chroma_errors(self) -> Iterator[None]:
         """Every call into Chroma goes through here: a server that went away, a full disk or a
         read-only folder becomes a :class:`StoreError` with advice, never a raw library error."""
         try:
@@ -250,16 +250,18 @@ class CorpusStore:
 
     # ---- reading ---------------------------------------------------------------------------
     def count(self) -> int:
-        with self._chroma():
+        with self.chroma_errors():
             return int(self.collection.count())
 
-    def _iter_rows(
+    def iter_rows(
         self, include: Include, where: dict[str, Any] | None = None
     ) -> Iterator[tuple[str, Any, Any]]:
+        """Raw rows (id, text, metadata dict) in batches of 5,000, for readers that need the stored
+        metadata as it is (citations, outlines, phrases, the migration); one batch alive at a time."""
         batch = 5000
         offset = 0
         while True:
-            with self._chroma():
+            with self.chroma_errors():
                 res = self.collection.get(where=where, include=include, limit=batch, offset=offset)
             ids = res["ids"]
             n = len(ids)
@@ -277,21 +279,21 @@ class CorpusStore:
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id in the collection (what the keyword index's fingerprint is computed from)."""
-        return [row[0] for row in self._iter_rows([])]
+        return [row[0] for row in self.iter_rows([])]
 
     def iter_metadata(self) -> Iterator[Mapping[str, Any]]:
         """Every chunk's metadata (doc_id, title, issuer, …) without its text, read in batches."""
-        for _id, _text, meta in self._iter_rows(["metadatas"]):
+        for _id, _text, meta in self.iter_rows(["metadatas"]):
             yield meta
 
     def iter_chunks(self, where: dict[str, Any] | None = None) -> Iterator[Chunk]:
         """Every chunk, or those matching a Chroma ``where`` (``{"doc_id": …}``), read in batches."""
-        for chunk_id, text, meta in self._iter_rows(["documents", "metadatas"], where):
+        for chunk_id, text, meta in self.iter_rows(["documents", "metadatas"], where):
             yield chunk_from_row(chunk_id, text or "", meta)
 
     def documents(self) -> list[DocInfo]:
         docs: dict[str, DocInfo] = {}
-        for _id, _doc, meta in self._iter_rows(["metadatas"]):
+        for _id, _doc, meta in self.iter_rows(["metadatas"]):
             d = docs.get(meta["doc_id"])
             if d is None:
                 d = docs[meta["doc_id"]] = DocInfo(
@@ -314,7 +316,7 @@ class CorpusStore:
             return {}
         include: Include = (
             ["documents", "metadatas", "embeddings"] if with_embeddings else ["documents", "metadatas"])
-        with self._chroma():
+        with self.chroma_errors():
             res = self.collection.get(ids=list(ids), include=include)
         embs = res.get("embeddings") if with_embeddings else None
         out: dict[str, tuple[Chunk, Any]] = {}
@@ -327,8 +329,8 @@ class CorpusStore:
     # ---- writing ---------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray | None) -> None:
         """Add chunks; when ``embeddings`` is None the collection's embedding function computes them."""
-        self._check_free_space(len(chunks))
-        with self._chroma():
+        self.check_free_space(len(chunks))
+        with self.chroma_errors():
             size = max(1, min(self.client.get_max_batch_size(), 4000))
             for start in range(0, len(chunks), size):
                 part = chunks[start : start + size]
@@ -339,7 +341,7 @@ class CorpusStore:
                     embeddings=None if embeddings is None else embeddings[start : start + size],
                 )
 
-    def _check_free_space(self, n_chunks: int) -> None:
+    def check_free_space(self, n_chunks: int) -> None:
         """Refuse a write that would not fit: Chroma's writer blocks forever on a full disk (1.5.9),
         so a full disk must be caught before the call, not after."""
         if self.settings.chroma_url:
@@ -358,7 +360,7 @@ class CorpusStore:
             )
 
     def delete_doc(self, doc_id: str) -> None:
-        with self._chroma():
+        with self.chroma_errors():
             self.collection.delete(where={"doc_id": doc_id})
 
     def remove_document(self, doc_id: str) -> DocInfo:
@@ -408,7 +410,7 @@ class CorpusStore:
         # a few kB: at 100× holding every row was gigabytes)
         facts = ChunkFacts(ids=[], doc_ids=[], years=[], issuers=[], doc_types=[])
         shared: dict[str, str] = {}
-        for cid, _doc, m in self._iter_rows(["metadatas"]):
+        for cid, _doc, m in self.iter_rows(["metadatas"]):
             facts.ids.append(cid)
             facts.doc_ids.append(shared.setdefault(m["doc_id"], m["doc_id"]))
             facts.years.append(int(m.get("year", 0)))

@@ -309,7 +309,7 @@ def _section_rows(store: Any, doc_id: str) -> list[tuple[list[str], str, str, in
     from drafting.store import chunk_from_row
 
     rows = [chunk_from_row(i, t or "", m)
-            for i, t, m in store._iter_rows(["documents", "metadatas"], {"doc_id": doc_id})]
+            for i, t, m in store.iter_rows(["documents", "metadatas"], {"doc_id": doc_id})]
     rows.sort(key=lambda c: c.position)
     grouped: dict[tuple[str, ...], list[Any]] = {}
     for c in rows:

@@ -68,7 +68,7 @@ def test_docno_must_be_the_documents_own_and_use_hexagonal_brackets(store: Corpu
 
 
 def test_quotes_must_be_verbatim_or_are_shown_beside_the_closest_passage(store: CorpusStore) -> None:
-    text = "\n".join(c.text for c, _e in store.get_chunks([i for i, _t, _m in store._iter_rows([])]).values())
+    text = "\n".join(c.text for c, _e in store.get_chunks([i for i, _t, _m in store.iter_rows([])]).values())
     sentence = next(s for s in text.split("。") if "海绵城市" in s and 12 <= len(s) <= 60
                     and "“" not in s).strip()
     quote = sentence[:16]
