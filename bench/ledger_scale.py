@@ -39,6 +39,7 @@ def _old_module(tree: Path) -> object:
     spec = importlib.util.spec_from_file_location("old_ledger", tree / "drafting" / "ledger.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["old_ledger"] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 
@@ -69,11 +70,10 @@ def main() -> None:
         same = 0
         for c in chunks:
             out = {}
-            for name, ledger in (("old", old), ("new", new)) if len(times["old"]) % 2 else (
-                    ("new", new), ("old", old)):
+            pairs = (("old", old, old_mod.check_ledger), ("new", new, check_ledger))  # type: ignore[attr-defined]
+            for name, ledger, check in pairs if len(times["old"]) % 2 else pairs[::-1]:
                 t = time.perf_counter()
-                found = check_ledger(ledger, c.text, year=c.year, issuer=issuer,  # type: ignore[arg-type]
-                                     exclude_doc_ids=[c.doc_id])
+                found = check(ledger, c.text, year=c.year, issuer=issuer, exclude_doc_ids=[c.doc_id])
                 times[name].append((time.perf_counter() - t) * 1000)
                 out[name] = sorted((f.kind, f.raw, f.source.doc_id, f.source.raw) for f in found)
             same += out["old"] == out["new"]

@@ -284,7 +284,8 @@ CREATE TABLE IF NOT EXISTS facts (
     year INTEGER NOT NULL, target INTEGER NOT NULL, doc_id TEXT NOT NULL, title TEXT NOT NULL,
     issuer TEXT NOT NULL, heading TEXT NOT NULL, passage TEXT NOT NULL, high REAL);
 CREATE INDEX IF NOT EXISTS facts_chunk ON facts (chunk_id);
-CREATE INDEX IF NOT EXISTS facts_key ON facts (unit, year, issuer);
+DROP INDEX IF EXISTS facts_key;
+CREATE INDEX IF NOT EXISTS facts_lookup ON facts (unit, year, period, direction, target, issuer, indicator);
 CREATE INDEX IF NOT EXISTS facts_indicator ON facts (indicator);
 """
 _COLUMNS = ("chunk_id", "indicator", "value", "unit", "raw", "qualifiers", "direction", "period", "year",
@@ -508,20 +509,47 @@ class Ledger:
 
     def candidates(
         self, unit: str, year: int, exclude: Iterable[str] = (), issuer: str | None = None,
-        like: LedgerFact | None = None,
+        like: LedgerFact | None = None, names: Sequence[str] | None = None,
     ) -> list[LedgerFact]:
         """Facts with this unit and year (of one issuer; not of the documents ``exclude``); ``like``: only
-        those of its sub-period, target flag and direction (what :func:`_comparable` asks too)."""
-        sql = f"{_SELECT} WHERE unit = ? AND year = ?"
-        params: list[Any] = [unit, year]
-        if issuer is not None:
-            sql += " AND issuer = ?"
-            params.append(issuer)
-        if like is not None:
-            sql += " AND period = ? AND target = ? AND direction = ?"
-            params += [like.period, int(like.target), like.direction]
+        those of its sub-period, direction and target flag (what :func:`_comparable` asks too);
+        ``names``: only these indicators."""
+        where, params = self._where(unit, year, issuer, like)
         ex = set(exclude)
-        return [f for f in self._query(sql + " ORDER BY rowid", params) if f.doc_id not in ex]
+        if names is None:
+            rows = self._query(f"{_SELECT} WHERE {where} ORDER BY rowid", params)
+            return [f for f in rows if f.doc_id not in ex]
+        out: list[LedgerFact] = []
+        for start in range(0, len(names), 500):  # under SQLite's limit on bound parameters
+            part = list(names[start : start + 500])
+            sql = f"{_SELECT} WHERE {where} AND indicator IN ({', '.join('?' * len(part))}) ORDER BY rowid"
+            out += [f for f in self._query(sql, params + part) if f.doc_id not in ex]
+        return out
+
+    def indicators(
+        self, unit: str, year: int, issuer: str | None = None, like: LedgerFact | None = None
+    ) -> list[str]:
+        """The distinct indicators :meth:`candidates` would return (read from the index alone)."""
+        where, params = self._where(unit, year, issuer, like)
+        with self._db():
+            rows = self._conn.execute(f"SELECT DISTINCT indicator FROM facts WHERE {where}", params)
+            return [r[0] for r in rows]
+
+    @staticmethod
+    def _where(unit: str, year: int, issuer: str | None, like: LedgerFact | None) -> tuple[str, list[Any]]:
+        where = "unit = ? AND year = ?"
+        params: list[Any] = [unit, year]
+        if like is not None:
+            where += " AND period = ? AND direction = ? AND target = ?"
+            params += [like.period, like.direction, int(like.target)]
+        if issuer is not None:
+            where += " AND issuer = ?"
+            params.append(issuer)
+        return where, params
+
+    def empty(self) -> bool:
+        with self._db():
+            return self._conn.execute("SELECT 1 FROM facts LIMIT 1").fetchone() is None
 
     def series(
         self, indicator: str, issuer: str | None = None, threshold: float = 0.6
@@ -552,9 +580,17 @@ class Ledger:
         return sorted(r[0] for r in rows)
 
 
-def _best(d: LedgerFact, pool: Sequence[LedgerFact], threshold: float) -> list[LedgerFact]:
-    """The facts of ``pool`` that name the same thing as ``d``, best-named only (the caller keeps the pool
-    to one issuer: indicators are grouped within an issuer)."""
+def _best(
+    d: LedgerFact, ledger: Ledger, year: int, exclude: Sequence[str], issuer: str | None, threshold: float,
+) -> list[LedgerFact]:
+    """The ledger's facts of ``year`` that name the same thing as ``d``, best-named only (the caller keeps
+    them to one issuer: indicators are grouped within an issuer).  The indicators are matched first, on
+    the distinct names the index holds; only facts with a matching name are read."""
+    names = [n for n in ledger.indicators(d.unit, year, issuer, like=d)
+             if indicator_match(d.indicator, n, threshold)]
+    if not names:
+        return []
+    pool = ledger.candidates(d.unit, year, exclude, issuer, like=d, names=names)
     scored = [(indicator_match(d.indicator, g.indicator, threshold), g) for g in pool if _comparable(d, g)]
     scored = [(s, g) for s, g in scored if s]
     if not scored:
@@ -589,7 +625,7 @@ def check_ledger(
     pairs: Sequence[tuple[str, float, float, str]] = (),
 ) -> list[LedgerFinding]:
     """Stale, inconsistent and last-year's-base findings for ``text`` (a draft of period ``year``)."""
-    if ledger is None or not text.strip() or not len(ledger):
+    if ledger is None or not text.strip() or ledger.empty():
         return []
     year = year or date.today().year
     silenced = set(marks)
@@ -605,7 +641,7 @@ def check_ledger(
             o is not d and not o.last and o.passage == d.passage and indicator_match(o.indicator, d.indicator)
             for o in drafted
         )
-        this_year = _best(d, ledger.candidates(d.unit, year, exclude_doc_ids, issuer, like=d), threshold)
+        this_year = _best(d, ledger, year, exclude_doc_ids, issuer, threshold)
         if any(_close(g.value, d.value) for g in this_year):
             continue  # as published
         stale = None if comparison else _stale(
@@ -649,12 +685,12 @@ def _stale(
         return None
     if d.end is not None and (_THRESHOLD_AFTER.match(text, d.end) or _ATTRIBUTE_AFTER.match(text, d.end)):
         return None  # 投资3000万元以上的项目, 700万吨露天煤矿: a class or size of a project, not a result
-    last_year = [g for g in _best(d, ledger.candidates(d.unit, year - 1, exclude, issuer, like=d), threshold)
+    last_year = [g for g in _best(d, ledger, year - 1, exclude, issuer, threshold)
                  if _close(g.value, d.value)]
     if not last_year:
         return None
     if any(_close(g.value, d.value)
-           for g in _best(d, ledger.candidates(d.unit, year - 2, exclude, issuer, like=d), threshold)):
+           for g in _best(d, ledger, year - 2, exclude, issuer, threshold)):
         return None  # the same value two years running: a project's size (700万吨露天矿), not a yearly result
     g = last_year[0]
     return LedgerFinding(
@@ -680,7 +716,7 @@ def _base_suggestions(
             continue  # the writer gave a rate or last year's value already
         if any(indicator_match(p.indicator, name, threshold) for name, *_ in pairs):
             continue
-        prev = _best(p, ledger.candidates(p.unit, year - 1, exclude, issuer, like=p), threshold)
+        prev = _best(p, ledger, year - 1, exclude, issuer, threshold)
         values = {round(g.value, 9) for g in prev}
         if len(values) != 1:
             continue  # nothing, or the ledger itself is not clear
