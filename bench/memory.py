@@ -200,7 +200,7 @@ PARTS = {
     "chroma_hnsw": "Chroma after one dense query (HNSW index loaded)",
     "chroma_get": "Chroma after reading every chunk's metadata (documents()), objects dropped",
     "keyword": "keyword index loaded (bm25s matrix, vocabulary, chunk ids and filters)",
-    "ledger": "figure ledger loaded (facts by chunk, lookup index)",
+    "ledger": "figure ledger (SQLite file: the connection + 20 draft checks)",
     "style": "style profile from <store>/style.json",
     "app": "everything the app holds after warm-up + 20 searches",
 }
