@@ -63,25 +63,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def rss_mb(pid: int | str = "self") -> tuple[float, float]:
-    """(VmRSS, VmHWM) of a process in MiB, from /proc/PID/status."""
+def _status_mb(pid: int | str, *keys: str) -> list[float]:
+    """Fields of /proc/PID/status (kB) in MiB, in the order asked."""
     fields: dict[str, float] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in keys:
             fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
+    return [fields[k] for k in keys]
+
+
+def rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MiB, from /proc/PID/status."""
+    rss, hwm = _status_mb(pid, "VmRSS", "VmHWM")
+    return rss, hwm
 
 
 def rss_split(pid: int | str = "self") -> tuple[float, float]:
     """(RssAnon, RssFile) in MiB: heap and anonymous maps, and file-backed pages mapped in (a
     memory-mapped index's columns, libraries), which the kernel can drop and read back."""
-    fields: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("RssAnon", "RssFile"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields["RssAnon"], fields["RssFile"]
+    anon, file = _status_mb(pid, "RssAnon", "RssFile")
+    return anon, file
 
 
 def settle_rss(pid: int, limit: float = 60.0) -> float:
