@@ -439,6 +439,10 @@ class CorpusStore:
                     for cid, (chunk, _e) in self.get_chunks(missing[start : start + 2000]).items():
                         extra.add(cid, textseg.keyword_tokens(chunk.index_text()))
                 where.add_spool(extra.close())
+                if where.missing():  # removed from Chroma after the ids were read (another process)
+                    raise StoreError(
+                        "建关键词索引时语料库正被改动（有段落在读取前被删除）。请稍后重试，索引会自动重建。",
+                        detail=f"{len(where.missing())} chunks vanished during the keyword sync")
                 where.write(lines)
             index = KeywordIndex.build(facts, TokenLines(lines))
             index.save(folder)  # moves ``lines`` into the new generation as its tokens.txt

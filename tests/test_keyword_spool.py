@@ -260,3 +260,31 @@ def test_streamed_sync_peak_is_below_the_in_memory_path(tmp_path: Path) -> None:
         q = [t for t in q if t in ref.vocab_dict]
         assert np.array_equal(ours.get_scores(q), ref.get_scores(q))
     assert streamed < 0.75 * in_memory  # measured 59 % at 30,000 chunks; the gap grows with the corpus
+
+
+def test_a_chunk_removed_during_the_sync_is_a_clear_error_and_the_next_sync_recovers(
+        tmp_path: Path, monkeypatch: Any) -> None:
+    from drafting.errors import StoreError
+
+    settings = get_settings(store=tmp_path / "store")
+    ingest([SEEDS], settings)
+    shutil.rmtree(settings.keyword_path())  # every chunk must be read back from Chroma
+    store = CorpusStore(settings)
+    real = CorpusStore.get_chunks
+
+    def vanishing(self: CorpusStore, ids: Any, with_embeddings: bool = False) -> Any:
+        # another process deletes one chunk between the listing of ids and this read
+        self.collection.delete(ids=[ids[0]])
+        monkeypatch.setattr(CorpusStore, "get_chunks", real)
+        return real(self, ids, with_embeddings)
+
+    monkeypatch.setattr(CorpusStore, "get_chunks", vanishing)
+    try:
+        store.sync_keyword()
+    except StoreError as exc:
+        assert "语料库正被改动" in exc.help_message and "重试" in exc.help_message
+    else:
+        raise AssertionError("a vanished chunk must not give an index")
+    assert list(settings.keyword_path().glob("spool-*")) == []
+    again = CorpusStore(settings).keyword()
+    assert len(again) == store.count()
