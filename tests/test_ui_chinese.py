@@ -266,15 +266,28 @@ def test_the_console_says_in_chinese_that_the_app_started_and_stopped(tmp_path: 
     from tests.conftest import ROOT, free_port
 
     port = free_port()
+    # PYTHONFAULTHANDLER: if the app does not stop, SIGABRT makes it print every thread's stack, so the
+    # failure says where it hung
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DRAFTING_DATA_DIR": str(tmp_path / "data"),
-           "DRAFTING_STORE": str(tmp_path / "store"), "GRADIO_ANALYTICS_ENABLED": "False"}
+           "DRAFTING_STORE": str(tmp_path / "store"), "GRADIO_ANALYTICS_ENABLED": "False",
+           "PYTHONFAULTHANDLER": "1"}
+    # as in a terminal: Ctrl+C is not ignored.  A test run started in the background by a shell without
+    # job control (`make test &`, a CI wrapper) inherits SIGINT ignored, and so would the app, which then
+    # rightly does not stop: that is what made this test fail in two CI runs of a fresh clone.
     proc = subprocess.Popen([sys.executable, "-m", "drafting.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         first = proc.stdout.readline() if proc.stdout else ""  # blocks until the start line (or the end)
         assert "拟稿助手已启动" in first, first
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=WAIT / 1000)
+        try:
+            rest, _ = proc.communicate(timeout=WAIT / 1000)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            stacks, _ = proc.communicate(timeout=30)
+            message = f"Ctrl+C did not stop the app within {WAIT / 1000:.0f} s:\n{stacks[-12000:]}"
+            raise AssertionError(message) from None
     finally:
         if proc.poll() is None:
             proc.kill()
