@@ -315,19 +315,15 @@ class Ledger:
     (docs/benchmarks.md).  The table ``chunks`` lists every chunk read (with or without facts), so a
     sync reads only chunks it has not seen; ``meta`` holds the fingerprint of the collection's chunk
     ids the ledger matches.  A sync is one transaction: a kill -9 leaves the last complete ledger.
-    ``Ledger.from_facts`` makes one in memory (tests, benches).
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.house: str | None = None  # the issuer drafts are checked against, once known (per corpus)
         self._lock = threading.Lock()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(
-                str(path) if path is not None else ":memory:", timeout=60, check_same_thread=False,
-                isolation_level=None)
+            self._conn = sqlite3.connect(str(path), timeout=60, check_same_thread=False, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(detail=f"数字台账打不开：{exc}") from exc
         with self._db():
@@ -344,13 +340,6 @@ class Ledger:
                 yield
             except sqlite3.Error as exc:
                 raise StoreError(detail=f"数字台账读写失败：{exc}") from exc
-
-    @classmethod
-    def from_facts(cls, by_chunk: dict[str, list[LedgerFact]], fingerprint: str = "") -> Ledger:
-        ledger = cls()
-        ledger.stage(by_chunk)
-        ledger._set_fingerprint(fingerprint)
-        return ledger
 
     @classmethod
     def load(cls, folder: Path) -> Ledger | None:
@@ -400,8 +389,7 @@ class Ledger:
                             self._replace(part)
                             part = {}
                     self._replace(part)
-                    self._conn.execute(
-                        "INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (meta["fingerprint"],))
+                    self._write_fingerprint(meta["fingerprint"])
         except (OSError, ValueError, KeyError, TypeError):
             pass  # nothing to adopt, or unreadable: the sync reads the chunks from Chroma
         for old in [*folder.glob("gen-*"), folder / "CURRENT"]:
@@ -418,9 +406,9 @@ class Ledger:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
-    def _set_fingerprint(self, fp: str) -> None:
-        with self._db():
-            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fp,))
+    def _write_fingerprint(self, fp: str) -> None:
+        """Inside the caller's transaction: the collection state the facts now match ("" = unknown)."""
+        self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fp,))
 
     @property
     def fingerprint(self) -> str:
@@ -447,7 +435,7 @@ class Ledger:
             self._replace(by_chunk)
             # staged chunks may never reach the collection (a failed write): the next sync compares
             # every chunk id instead of trusting the fingerprint
-            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', '')")
+            self._write_fingerprint("")
 
     def _replace(self, by_chunk: dict[str, list[LedgerFact]]) -> None:
         ids = [(cid,) for cid in by_chunk]
@@ -480,7 +468,7 @@ class Ledger:
                 part = missing[start : start + batch]
                 found = read(part)
                 self._replace({cid: found.get(cid, []) for cid in part})
-            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (fp,))
+            self._write_fingerprint(fp)
 
     # ---- queries -----------------------------------------------------------------------------
     def iter_facts(self, issuer: str | None = None) -> Iterator[LedgerFact]:
@@ -508,44 +496,39 @@ class Ledger:
             return Counter(dict(rows.fetchall()))
 
     def candidates(
-        self, unit: str, year: int, exclude: Iterable[str] = (), issuer: str | None = None,
-        like: LedgerFact | None = None, names: Sequence[str] | None = None,
+        self, like: LedgerFact, year: int, names: Sequence[str], exclude: Iterable[str] = (),
+        issuer: str | None = None,
     ) -> list[LedgerFact]:
-        """Facts with this unit and year (of one issuer; not of the documents ``exclude``); ``like``: only
-        those of its sub-period, direction and target flag (what :func:`_comparable` asks too);
-        ``names``: only these indicators."""
-        where, params = self._where(unit, year, issuer, like)
+        """Facts of ``year`` named one of ``names`` with ``like``'s unit, sub-period, direction and target
+        flag (what :func:`_comparable` asks too), of one issuer, not of the documents ``exclude``."""
+        where, params = self._where(like, year, issuer)
         ex = set(exclude)
-        if names is None:
-            rows = self._query(f"{_SELECT} WHERE {where} ORDER BY rowid", params)
-            return [f for f in rows if f.doc_id not in ex]
-        out: list[LedgerFact] = []
-        for start in range(0, len(names), 500):  # under SQLite's limit on bound parameters
-            part = list(names[start : start + 500])
-            sql = f"{_SELECT} WHERE {where} AND indicator IN ({', '.join('?' * len(part))}) ORDER BY rowid"
-            out += [f for f in self._query(sql, params + part) if f.doc_id not in ex]
-        return out
+        return [f for f in self._named(names, where, params) if f.doc_id not in ex]
 
-    def indicators(
-        self, unit: str, year: int, issuer: str | None = None, like: LedgerFact | None = None
-    ) -> list[str]:
-        """The distinct indicators :meth:`candidates` would return (read from the index alone)."""
-        where, params = self._where(unit, year, issuer, like)
+    def indicators(self, like: LedgerFact, year: int, issuer: str | None = None) -> list[str]:
+        """The distinct indicators among the facts :meth:`candidates` reads (from the index alone)."""
+        where, params = self._where(like, year, issuer)
         with self._db():
             rows = self._conn.execute(f"SELECT DISTINCT indicator FROM facts WHERE {where}", params)
             return [r[0] for r in rows]
 
     @staticmethod
-    def _where(unit: str, year: int, issuer: str | None, like: LedgerFact | None) -> tuple[str, list[Any]]:
-        where = "unit = ? AND year = ?"
-        params: list[Any] = [unit, year]
-        if like is not None:
-            where += " AND period = ? AND direction = ? AND target = ?"
-            params += [like.period, like.direction, int(like.target)]
+    def _where(like: LedgerFact, year: int, issuer: str | None) -> tuple[str, list[Any]]:
+        where = "unit = ? AND year = ? AND period = ? AND direction = ? AND target = ?"
+        params: list[Any] = [like.unit, year, like.period, like.direction, int(like.target)]
         if issuer is not None:
             where += " AND issuer = ?"
             params.append(issuer)
         return where, params
+
+    def _named(self, names: Sequence[str], where: str, params: list[Any]) -> list[LedgerFact]:
+        """The facts matching ``where`` whose indicator is one of ``names``, in the order read."""
+        out: list[LedgerFact] = []
+        for start in range(0, len(names), 500):  # under SQLite's limit on bound parameters
+            part = list(names[start : start + 500])
+            sql = f"{_SELECT} WHERE {where} AND indicator IN ({', '.join('?' * len(part))}) ORDER BY rowid"
+            out += self._query(sql, params + part)
+        return out
 
     def empty(self) -> bool:
         with self._db():
@@ -561,15 +544,8 @@ class Ledger:
                 (issuer,) if issuer else ())]
         matched = [n for n in names if indicator_match(indicator, n, threshold)]
         out: dict[str, list[LedgerFact]] = defaultdict(list)
-        for start in range(0, len(matched), 500):
-            part = matched[start : start + 500]
-            sql = f"{_SELECT} WHERE indicator IN ({', '.join('?' * len(part))})"
-            params: list[Any] = list(part)
-            if issuer:
-                sql += " AND issuer = ?"
-                params.append(issuer)
-            for f in self._query(sql + " ORDER BY rowid", params):
-                out[f.issuer].append(f)
+        for f in self._named(matched, "issuer = ?" if issuer else "1", [issuer] if issuer else []):
+            out[f.issuer].append(f)
         for fs in out.values():
             fs.sort(key=lambda f: (f.year, f.period, f.target, f.direction, f.doc_id))
         return dict(sorted(out.items(), key=lambda kv: -len(kv[1])))
@@ -586,11 +562,10 @@ def _best(
     """The ledger's facts of ``year`` that name the same thing as ``d``, best-named only (the caller keeps
     them to one issuer: indicators are grouped within an issuer).  The indicators are matched first, on
     the distinct names the index holds; only facts with a matching name are read."""
-    names = [n for n in ledger.indicators(d.unit, year, issuer, like=d)
-             if indicator_match(d.indicator, n, threshold)]
+    names = [n for n in ledger.indicators(d, year, issuer) if indicator_match(d.indicator, n, threshold)]
     if not names:
         return []
-    pool = ledger.candidates(d.unit, year, exclude, issuer, like=d, names=names)
+    pool = ledger.candidates(d, year, names, exclude, issuer)
     scored = [(indicator_match(d.indicator, g.indicator, threshold), g) for g in pool if _comparable(d, g)]
     scored = [(s, g) for s, g in scored if s]
     if not scored:

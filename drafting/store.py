@@ -439,10 +439,11 @@ class CorpusStore:
                     for cid, (chunk, _e) in self.get_chunks(missing[start : start + 2000]).items():
                         extra.add(cid, textseg.keyword_tokens(chunk.index_text()))
                 where.add_spool(extra.close())
-                if where.missing():  # removed from Chroma after the ids were read (another process)
+                vanished = where.missing()  # removed from Chroma after the ids were read (another process)
+                if vanished:
                     raise StoreError(
                         "建关键词索引时语料库正被改动（有段落在读取前被删除）。请稍后重试，索引会自动重建。",
-                        detail=f"{len(where.missing())} chunks vanished during the keyword sync")
+                        detail=f"{len(vanished)} chunks vanished during the keyword sync")
                 where.write(lines)
             index = KeywordIndex.build(facts, TokenLines(lines))
             index.save(folder)  # moves ``lines`` into the new generation as its tokens.txt
@@ -464,11 +465,11 @@ class CorpusStore:
                 self._ledger = self.sync_ledger()
             return self._ledger
 
-    def sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None = None) -> Ledger:
+    def sync_ledger(self) -> Ledger:
         """Bring the saved ledger in line with the collection, reading only chunks it has not seen
-        (``fresh``: the facts of chunks just parsed, recorded first)."""
+        (an ingest has staged the facts of the chunks it wrote: :meth:`stage_ledger`)."""
         with self._derived:
-            return self._sync_ledger(fresh)
+            return self._sync_ledger()
 
     def stage_ledger(self, fresh: dict[str, list[LedgerFact]]) -> None:
         """Record the facts of chunks an ingest has just parsed (written to disk, not held)."""
@@ -480,10 +481,8 @@ class CorpusStore:
             self._ledger = Ledger.open(self.settings.ledger_path())
         return self._ledger
 
-    def _sync_ledger(self, fresh: dict[str, list[LedgerFact]] | None) -> Ledger:
+    def _sync_ledger(self) -> Ledger:
         ledger = self._open_ledger()
-        if fresh:
-            ledger.stage(fresh)
         kw = self._keyword
         # the keyword index was synced just before (ingest, removal, ledger()): its ids are the collection's
         ids = list(kw.facts.ids) if kw is not None else self.chunk_ids()
